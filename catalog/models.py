@@ -1,0 +1,286 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Artist(models.Model):
+    name = models.CharField(max_length=200, db_index=True)
+    sort_name = models.CharField(max_length=200, blank=True)
+    bio = models.TextField(blank=True)
+    image = models.ImageField(upload_to="artists/", blank=True)
+    genres = models.ManyToManyField(Genre, blank=True, related_name="artists")
+    popularity = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Release(models.Model):
+    class Type(models.TextChoices):
+        ALBUM = "album", _("Album")
+        SINGLE = "single", _("Single")
+        EP = "ep", _("EP")
+        COMPILATION = "compilation", _("Compilation")
+
+    title = models.CharField(max_length=300, db_index=True)
+    release_type = models.CharField(max_length=12, choices=Type.choices, default=Type.ALBUM)
+    release_date = models.DateField(null=True, blank=True)
+    label = models.ForeignKey(
+        Label, null=True, blank=True, on_delete=models.PROTECT, related_name="releases"
+    )
+    artists = models.ManyToManyField(Artist, through="ReleaseArtist", related_name="releases")
+    genres = models.ManyToManyField(Genre, blank=True, related_name="releases")
+    cover = models.ImageField(upload_to="covers/", blank=True)
+    upc = models.CharField(max_length=14, blank=True)
+    copyright = models.CharField(max_length=300, blank=True)
+    popularity = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-release_date", "title", "id"]
+        indexes = [models.Index(fields=["release_date"])]
+
+    def __str__(self):
+        return self.title
+
+
+class ReleaseArtist(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="credits")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="release_credits")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "artist"], name="uniq_release_artist")
+        ]
+
+    def __str__(self):
+        return f"{self.artist} on {self.release}"
+
+
+class Track(models.Model):
+    title = models.CharField(max_length=300, db_index=True)
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
+    artists = models.ManyToManyField(Artist, through="TrackArtist", related_name="tracks")
+    genres = models.ManyToManyField(Genre, blank=True, related_name="tracks")
+    isrc = models.CharField(max_length=12, null=True, blank=True, unique=True)
+    disc_number = models.PositiveSmallIntegerField(default=1)
+    track_number = models.PositiveSmallIntegerField(default=1)
+    duration_ms = models.PositiveIntegerField(default=0)
+    explicit = models.BooleanField(default=False)
+    popularity = models.PositiveSmallIntegerField(default=0)
+    source_file = models.FileField(
+        upload_to="originals/",
+        blank=True,
+        help_text=_("The original audio as delivered; renditions are made from it."),
+    )
+    source_sha256 = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["release", "disc_number", "track_number", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(disc_number__gte=1), name="track_disc_number_gte_1"),
+            models.CheckConstraint(
+                condition=Q(track_number__gte=1), name="track_track_number_gte_1"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class TrackArtist(models.Model):
+    class Role(models.TextChoices):
+        PRIMARY = "primary", _("Primary artist")
+        FEATURED = "featured", _("Featured artist")
+        REMIXER = "remixer", _("Remixer")
+        PRODUCER = "producer", _("Producer")
+        COMPOSER = "composer", _("Composer")
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="credits")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="track_credits")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PRIMARY)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track", "artist", "role"], name="uniq_track_artist_role"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.artist} ({self.role}) on {self.track}"
+
+
+class TrackAvailability(models.Model):
+    """A track is playable in `market` from `starts_at` until `ends_at` (open when null).
+
+    Written only by licensing services; read by search and stream authorisation.
+    """
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="availability")
+    market = models.CharField(max_length=2, help_text=_("ISO 3166-1 alpha-2 country code."))
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["track", "market", "starts_at"]
+        verbose_name_plural = "track availability"
+        indexes = [models.Index(fields=["market", "track", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="availability_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["track", "market", "starts_at"], name="uniq_availability_window"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.track_id} in {self.market}"
+
+
+class Playlist(models.Model):
+    class Kind(models.TextChoices):
+        USER = "user", _("User")
+        EDITORIAL = "editorial", _("Editorial")
+        PERSONALISED = "personalised", _("Personalised")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.USER)
+    name = models.CharField(max_length=200, db_index=True)
+    description = models.TextField(blank=True)
+    public = models.BooleanField(default=True)
+    collaborative = models.BooleanField(default=False)
+    cover = models.ImageField(upload_to="playlists/", blank=True)
+    tracks = models.ManyToManyField(Track, through="PlaylistItem", related_name="playlists")
+    snapshot = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["kind", "public"])]
+
+    def __str__(self):
+        return self.name
+
+
+class PlaylistItem(models.Model):
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="items")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="playlist_items")
+    position = models.PositiveIntegerField(default=0)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["playlist", "position", "id"]
+        indexes = [models.Index(fields=["playlist", "position"])]
+
+    def __str__(self):
+        return f"{self.position}: {self.track_id}"
+
+
+class SavedTrack(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_tracks"
+    )
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="saves")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="uniq_saved_track")]
+
+    def __str__(self):
+        return f"{self.user_id} saved {self.track_id}"
+
+
+class SavedRelease(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_releases"
+    )
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="saves")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "release"], name="uniq_saved_release")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} saved {self.release_id}"
+
+
+class FollowedArtist(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_artists"
+    )
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="follows")
+    followed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-followed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "artist"], name="uniq_followed_artist")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} follows {self.artist_id}"
+
+
+class FollowedPlaylist(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_playlists"
+    )
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="follows")
+    followed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-followed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "playlist"], name="uniq_followed_playlist")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} follows {self.playlist_id}"

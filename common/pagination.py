@@ -1,0 +1,72 @@
+"""Paging object of the Spotify Web API: href, items, limit, next, offset, previous, total."""
+
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from common.errors import ValidationFailed
+
+
+class SpotifyPagination(LimitOffsetPagination):
+    default_limit = 20
+    max_limit = 50
+
+    def get_limit(self, request):
+        return self._parse_int(
+            request, self.limit_query_param, self.default_limit, 1, self.max_limit
+        )
+
+    def get_offset(self, request):
+        return self._parse_int(request, self.offset_query_param, 0, 0, None)
+
+    @staticmethod
+    def _parse_int(request, name, default, minimum, maximum):
+        raw = request.query_params.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationFailed(f"Invalid {name}: must be an integer.") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+            raise ValidationFailed(f"Invalid {name}: must be {bound}.")
+        return value
+
+    def get_paginated_response(self, data):
+        return Response(self.paging_object(data))
+
+    def paging_object(self, data) -> dict:
+        return {
+            "href": self.request.build_absolute_uri(),
+            "items": data,
+            "limit": self.limit,
+            "next": self.get_next_link(),
+            "offset": self.offset,
+            "previous": self.get_previous_link(),
+            "total": self.count,
+        }
+
+    def get_previous_link(self):
+        if self.offset <= 0:
+            return None
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, self.limit_query_param, self.limit)
+        if self.offset - self.limit <= 0:
+            return remove_query_param(url, self.offset_query_param)
+        return replace_query_param(url, self.offset_query_param, self.offset - self.limit)
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["href", "items", "limit", "next", "offset", "previous", "total"],
+            "properties": {
+                "href": {"type": "string", "format": "uri"},
+                "items": schema,
+                "limit": {"type": "integer"},
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "offset": {"type": "integer"},
+                "previous": {"type": "string", "format": "uri", "nullable": True},
+                "total": {"type": "integer"},
+            },
+        }

@@ -1,0 +1,26 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def listener(db):
+    return UserFactory(country="SE")
+
+
+@pytest.fixture
+def listener_client(listener):
+    client = APIClient()
+    client.force_authenticate(listener)
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
