@@ -1,0 +1,406 @@
+"""Read and check delivered audio files: tags with mutagen, a full decode with ffmpeg.
+
+Nothing here touches the database or storage; `catalog.services` turns an `AudioFile`
+into catalog rows. Works without ffprobe: probing is mutagen plus an ffmpeg decode, and
+ffmpeg is `settings.FFMPEG_BINARY`, else the one on PATH, else the imageio-ffmpeg wheel's.
+"""
+
+import datetime
+import hashlib
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import mutagen
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from mutagen.flac import FLAC
+from mutagen.mp3 import MP3, BitrateMode
+from mutagen.mp4 import MP4
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
+
+from catalog.models import Release, TrackArtist
+from common.errors import ValidationFailed
+
+AUDIO_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a"})
+DECODE_TIMEOUT_SECONDS = 600
+
+_FEATURING = re.compile(r"(?:\s+|\s*[(\[]\s*)(?:feat\.?|ft\.|featuring)\s+", re.IGNORECASE)
+_TITLE_FEATURING = re.compile(r"[(\[]\s*(?:feat\.?|ft\.|featuring)\s+([^)\]]+)[)\]]", re.IGNORECASE)
+_FEATURED_SEPARATORS = re.compile(r"\s*(?:,|&)\s*")
+_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
+_TRUE_WORDS = frozenset({"1", "true", "yes", "explicit", "e"})
+_RELEASE_TYPES = {choice.value for choice in Release.Type}
+
+
+class AudioRejected(ValidationFailed):
+    """The file cannot be imported; `message` says why in words for the person importing."""
+
+
+@dataclass(frozen=True)
+class Credit:
+    name: str
+    role: str  # a TrackArtist.Role value
+
+
+@dataclass(frozen=True)
+class AudioFile:
+    """What an import needs to know about one checked audio file."""
+
+    path: Path
+    sha256: str
+    codec: str
+    extension: str  # the extension the stored original gets, from the content
+    duration_ms: int
+    title: str
+    credits: tuple[Credit, ...]
+    album: str
+    album_artists: tuple[str, ...]
+    release_date: datetime.date | None
+    release_type: str | None
+    track_number: int | None
+    track_total: int | None
+    disc_number: int | None
+    genres: tuple[str, ...]
+    isrc: str | None
+    explicit: bool
+    label: str
+
+    @property
+    def primary_artists(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.credits if c.role == TrackArtist.Role.PRIMARY)
+
+
+def ffmpeg_binary() -> str:
+    """Return the ffmpeg to run: the setting, else PATH, else the imageio-ffmpeg wheel's."""
+    configured = getattr(settings, "FFMPEG_BINARY", "")
+    if configured:
+        return configured
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - the wheel is a runtime requirement
+        raise ImproperlyConfigured(
+            "No ffmpeg: set FFMPEG_BINARY or install imageio-ffmpeg."
+        ) from exc
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
+    """Read the tags of `path` and decode it completely; raise AudioRejected if unusable.
+
+    Slow for long files (a full decode), so callers skip files they already know by hash.
+    """
+    if path.suffix.lower() not in AUDIO_EXTENSIONS:
+        raise AudioRejected(f"unsupported file type {path.suffix or '(no extension)'!r}")
+    try:
+        raw = mutagen.File(path)
+        easy = mutagen.File(path, easy=True)
+    except OSError as exc:
+        raise AudioRejected(f"cannot read file ({exc.strerror or exc})") from exc
+    except Exception as exc:  # mutagen raises more than MutagenError on damaged headers
+        raise AudioRejected(f"not a readable audio file ({exc})") from exc
+    if raw is None or easy is None:
+        raise AudioRejected("not a readable audio file (unknown format)")
+
+    codec, extension = _codec_and_extension(raw)
+    tags = _easy_tags(easy)
+
+    # Report every problem at once, so one round of fixes is enough.
+    problems = []
+    title = _first(tags, "title") or ""
+    if not title:
+        problems.append("missing tag: title")
+    credits = tuple(split_artist_credits(tags.get("artist", []), title=title))
+    if not any(c.role == TrackArtist.Role.PRIMARY for c in credits):
+        problems.append("missing tag: artist")
+    try:
+        seconds = _check_content(path, raw)
+    except AudioRejected as exc:
+        problems.append(exc.message)
+    if problems:
+        raise AudioRejected("; ".join(problems))
+
+    track_number, track_total = parse_number_pair(_first(tags, "tracknumber"))
+    if track_total is None:
+        track_total = parse_number_pair(_first(tags, "tracktotal", "totaltracks"))[0]
+    disc_number, _ = parse_number_pair(_first(tags, "discnumber"))
+
+    album_artists = tuple(
+        credit.name
+        for credit in split_artist_credits(
+            tags.get("albumartist", []) or tags.get("album artist", [])
+        )
+        if credit.role == TrackArtist.Role.PRIMARY
+    )
+    release_type = (_first(tags, "releasetype", "musicbrainz_albumtype") or "").lower()
+    if _is_true(_first(tags, "compilation") or _raw_compilation(raw)):
+        release_type = Release.Type.COMPILATION
+
+    return AudioFile(
+        path=path,
+        sha256=sha256 or file_sha256(path),
+        codec=codec,
+        extension=extension,
+        duration_ms=round(seconds * 1000),
+        title=title[:300],
+        credits=credits,
+        album=(_first(tags, "album") or "")[:300],
+        album_artists=album_artists,
+        release_date=parse_date(_first(tags, "date", "year", "originaldate")),
+        release_type=release_type if release_type in _RELEASE_TYPES else None,
+        track_number=track_number,
+        track_total=track_total,
+        disc_number=disc_number,
+        genres=tuple(dict.fromkeys(g for v in tags.get("genre", []) for g in _split_genres(v))),
+        isrc=normalise_isrc(_first(tags, "isrc") or _raw_isrc(raw)),
+        explicit=_is_explicit(raw, tags),
+        label=(_first(tags, "label", "organization", "publisher") or "")[:200],
+    )
+
+
+def _check_content(path: Path, raw) -> float:
+    """Decode the whole file; return its length in seconds or raise AudioRejected."""
+    if isinstance(raw, OggVorbis | OggOpus):
+        _check_ogg_complete(path)
+    decoded = _decode_check(path)
+    declared = float(getattr(raw.info, "length", 0) or 0)
+    # Only trust a declared length that came from the container, not from an estimate.
+    declared_is_exact = not (isinstance(raw, MP3) and raw.info.bitrate_mode == BitrateMode.UNKNOWN)
+    if declared_is_exact and declared > 0 and decoded < declared - max(1.0, declared * 0.03):
+        raise AudioRejected(f"truncated: decodes to {decoded:.1f} s of {declared:.1f} s")
+    seconds = declared if declared > 0 else decoded
+    if seconds <= 0:
+        raise AudioRejected("no audio: duration is zero")
+    return seconds
+
+
+def split_artist_credits(values: list[str], *, title: str = "") -> list[Credit]:
+    """Turn artist tag values into credits: each value's main part is primary, the names
+    after "feat."/"ft."/"featuring" (in the artist or the title) are featured."""
+    primary: list[str] = []
+    featured: list[str] = []
+    for value in values:
+        main, guests = _partition_featuring(value)
+        if main:
+            primary.append(main)
+        featured.extend(guests)
+    for match in _TITLE_FEATURING.finditer(title):
+        featured.extend(_split_names(match.group(1)))
+    credits: list[Credit] = []
+    seen: set[str] = set()
+    for name, role in [(n, TrackArtist.Role.PRIMARY) for n in primary] + [
+        (n, TrackArtist.Role.FEATURED) for n in featured
+    ]:
+        key = name.casefold()
+        if key not in seen:
+            seen.add(key)
+            credits.append(Credit(name=name, role=role))
+    return credits
+
+
+def _partition_featuring(value: str) -> tuple[str, list[str]]:
+    parts = _FEATURING.split(value.strip(), maxsplit=1)
+    main = parts[0].strip()[:200]
+    if len(parts) == 1:
+        return main, []
+    return main, _split_names(parts[1].strip().rstrip(")]"))
+
+
+def _split_names(text: str) -> list[str]:
+    return [n.strip()[:200] for n in _FEATURED_SEPARATORS.split(text) if n.strip()]
+
+
+def parse_number_pair(value: str | None) -> tuple[int | None, int | None]:
+    """Parse "3/12" into (3, 12) and "3" into (3, None); zero or junk gives None."""
+    if not value:
+        return None, None
+    head, _, tail = value.partition("/")
+    return _positive_int(head), _positive_int(tail)
+
+
+def parse_date(value: str | None) -> datetime.date | None:
+    """Parse a tag date: "2012-12-15", "2012-12", "2012" (a year alone is 1 January)."""
+    match = _DATE.match(value or "")
+    if not match:
+        return None
+    year, month, day = (int(g) if g else 1 for g in match.groups())
+    try:
+        return datetime.date(year, month, day) if year > 0 else None
+    except ValueError:
+        try:
+            return datetime.date(year, 1, 1)
+        except ValueError:
+            return None
+
+
+def normalise_isrc(value: str | None) -> str | None:
+    """Return the ISRC in its 12-character form, or None when absent or malformed."""
+    if not value:
+        return None
+    compact = re.sub(r"[\s-]", "", value).upper()
+    return compact if _ISRC.match(compact) else None
+
+
+def _codec_and_extension(raw) -> tuple[str, str]:
+    if isinstance(raw, MP3):
+        return "mp3", "mp3"
+    if isinstance(raw, OggVorbis):
+        return "vorbis", "ogg"
+    if isinstance(raw, OggOpus):
+        return "opus", "opus"
+    if isinstance(raw, FLAC):
+        return "flac", "flac"
+    if isinstance(raw, MP4):
+        codec = (getattr(raw.info, "codec", "") or "").lower()
+        if codec.startswith("mp4a"):
+            return "aac", "m4a"
+        if codec == "alac":
+            return "alac", "m4a"
+        raise AudioRejected(f"unsupported MP4 audio codec {codec or 'unknown'!r}")
+    raise AudioRejected(f"unsupported audio format {type(raw).__name__}")
+
+
+def _check_ogg_complete(path: Path) -> None:
+    """A cut Ogg file still parses and decodes; its last page lacks the end-of-stream flag."""
+    from mutagen.ogg import OggPage
+
+    try:
+        with path.open("rb") as fh:
+            first = OggPage(fh)
+            last = OggPage.find_last(fh, first.serial)
+    except (mutagen.MutagenError, OSError, EOFError) as exc:
+        raise AudioRejected(f"corrupt Ogg stream ({exc})") from exc
+    if last is None or not last.last:
+        raise AudioRejected("truncated: the Ogg stream has no end page")
+
+
+def _decode_check(path: Path) -> float:
+    """Decode the first audio stream to nothing; return the decoded seconds.
+
+    ffmpeg exits 0 on many damaged files, so any output at level "error" fails the check.
+    """
+    command = [
+        ffmpeg_binary(),
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-xerror",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-f",
+        "null",
+        "-progress",
+        "pipe:1",
+        "-",
+    ]
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            command,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=DECODE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ImproperlyConfigured(f"ffmpeg not found at {command[0]!r}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise AudioRejected(f"decoding took longer than {DECODE_TIMEOUT_SECONDS} s") from exc
+    errors = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    if result.returncode != 0 or errors:
+        reason = _short_ffmpeg_error(errors, path) or f"ffmpeg exit status {result.returncode}"
+        raise AudioRejected(f"corrupt audio: {reason}")
+    microseconds = [
+        int(value)
+        for key, _, value in (line.partition("=") for line in result.stdout.splitlines())
+        if key in ("out_time_us", "out_time_ms") and value.strip().isdigit()
+    ]
+    return (microseconds[-1] if microseconds else 0) / 1_000_000
+
+
+def _short_ffmpeg_error(lines: list[str], path: Path) -> str:
+    # ffmpeg prefixes lines with "[codec @ 0x...]" or the file name; keep the words.
+    cleaned = []
+    for line in lines[:3]:
+        line = re.sub(r"^(?:\[[^\]]*\]\s*)+", "", line)
+        line = line.removeprefix(f"{path}: ")
+        cleaned.append(line)
+    return "; ".join(dict.fromkeys(cleaned))[:300]
+
+
+def _easy_tags(easy) -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {}
+    for key, values in (easy.tags or {}).items():
+        if isinstance(values, str):
+            values = [values]
+        texts = [str(v).strip() for v in values if str(v).strip()]
+        if texts:
+            tags[key.lower()] = texts
+    return tags
+
+
+def _first(tags: dict[str, list[str]], *keys: str) -> str | None:
+    for key in keys:
+        if tags.get(key):
+            return tags[key][0]
+    return None
+
+
+def _split_genres(value: str) -> list[str]:
+    return [g.strip()[:100] for g in re.split(r"\s*[;/]\s*", value) if g.strip()]
+
+
+def _positive_int(text: str) -> int | None:
+    text = text.strip()
+    if not text.isdigit():
+        return None
+    number = int(text)
+    return min(number, 32767) if number > 0 else None
+
+
+def _is_true(value) -> bool:
+    return str(value or "").strip().lower() in _TRUE_WORDS
+
+
+def _raw_compilation(raw) -> str:
+    if isinstance(raw, MP4) and raw.tags and raw.tags.get("cpil"):
+        return "1"
+    if isinstance(raw, MP3) and raw.tags and "TCMP" in raw.tags:
+        return str(raw.tags["TCMP"].text[0])
+    return ""
+
+
+def _raw_isrc(raw) -> str | None:
+    if isinstance(raw, MP4) and raw.tags:
+        values = raw.tags.get("----:com.apple.iTunes:ISRC")
+        if values:
+            return bytes(values[0]).decode("utf-8", "replace")
+    return None
+
+
+def _is_explicit(raw, tags: dict[str, list[str]]) -> bool:
+    """iTunes advisory: MP4 `rtng` 1 or 4, ID3 TXXX:ITUNESADVISORY, Vorbis comment."""
+    if isinstance(raw, MP4) and raw.tags and raw.tags.get("rtng"):
+        return raw.tags["rtng"][0] in (1, 4)
+    if isinstance(raw, MP3) and raw.tags:
+        frame = raw.tags.get("TXXX:ITUNESADVISORY")
+        return bool(frame and _is_true(frame.text[0]))
+    return _is_true(_first(tags, "itunesadvisory", "explicit"))

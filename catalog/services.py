@@ -1,0 +1,370 @@
+"""Writes to the catalogue: audio import, availability, playlists."""
+
+import datetime
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max
+from django.utils.text import slugify
+
+from catalog.audio import AUDIO_EXTENSIONS, AudioFile, AudioRejected, audio_inspect, file_sha256
+from catalog.models import (
+    Artist,
+    Genre,
+    Label,
+    Playlist,
+    PlaylistItem,
+    Release,
+    ReleaseArtist,
+    Track,
+    TrackArtist,
+    TrackAvailability,
+)
+from common.errors import ValidationFailed
+
+_MARKET = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class TrackImportResult:
+    CREATED = "created"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+
+    path: Path
+    status: str
+    reason: str = ""
+    track: Track | None = None
+
+
+@dataclass
+class ImportReport:
+    created: list[TrackImportResult] = field(default_factory=list)
+    skipped: list[TrackImportResult] = field(default_factory=list)
+    rejected: list[TrackImportResult] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
+
+    def add(self, result: TrackImportResult) -> None:
+        getattr(self, result.status).append(result)
+
+
+@dataclass(frozen=True)
+class AvailabilityWindow:
+    """A track is playable in `market` from `starts_at` until `ends_at` (open when None)."""
+
+    market: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime | None = None
+
+
+def genre_get_or_create(*, name: str) -> Genre:
+    """Return the genre with this name or slug (any case), creating it if needed."""
+    name = name.strip()[:100]
+    slug = (
+        slugify(name, allow_unicode=True)[:100]
+        or f"genre-{uuid.uuid5(uuid.NAMESPACE_OID, name).hex[:8]}"
+    )
+    genre = (
+        Genre.objects.filter(slug=slug).first() or Genre.objects.filter(name__iexact=name).first()
+    )
+    return genre or Genre.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+
+
+def label_get_or_create(*, name: str) -> Label:
+    name = name.strip()[:200]
+    label = Label.objects.filter(name__iexact=name).order_by("id").first()
+    return label or Label.objects.get_or_create(name=name)[0]
+
+
+def artist_get_or_create(*, name: str) -> Artist:
+    """Return the oldest artist with this name in any case, creating it if needed."""
+    name = name.strip()[:200]
+    artist = Artist.objects.filter(name__iexact=name).order_by("id").first()
+    return artist or Artist.objects.create(name=name)
+
+
+def release_get_or_create(
+    *,
+    title: str,
+    artists: Sequence[Artist],
+    release_type: str = Release.Type.ALBUM,
+    release_date: datetime.date | None = None,
+    label: Label | None = None,
+) -> Release:
+    """Return the release with this title (any case) whose first artist is `artists[0]`.
+
+    A found release keeps its values; only a missing date or label is filled in.
+    """
+    release = (
+        Release.objects.filter(title__iexact=title, credits__position=0, credits__artist=artists[0])
+        .order_by("id")
+        .first()
+    )
+    if release is None:
+        release = Release.objects.create(
+            title=title[:300], release_type=release_type, release_date=release_date, label=label
+        )
+        ReleaseArtist.objects.bulk_create(
+            ReleaseArtist(release=release, artist=artist, position=position)
+            for position, artist in enumerate(artists)
+        )
+        return release
+    changed = []
+    if release.release_date is None and release_date is not None:
+        release.release_date = release_date
+        changed.append("release_date")
+    if release.label_id is None and label is not None:
+        release.label = label
+        changed.append("label")
+    if changed:
+        release.save(update_fields=changed)
+    return release
+
+
+def track_import(*, path: Path, label_name: str = "") -> TrackImportResult:
+    """Import one audio file; a rejected file writes nothing.
+
+    Idempotent: a file already imported (same content or same ISRC) is skipped before the
+    slow decode. The checks run outside any transaction; `track_create_from_audio` writes.
+    """
+    try:
+        sha256 = file_sha256(path)
+    except OSError as exc:
+        return TrackImportResult(path, TrackImportResult.REJECTED, f"cannot read file ({exc})")
+    if existing := Track.objects.filter(source_sha256=sha256).only("id").first():
+        return _already_imported(path, existing)
+    try:
+        audio = audio_inspect(path, sha256=sha256)
+    except AudioRejected as exc:
+        return TrackImportResult(path, TrackImportResult.REJECTED, exc.message)
+    return track_create_from_audio(audio=audio, label_name=label_name)
+
+
+def track_import_path(
+    *,
+    path: Path,
+    label_name: str = "",
+    on_result: Callable[[TrackImportResult], None] | None = None,
+    workers: int | None = None,
+) -> ImportReport:
+    """Import a file or every audio file below a folder (by extension), one transaction each.
+
+    Files are checked in parallel threads and written in path order; other files in a
+    folder are listed in `ignored`. Raises ValidationFailed when `path` does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValidationFailed(f"No such file or directory: {path}")
+    report = ImportReport()
+    if path.is_dir():
+        candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        files = [p for p in candidates if p.suffix.lower() in AUDIO_EXTENSIONS]
+        report.ignored = [p for p in candidates if p.suffix.lower() not in AUDIO_EXTENSIONS]
+    else:
+        files = [path]
+
+    hashes: dict[Path, str] = {}
+    for file in files:
+        try:
+            hashes[file] = file_sha256(file)
+        except OSError as exc:
+            _record(
+                report,
+                on_result,
+                TrackImportResult(file, TrackImportResult.REJECTED, f"cannot read file ({exc})"),
+            )
+    known: dict[str, Track] = {}
+    digests = list(set(hashes.values()))
+    for start in range(0, len(digests), 500):  # stay below SQLite's parameter limit
+        for track in Track.objects.filter(source_sha256__in=digests[start : start + 500]).only(
+            "id", "source_sha256"
+        ):
+            known[track.source_sha256] = track
+    fresh = [f for f in hashes if hashes[f] not in known]
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        checks = {f: pool.submit(_inspect, f, hashes[f]) for f in fresh}
+        for file, sha256 in hashes.items():
+            if sha256 in known:
+                result = _already_imported(file, known[sha256])
+            else:
+                checked = checks[file].result()
+                if isinstance(checked, AudioFile):
+                    result = track_create_from_audio(audio=checked, label_name=label_name)
+                else:
+                    result = TrackImportResult(file, TrackImportResult.REJECTED, checked)
+            _record(report, on_result, result)
+    return report
+
+
+def track_create_from_audio(*, audio: AudioFile, label_name: str = "") -> TrackImportResult:
+    """Create the track, its artists, release and genres, and store the original file.
+
+    One transaction; the stored file is deleted again if that transaction fails. (If a
+    caller's enclosing transaction rolls back later, the file is left orphaned.)
+    """
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            return _track_create_from_audio(audio=audio, label_name=label_name, stored=stored)
+    except BaseException:
+        for name in stored:
+            Track._meta.get_field("source_file").storage.delete(name)
+        raise
+
+
+def _track_create_from_audio(
+    *, audio: AudioFile, label_name: str, stored: list[str]
+) -> TrackImportResult:
+    if existing := Track.objects.filter(source_sha256=audio.sha256).only("id").first():
+        return _already_imported(audio.path, existing)
+    if audio.isrc and (existing := Track.objects.filter(isrc=audio.isrc).only("id").first()):
+        return TrackImportResult(
+            audio.path,
+            TrackImportResult.SKIPPED,
+            f"ISRC {audio.isrc} already imported as track {existing.id}",
+            existing,
+        )
+
+    artists = {c.name.casefold(): artist_get_or_create(name=c.name) for c in audio.credits}
+    release_artists = [
+        artists.get(name.casefold()) or artist_get_or_create(name=name)
+        for name in (audio.album_artists or audio.primary_artists)
+    ]
+    label_name = label_name or audio.label
+    release = release_get_or_create(
+        title=audio.album or audio.title,
+        artists=list(dict.fromkeys(release_artists)),
+        release_type=audio.release_type
+        or (Release.Type.ALBUM if audio.album else Release.Type.SINGLE),
+        release_date=audio.release_date,
+        label=label_get_or_create(name=label_name) if label_name else None,
+    )
+    disc_number = audio.disc_number or 1
+    track_number = audio.track_number or (
+        (release.tracks.filter(disc_number=disc_number).aggregate(n=Max("track_number"))["n"] or 0)
+        + 1
+    )
+    track = Track.objects.create(
+        title=audio.title,
+        release=release,
+        isrc=audio.isrc,
+        disc_number=disc_number,
+        track_number=min(track_number, 32767),
+        duration_ms=audio.duration_ms,
+        explicit=audio.explicit,
+        source_sha256=audio.sha256,
+    )
+    TrackArtist.objects.bulk_create(
+        TrackArtist(track=track, artist=artists[c.name.casefold()], role=c.role, position=i)
+        for i, c in enumerate(audio.credits)
+    )
+    genres = [genre_get_or_create(name=name) for name in audio.genres]
+    if genres:
+        track.genres.add(*genres)
+        release.genres.add(*genres)
+        for credit in audio.credits:
+            artists[credit.name.casefold()].genres.add(*genres)
+
+    with audio.path.open("rb") as fh:
+        track.source_file.save(f"{uuid.uuid4().hex}.{audio.extension}", File(fh), save=False)
+    stored.append(track.source_file.name)
+    track.save(update_fields=["source_file"])
+    return TrackImportResult(audio.path, TrackImportResult.CREATED, track=track)
+
+
+@transaction.atomic
+def track_availability_replace(
+    *, track_ids: Iterable[int], windows: Iterable[AvailabilityWindow]
+) -> tuple[int, int]:
+    """Make `windows` the complete availability of every track in `track_ids`.
+
+    This is the writer licensing calls when agreements change. Locks the tracks' rows;
+    rows that already match are kept, so replaying the same windows writes nothing.
+    Returns (rows created, rows deleted).
+    """
+    wanted: dict[tuple[str, datetime.datetime], datetime.datetime | None] = {}
+    for window in windows:
+        if not _MARKET.match(window.market):
+            raise ValidationFailed(f"Invalid market {window.market!r}: use ISO 3166-1 alpha-2.")
+        if window.ends_at is not None and window.ends_at <= window.starts_at:
+            raise ValidationFailed(f"Window in {window.market} ends before it starts.")
+        key = (window.market, window.starts_at)
+        if wanted.get(key, window.ends_at) != window.ends_at:
+            raise ValidationFailed(f"Two windows in {window.market} start at the same time.")
+        wanted[key] = window.ends_at
+
+    ids = list(
+        Track.objects.select_for_update()
+        .filter(id__in=list(track_ids))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    stale, present = [], set()
+    for row_id, track_id, market, starts_at, ends_at in TrackAvailability.objects.filter(
+        track_id__in=ids
+    ).values_list("id", "track_id", "market", "starts_at", "ends_at"):
+        if (market, starts_at) in wanted and wanted[(market, starts_at)] == ends_at:
+            present.add((track_id, market, starts_at))
+        else:
+            stale.append(row_id)
+    deleted = TrackAvailability.objects.filter(id__in=stale).delete()[0] if stale else 0
+    created = TrackAvailability.objects.bulk_create(
+        (
+            TrackAvailability(track_id=track_id, market=market, starts_at=starts, ends_at=ends)
+            for track_id in ids
+            for (market, starts), ends in wanted.items()
+            if (track_id, market, starts) not in present
+        ),
+        batch_size=1000,
+    )
+    return len(created), deleted
+
+
+@transaction.atomic
+def playlist_create(
+    *,
+    owner,
+    name: str,
+    description: str = "",
+    public: bool = True,
+    kind: str = Playlist.Kind.USER,
+    tracks: Sequence[Track] = (),
+) -> Playlist:
+    playlist = Playlist.objects.create(
+        owner=owner, name=name, description=description, public=public, kind=kind
+    )
+    PlaylistItem.objects.bulk_create(
+        PlaylistItem(playlist=playlist, track=track, position=i, added_by=owner)
+        for i, track in enumerate(tracks)
+    )
+    return playlist
+
+
+def _inspect(path: Path, sha256: str) -> AudioFile | str:
+    try:
+        return audio_inspect(path, sha256=sha256)
+    except AudioRejected as exc:
+        return exc.message
+
+
+def _already_imported(path: Path, track: Track) -> TrackImportResult:
+    return TrackImportResult(
+        path, TrackImportResult.SKIPPED, f"already imported as track {track.id}", track
+    )
+
+
+def _record(report: ImportReport, on_result, result: TrackImportResult) -> None:
+    report.add(result)
+    if on_result is not None:
+        on_result(result)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)

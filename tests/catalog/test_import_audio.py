@@ -1,0 +1,273 @@
+import hashlib
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django_countries import countries
+
+from accounts.models import User
+from catalog.audio import audio_inspect
+from catalog.management.commands import load_demo_catalog
+from catalog.models import (
+    Artist,
+    Genre,
+    Label,
+    Playlist,
+    Release,
+    ReleaseArtist,
+    Track,
+    TrackArtist,
+    TrackAvailability,
+)
+from tests.catalog.factories import ArtistFactory, ReleaseFactory
+
+pytestmark = pytest.mark.django_db
+
+FORMATS = ["mp3", "ogg", "opus", "flac", "m4a"]
+
+
+def import_audio(*args) -> str:
+    out = StringIO()
+    call_command("import_audio", *[str(a) for a in args], stdout=out)
+    return out.getvalue()
+
+
+def stored_files(media_root: Path) -> list[Path]:
+    return sorted(p for p in media_root.rglob("*") if p.is_file())
+
+
+def truncate(path: Path) -> Path:
+    """Cut a file to its first half, as an interrupted upload leaves it."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def catalog_counts() -> dict[str, int]:
+    return {m.__name__: m.objects.count() for m in apps.get_app_config("catalog").get_models()}
+
+
+@pytest.mark.parametrize("extension", FORMATS)
+def test_import_reads_tags_and_stores_the_original(make_audio, media_root, extension):
+    path = make_audio(
+        "song",
+        extension,
+        title="Blue Hour",
+        artist=["Nova Lattice"],
+        albumartist="Nova Lattice",
+        album="Signal Garden",
+        date="2024-05-17",
+        tracknumber="3/12",
+        discnumber="2/2",
+        genre=["Electronic", "Ambient"],
+        isrc="SE-ABC-24-00001",
+        explicit=True,
+    )
+
+    output = import_audio(path, "--label", "Nightjar Records")
+
+    assert "Created 1 tracks, skipped 0 already imported, rejected 0." in output
+    track = Track.objects.get()
+    assert track.title == "Blue Hour"
+    assert (track.track_number, track.disc_number) == (3, 2)
+    assert 3800 <= track.duration_ms <= 4200
+    assert track.isrc == "SEABC2400001"
+    assert track.explicit is True
+    assert sorted(track.genres.values_list("name", flat=True)) == ["Ambient", "Electronic"]
+    assert [(c.artist.name, c.role) for c in track.credits.all()] == [("Nova Lattice", "primary")]
+    release = track.release
+    assert release.title == "Signal Garden"
+    assert release.release_type == Release.Type.ALBUM
+    assert str(release.release_date) == "2024-05-17"
+    assert release.label.name == "Nightjar Records"
+    assert list(release.artists.values_list("name", flat=True)) == ["Nova Lattice"]
+
+    expected_extension = {"mp3": "mp3", "ogg": "ogg", "opus": "opus", "flac": "flac"}
+    assert track.source_file.name.startswith("originals/")
+    assert track.source_file.name.endswith("." + expected_extension.get(extension, "m4a"))
+    assert len(Path(track.source_file.name).stem) == 32  # a UUID, not the delivered name
+    content = default_storage.open(track.source_file.name).read()
+    assert content == path.read_bytes()
+    assert track.source_sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_several_artists_get_primary_and_featured_roles(make_audio, media_root):
+    path = make_audio(
+        "collab",
+        "ogg",
+        title="Night Drive (feat. Guest Three)",
+        artist=["Mira Sol feat. Guest One & Guest Two", "Nova Lattice"],
+        albumartist=None,
+    )
+
+    import_audio(path)
+
+    track = Track.objects.get()
+    assert [(c.artist.name, c.role, c.position) for c in track.credits.all()] == [
+        ("Mira Sol", TrackArtist.Role.PRIMARY, 0),
+        ("Nova Lattice", TrackArtist.Role.PRIMARY, 1),
+        ("Guest One", TrackArtist.Role.FEATURED, 2),
+        ("Guest Two", TrackArtist.Role.FEATURED, 3),
+        ("Guest Three", TrackArtist.Role.FEATURED, 4),
+    ]
+    # Without an album artist tag the release belongs to the primary artists.
+    assert list(track.release.artists.values_list("name", flat=True)) == [
+        "Mira Sol",
+        "Nova Lattice",
+    ]
+
+
+def test_artists_and_releases_are_matched_case_insensitively(make_audio, media_root):
+    artist = ArtistFactory(name="Maxstack")
+    release = ReleaseFactory(title="Endgame", artists=[artist], label=None)
+    make_audio("one", "flac", title="One", artist=["MAXSTACK"], album="endgame", tracknumber=None)
+    path = make_audio(
+        "two", "mp3", title="Two", artist="maxstack", album="Endgame", tracknumber=None
+    )
+
+    import_audio(path.parent)
+
+    assert Artist.objects.count() == 1
+    assert Release.objects.count() == 1
+    # Files without a track number are numbered after the release's last track.
+    assert list(release.tracks.values_list("title", "track_number")) == [("One", 1), ("Two", 2)]
+
+
+def test_second_run_over_a_folder_creates_nothing(make_audio, media_root):
+    folder = media_root.parent / "delivery"
+    for extension in FORMATS:
+        make_audio(f"song-{extension}", extension, folder=folder, title=f"Song {extension}")
+    (folder / "notes.txt").write_text("liner notes")
+
+    first = import_audio(folder)
+    counts, files = catalog_counts(), stored_files(media_root)
+    second = import_audio(folder)
+
+    assert "Created 5 tracks, skipped 0 already imported, rejected 0." in first
+    assert "Ignored 1 files" in first
+    assert "Created 0 tracks, skipped 5 already imported, rejected 0." in second
+    assert catalog_counts() == counts
+    assert stored_files(media_root) == files
+    assert len(files) == 5
+    assert counts["Track"] == 5
+    assert counts["Release"] == counts["Artist"] == counts["Genre"] == 1
+
+
+def test_same_isrc_in_another_file_is_skipped(make_audio, media_root):
+    import_audio(make_audio("master", "flac", isrc="SEABC2400001"))
+    output = import_audio(make_audio("mp3-copy", "mp3", isrc="SEABC2400001"))
+
+    assert "Created 0 tracks, skipped 1 already imported" in output
+    assert Track.objects.count() == 1
+    assert len(stored_files(media_root)) == 1
+
+
+@pytest.mark.parametrize("extension", ["mp3", "ogg", "opus", "flac", "m4a"])
+def test_truncated_file_is_rejected(make_audio, media_root, extension):
+    path = truncate(make_audio("cut", extension))
+
+    output = import_audio(path)
+
+    assert "rejected 1" in output
+    assert any(word in output for word in ("truncated", "corrupt", "not a readable"))
+    assert catalog_counts()["Track"] == 0
+    assert stored_files(media_root) == []
+
+
+def test_bad_files_are_reported_and_leave_nothing_behind(make_audio, media_root):
+    folder = media_root.parent / "delivery"
+    make_audio("good", "ogg", folder=folder, title="Good Song", artist="Good Artist")
+    make_audio("untitled", "mp3", folder=folder, title=None, artist="Ghost Artist", album="Ghost")
+    make_audio("anonymous", "flac", folder=folder, title="Nobody", artist=None, album="Ghost")
+    truncate(make_audio("cut", "flac", folder=folder, title="Cut", artist="Ghost Artist"))
+    (folder / "readme.mp3").write_text("This is not audio, just text with an .mp3 name.\n")
+
+    output = import_audio(folder)
+
+    assert "Created 1 tracks, skipped 0 already imported, rejected 4." in output
+    assert f"{folder / 'untitled.mp3'}: missing tag: title" in output
+    assert f"{folder / 'anonymous.flac'}: missing tag: artist" in output
+    assert f"{folder / 'readme.mp3'}: not a readable audio file" in output
+    assert f"{folder / 'cut.flac'}: corrupt audio" in output
+    assert list(Track.objects.values_list("title", flat=True)) == ["Good Song"]
+    assert list(Artist.objects.values_list("name", flat=True)) == ["Good Artist"]
+    assert Release.objects.count() == 1
+    assert len(stored_files(media_root)) == 1
+
+
+def test_rejected_single_file_creates_no_rows_and_no_file(make_audio, media_root):
+    output = import_audio(make_audio("untitled", "m4a", title=None))
+
+    assert "missing tag: title" in output
+    assert {k: v for k, v in catalog_counts().items() if v} == {}
+    assert stored_files(media_root) == []
+
+
+def test_stored_file_is_removed_when_the_transaction_fails(make_audio, media_root, monkeypatch):
+    original_save = Track.save
+
+    def failing_save(self, *args, **kwargs):
+        if kwargs.get("update_fields") == ["source_file"]:
+            raise RuntimeError("database went away")
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Track, "save", failing_save)
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        import_audio(make_audio("song", "opus"))
+
+    assert {k: v for k, v in catalog_counts().items() if v} == {}
+    assert stored_files(media_root) == []
+
+
+def test_nonexistent_path_is_a_usage_error(tmp_path):
+    with pytest.raises(CommandError, match=r"No such file or directory: .*missing"):
+        import_audio(tmp_path / "missing")
+
+
+def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, monkeypatch):
+    settings.DEMO_AUDIO_CACHE = str(media_root.parent / "demo-cache")
+
+    def offline(cache):
+        raise load_demo_catalog.DemoAudioUnavailable("no network in tests")
+
+    monkeypatch.setattr(load_demo_catalog, "fetch_singularity_music", offline)
+    out = StringIO()
+    call_command("load_demo_catalog", stdout=out)
+
+    assert (
+        "could not fetch singularity-music: no network in tests; generating demo audio instead"
+        in out.getvalue()
+    )
+    tracks = list(Track.objects.all())
+    assert len(tracks) == len(load_demo_catalog.DEMO_SONGS) == 12
+    for track in tracks:
+        audio = audio_inspect(Path(default_storage.path(track.source_file.name)))
+        assert 19_000 <= audio.duration_ms <= 41_000
+        assert abs(audio.duration_ms - track.duration_ms) < 100
+    assert TrackArtist.objects.filter(role=TrackArtist.Role.FEATURED).count() == 1
+    assert Label.objects.count() == 6
+    assert not Release.objects.filter(label=None).exists()
+    assert Genre.objects.filter(releases__isnull=False).exists()
+    assert ReleaseArtist.objects.count() == 3
+    demo = User.objects.get(email="demo@streamify.test")
+    assert demo.check_password("streamify-demo")
+    assert (demo.country.code, demo.language) == ("SE", "en")
+    admin = User.objects.get(email="admin@streamify.test")
+    assert admin.check_password("streamify-admin") and admin.is_staff and admin.is_superuser
+    assert User.objects.count() == 202
+    assert User.objects.values("country").distinct().count() >= 5
+    assert Playlist.objects.filter(owner=demo).count() == 3
+    assert TrackAvailability.objects.count() == 12 * len(countries)
+
+    counts, files = catalog_counts(), stored_files(media_root)
+    again = StringIO()
+    call_command("load_demo_catalog", stdout=again)
+
+    assert "nothing changed" in again.getvalue()
+    assert catalog_counts() == counts
+    assert stored_files(media_root) == files
+    assert User.objects.count() == 202
