@@ -1,0 +1,409 @@
+"""Reads of the catalog, shaped for the public API with every relation it shows loaded.
+
+Availability is read through annotations (a market list per track and per release, an
+`is_playable` flag for one market), so a page of tracks costs a fixed number of queries
+however long it is. A window is open at `now` when `starts_at <= now` and `ends_at` is
+null or later than `now`.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import (
+    Artist,
+    FollowedArtist,
+    FollowedPlaylist,
+    Playlist,
+    PlaylistItem,
+    Release,
+    ReleaseArtist,
+    Track,
+    TrackArtist,
+    TrackAvailability,
+)
+from common.errors import NotFound
+
+# Credits shown as a track's artists and counted as "appears on"; producers and composers
+# are credits, not performers.
+PERFORMER_ROLES = (TrackArtist.Role.PRIMARY, TrackArtist.Role.FEATURED, TrackArtist.Role.REMIXER)
+# Spotify's album groups, in the order it lists an artist's albums.
+ALBUM_GROUPS = ("album", "single", "compilation", "appears_on")
+# Spotify files EPs under singles.
+ALBUM_TYPE_OF_RELEASE = {
+    Release.Type.ALBUM: "album",
+    Release.Type.SINGLE: "single",
+    Release.Type.EP: "single",
+    Release.Type.COMPILATION: "compilation",
+}
+EMBEDDED_PAGE_LIMIT = 50
+TOP_TRACKS_LIMIT = 10
+
+
+class MarketList(Aggregate):
+    """The distinct values of a market column joined with commas (order unspecified)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(DISTINCT %(expressions)s)"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(DISTINCT %(expressions)s, ',' ORDER BY %(expressions)s)",
+            **extra_context,
+        )
+
+
+def markets_from(market_list: str | None) -> list[str]:
+    """Return the sorted market codes of a `MarketList` value."""
+    return sorted(set(market_list.split(","))) if market_list else []
+
+
+def open_window_q(*, now: datetime.datetime, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}starts_at__lte": now}) & (
+        Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": now})
+    )
+
+
+def _open_windows(now: datetime.datetime) -> QuerySet[TrackAvailability]:
+    return TrackAvailability.objects.filter(open_window_q(now=now)).order_by()
+
+
+def track_playable_in(*, market: str, now: datetime.datetime, track_ref: str = "pk") -> Exists:
+    return Exists(_open_windows(now).filter(track=OuterRef(track_ref), market=market))
+
+
+def release_playable_in(*, market: str, now: datetime.datetime) -> Exists:
+    return Exists(_open_windows(now).filter(track__release=OuterRef("pk"), market=market))
+
+
+def _track_markets(now: datetime.datetime) -> Subquery:
+    return Subquery(
+        _open_windows(now)
+        .filter(track=OuterRef("pk"))
+        .values("track")
+        .annotate(markets=MarketList("market"))
+        .values("markets")
+    )
+
+
+def _release_markets(now: datetime.datetime) -> Subquery:
+    return Subquery(
+        _open_windows(now)
+        .filter(track__release=OuterRef("pk"))
+        .values("track__release")
+        .annotate(markets=MarketList("market"))
+        .values("markets")
+    )
+
+
+def _count_of(queryset: QuerySet, group_by: str) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def _in_order(queryset: QuerySet, ids: Sequence[int | None]) -> list:
+    found = {obj.pk: obj for obj in queryset.filter(pk__in={i for i in ids if i is not None})}
+    return [found.get(i) if i is not None else None for i in ids]
+
+
+def _get(queryset: QuerySet, pk: int | None, label: str):
+    obj = queryset.filter(pk=pk).first() if pk is not None else None
+    if obj is None:
+        raise NotFound(f"{label} not found.")
+    return obj
+
+
+# Artists
+
+
+def artist_list() -> QuerySet[Artist]:
+    return Artist.objects.annotate(
+        followers_total=_count_of(FollowedArtist.objects.filter(artist=OuterRef("pk")), "artist")
+    ).prefetch_related("genres")
+
+
+def artist_get(*, artist_id: int | None) -> Artist:
+    return _get(artist_list(), artist_id, "Artist")
+
+
+def artist_get_minimal(*, artist_id: int | None) -> Artist:
+    """Return the artist with its pk only, to scope another read; 404 when unknown."""
+    return _get(Artist.objects.only("pk"), artist_id, "Artist")
+
+
+def artists_by_ids(*, ids: Sequence[int | None]) -> list[Artist | None]:
+    return _in_order(artist_list(), ids)
+
+
+# Releases (albums)
+
+
+def _release_artist_credits() -> Prefetch:
+    return Prefetch(
+        "credits",
+        queryset=ReleaseArtist.objects.select_related("artist"),
+        to_attr="artist_credits",
+    )
+
+
+def release_list_simplified(*, now: datetime.datetime | None = None) -> QuerySet[Release]:
+    """Releases with what a simplified album object shows."""
+    now = now or timezone.now()
+    return Release.objects.annotate(
+        total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+        market_list=_release_markets(now),
+    ).prefetch_related(_release_artist_credits())
+
+
+def release_list(
+    *, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Release]:
+    """Releases with what a full album object shows, including its first page of tracks."""
+    now = now or timezone.now()
+    tracks = track_list_simplified(market=market, now=now).order_by(
+        "disc_number", "track_number", "id"
+    )
+    return (
+        release_list_simplified(now=now)
+        .select_related("label")
+        .prefetch_related(
+            "genres",
+            Prefetch("tracks", queryset=tracks[:EMBEDDED_PAGE_LIMIT], to_attr="track_page"),
+        )
+    )
+
+
+def release_get(
+    *, release_id: int | None, market: str | None = None, now: datetime.datetime | None = None
+) -> Release:
+    return _get(release_list(market=market, now=now), release_id, "Album")
+
+
+def releases_by_ids(
+    *, ids: Sequence[int | None], market: str | None = None, now: datetime.datetime | None = None
+) -> list[Release | None]:
+    return _in_order(release_list(market=market, now=now), ids)
+
+
+def release_get_minimal(*, release_id: int | None) -> Release:
+    """Return the release with its pk only, to scope another read; 404 when unknown."""
+    return _get(Release.objects.only("pk"), release_id, "Album")
+
+
+def release_tracks(
+    *, release: Release, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Track]:
+    return (
+        track_list_simplified(market=market, now=now)
+        .filter(release=release)
+        .order_by("disc_number", "track_number", "id")
+    )
+
+
+def artist_releases(
+    *,
+    artist: Artist,
+    groups: Iterable[str] = ALBUM_GROUPS,
+    market: str | None = None,
+    now: datetime.datetime | None = None,
+) -> QuerySet[Release]:
+    """The artist's releases in Spotify's album groups, newest first.
+
+    `appears_on` holds releases where the artist performs on a track without being one
+    of the release's artists.
+    """
+    now = now or timezone.now()
+    own = ReleaseArtist.objects.filter(artist=artist).values("release_id")
+    appears = TrackArtist.objects.filter(artist=artist, role__in=PERFORMER_ROLES).values(
+        "track__release_id"
+    )
+    singles = [Release.Type.SINGLE, Release.Type.EP]
+    by_group = {
+        "album": Q(pk__in=own, release_type=Release.Type.ALBUM),
+        "single": Q(pk__in=own, release_type__in=singles),
+        "compilation": Q(pk__in=own, release_type=Release.Type.COMPILATION),
+        "appears_on": Q(pk__in=appears) & ~Q(pk__in=own),
+    }
+    wanted = Q()
+    for group in groups:
+        wanted |= by_group[group]
+    queryset = (
+        release_list_simplified(now=now)
+        .filter(wanted)
+        .annotate(
+            album_group=Case(
+                When(pk__in=own, release_type__in=singles, then=Value("single")),
+                When(pk__in=own, release_type=Release.Type.COMPILATION, then=Value("compilation")),
+                When(pk__in=own, then=Value("album")),
+                default=Value("appears_on"),
+                output_field=CharField(),
+            )
+        )
+        .order_by(F("release_date").desc(nulls_last=True), "title", "id")
+    )
+    if market:
+        queryset = queryset.filter(release_playable_in(market=market, now=now))
+    return queryset
+
+
+# Tracks
+
+
+def _track_artist_credits() -> Prefetch:
+    return Prefetch(
+        "credits",
+        queryset=TrackArtist.objects.filter(role__in=PERFORMER_ROLES).select_related("artist"),
+        to_attr="performer_credits",
+    )
+
+
+def track_list_simplified(
+    *, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Track]:
+    """Tracks with what a simplified track object shows (no album)."""
+    now = now or timezone.now()
+    queryset = Track.objects.annotate(market_list=_track_markets(now)).prefetch_related(
+        _track_artist_credits()
+    )
+    if market:
+        queryset = queryset.annotate(
+            is_playable=Coalesce(
+                track_playable_in(market=market, now=now), False, output_field=BooleanField()
+            )
+        )
+    return queryset
+
+
+def track_list(
+    *, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Track]:
+    """Tracks with what a full track object shows, its simplified album included."""
+    now = now or timezone.now()
+    return track_list_simplified(market=market, now=now).prefetch_related(
+        Prefetch("release", queryset=release_list_simplified(now=now))
+    )
+
+
+def track_get(
+    *, track_id: int | None, market: str | None = None, now: datetime.datetime | None = None
+) -> Track:
+    return _get(track_list(market=market, now=now), track_id, "Track")
+
+
+def tracks_by_ids(
+    *, ids: Sequence[int | None], market: str | None = None, now: datetime.datetime | None = None
+) -> list[Track | None]:
+    return _in_order(track_list(market=market, now=now), ids)
+
+
+def artist_top_tracks(
+    *,
+    artist: Artist,
+    market: str,
+    limit: int = TOP_TRACKS_LIMIT,
+    now: datetime.datetime | None = None,
+) -> list[Track]:
+    """The artist's most popular tracks playable in `market`."""
+    now = now or timezone.now()
+    performed = TrackArtist.objects.filter(artist=artist, role__in=PERFORMER_ROLES)
+    return list(
+        track_list(market=market, now=now)
+        .filter(pk__in=performed.values("track_id"))
+        .filter(track_playable_in(market=market, now=now))
+        .order_by("-popularity", "id")[:limit]
+    )
+
+
+# Playlists
+
+
+def playlist_visible_q(user: User | None) -> Q:
+    """Playlists a user may read: public ones and their own."""
+    if user is None or not user.is_authenticated:
+        return Q(public=True)
+    return Q(public=True) | Q(owner=user)
+
+
+def playlist_list_simplified() -> QuerySet[Playlist]:
+    return Playlist.objects.select_related("owner").annotate(
+        tracks_total=_count_of(PlaylistItem.objects.filter(playlist=OuterRef("pk")), "playlist")
+    )
+
+
+def playlist_items(
+    *, playlist: Playlist, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[PlaylistItem]:
+    return playlist_item_list(market=market, now=now).filter(playlist=playlist)
+
+
+def playlist_item_list(
+    *, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[PlaylistItem]:
+    return (
+        PlaylistItem.objects.select_related("added_by")
+        .prefetch_related(Prefetch("track", queryset=track_list(market=market, now=now)))
+        .order_by("position", "id")
+    )
+
+
+def playlist_get(
+    *,
+    playlist_id: int | None,
+    user: User | None,
+    market: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Playlist:
+    """Return a playlist the user may read, with its first page of items.
+
+    Another listener's private playlist is reported as missing, so its existence does
+    not leak.
+    """
+    items = playlist_item_list(market=market, now=now)
+    queryset = (
+        playlist_list_simplified()
+        .filter(playlist_visible_q(user))
+        .annotate(
+            followers_total=_count_of(
+                FollowedPlaylist.objects.filter(playlist=OuterRef("pk")), "playlist"
+            )
+        )
+        .prefetch_related(
+            Prefetch("items", queryset=items[:EMBEDDED_PAGE_LIMIT], to_attr="item_page")
+        )
+    )
+    return _get(queryset, playlist_id, "Playlist")
+
+
+def playlist_get_visible(*, playlist_id: int | None, user: User | None) -> Playlist:
+    return _get(
+        Playlist.objects.filter(playlist_visible_q(user)).only("pk"), playlist_id, "Playlist"
+    )
