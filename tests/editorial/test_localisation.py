@@ -1,0 +1,46 @@
+import pytest
+
+from common.errors import ValidationFailed
+from editorial.localisation import Texts, choose_texts, requested_languages
+
+
+@pytest.mark.parametrize(
+    ("locale", "accept", "expected"),
+    [
+        ("sv_SE", "en-US,en;q=0.9", ["sv-se", "sv"]),
+        ("pt_BR", None, ["pt-br", "pt"]),
+        ("es", None, ["es"]),
+        (None, "da, en-GB;q=0.8, en;q=0.7", ["da", "en-gb", "en"]),
+        ("", "fi;q=0.5,sv;q=0.9", ["sv", "fi"]),
+        (None, None, []),
+        (None, "*", []),
+    ],
+)
+def test_requested_languages_locale_first_then_accept_language(locale, accept, expected):
+    assert requested_languages(locale=locale, accept_language=accept) == expected
+
+
+@pytest.mark.parametrize("locale", ["swedish please", "s", "sv_SE_x", "../etc"])
+def test_an_invalid_locale_is_an_error(locale):
+    with pytest.raises(ValidationFailed, match="Invalid locale"):
+        requested_languages(locale=locale, accept_language=None)
+
+
+DEFAULT = Texts("sv", "Fikapaus", "Mjuka låtar.")
+TRANSLATIONS = [Texts("en", "Fika Break", "Soft songs."), Texts("pt-br", "Pausa", "")]
+
+
+@pytest.mark.parametrize(
+    ("languages", "title", "description"),
+    [
+        (["en-us", "en"], "Fika Break", "Soft songs."),
+        (["sv-se", "sv"], "Fikapaus", "Mjuka låtar."),
+        (["pt"], "Pausa", "Mjuka låtar."),  # base matches regional; empty text falls back
+        (["de", "en"], "Fika Break", "Soft songs."),
+        (["de"], "Fikapaus", "Mjuka låtar."),
+        ([], "Fikapaus", "Mjuka låtar."),
+    ],
+)
+def test_choose_texts(languages, title, description):
+    chosen = choose_texts(default=DEFAULT, translations=TRANSLATIONS, languages=languages)
+    assert (chosen.title, chosen.description) == (title, description)
