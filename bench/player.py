@@ -1,0 +1,235 @@
+"""Web player: time from a click on a track to the <audio> `playing` event, in chromium.
+
+Builds a throwaway database (see _common.py) with a listener in Sweden and a playlist of
+distinct tracks, each with a ready Opus rendition, starts gunicorn on a free port
+(DEBUG off, static files by WhiteNoise after collectstatic), logs in with headless
+chromium and plays every track of the playlist in turn, each started while the previous
+one plays. Two ways of starting: a mouse click (the pointer first hovers the row, which
+lets the player ask for the stream URL ahead) and the keyboard (focus the row's play
+button, press Enter: no hover, nothing fetched ahead). Prints median, p95, min and max
+per way, and the median split into stream-URL request and audio start-up.
+
+    .venv/bin/python bench/player.py [--plays 20] [--workers 2]
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from _common import (
+    ROOT,
+    WORKDIR,
+    bench_database,
+    describe_database,
+    free_port,
+    make_audio,
+    percentile,
+    wait_for_port,
+)
+
+CHROMIUM = os.environ.get("STREAMIFY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PASSWORD = "bench-listener-password"  # noqa: S105  (a throwaway database)
+TARGET_MS = 265
+
+# Recorded in the page: the click (or Enter) that starts a track, the `playing` event of
+# whichever <audio> element is active then, and the stream-URL request in between.
+PROBE = """
+() => {
+  window.__bench = { start: 0, playing: 0 };
+  performance.setResourceTimingBufferSize(2000);
+  const mark = (event) => {
+    if (event.target.closest(".row-play")) window.__bench.start = event.timeStamp;
+  };
+  document.addEventListener("click", mark, true);
+  for (const audio of document.querySelectorAll("audio")) {
+    audio.addEventListener("playing", () => {
+      if (!window.__bench.playing) window.__bench.playing = performance.now();
+    });
+  }
+}
+"""
+RESULT = """
+() => {
+  const { start, playing } = window.__bench;
+  const urls = performance.getEntriesByType("resource")
+    .filter((e) => e.name.includes("/me/player/stream-url") && e.responseEnd >= start - 50);
+  const grant = urls.length ? urls[urls.length - 1].responseEnd - start : null;
+  return { total: playing - start, grant };
+}
+"""
+
+
+def prepare(count: int, seconds: float) -> dict:
+    """A listener, `count` tracks with Opus 96 renditions in a public playlist."""
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from accounts.services import user_create
+    from catalog.models import (
+        Artist,
+        Playlist,
+        PlaylistItem,
+        Release,
+        ReleaseArtist,
+        Track,
+        TrackArtist,
+        TrackAvailability,
+    )
+    from playback.models import RENDITION_PROFILES, Rendition
+
+    user = user_create(
+        email="bench@streamify.test", password=PASSWORD, country="SE", display_name="Bench"
+    )
+    artist = Artist.objects.create(name="Bench Ensemble")
+    release = Release.objects.create(title="Bench Album", release_date=datetime.date(2024, 1, 1))
+    ReleaseArtist.objects.create(release=release, artist=artist)
+    playlist = Playlist.objects.create(owner=user, name="Bench", public=True)
+    spec = RENDITION_PROFILES[Rendition.Profile.OPUS_96]
+    media = Path(settings.MEDIA_ROOT)
+    starts = timezone.now() - datetime.timedelta(days=1)
+    for n in range(count):
+        # Lengths differ by a second so that every file is distinct (as real tracks are).
+        length = seconds + n
+        name = f"renditions/bench/{n:02d}.{spec.extension}"
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        make_audio(media / name, seconds=length, args=("-c:a", spec.encoder, "-b:a", "96k"))
+        track = Track.objects.create(
+            title=f"Bench track {n + 1:02d}",
+            release=release,
+            track_number=n + 1,
+            duration_ms=int(length * 1000),
+        )
+        TrackArtist.objects.create(track=track, artist=artist)
+        TrackAvailability.objects.create(track=track, market="SE", starts_at=starts)
+        Rendition.objects.create(
+            track=track,
+            profile=Rendition.Profile.OPUS_96,
+            codec=spec.codec,
+            bitrate_kbps=spec.bitrate_kbps,
+            state=Rendition.State.READY,
+            file=name,
+            sha256=f"{n:064d}",
+            size_bytes=default_storage.size(name),
+        )
+        PlaylistItem.objects.create(playlist=playlist, track=track, position=n)
+    return {"email": user.email, "playlist": playlist.pk}
+
+
+def run_plays(page, count: int, *, keyboard: bool) -> list[dict]:
+    rows = page.locator(".track-row")
+    results = []
+    for n in range(count):
+        page.evaluate(PROBE)
+        button = rows.nth(n).locator(".row-play")
+        if keyboard:
+            button.focus()
+            page.keyboard.press("Enter")  # a button's Enter is a click event, timed the same
+        else:
+            button.click()
+        page.wait_for_function("() => window.__bench.playing > 0", timeout=10_000)
+        results.append(page.evaluate(RESULT))
+        page.wait_for_timeout(400)  # let it play a little, as a listener would
+    return results
+
+
+def summary(label: str, results: list[dict]) -> str:
+    totals = [r["total"] for r in results]
+    grants = [r["grant"] for r in results if r["grant"] is not None]
+    median = statistics.median(totals)
+    grant = statistics.median(grants) if grants else float("nan")
+    verdict = "under" if median < TARGET_MS else "OVER"
+    return (
+        f"{label:<28}{median:>9.1f}{percentile(totals, 95):>9.1f}{min(totals):>9.1f}"
+        f"{max(totals):>9.1f}{grant:>13.1f}{median - grant:>13.1f}   "
+        f"median {verdict} the {TARGET_MS} ms target"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plays", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60, help="length of the test audio")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} is missing: install Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with bench_database() as database_url:
+        data = prepare(args.plays, args.seconds)
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "DEBUG": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT, env=env, check=True,
+        )  # fmt: skip
+        gunicorn = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "streamify.wsgi",
+             "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "-k", "gthread",
+             "--threads", "4", "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        try:
+            wait_for_port(port)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                )
+                page = browser.new_page(base_url=f"http://127.0.0.1:{port}")
+                page.goto("/accounts/login/")
+                page.fill("#id_username", data["email"])
+                page.fill("#id_password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_selector("main .view")
+                page.goto(f"/playlist/{data['playlist']}")
+                page.wait_for_selector(".track-row")
+                page.evaluate("() => window.streamify.player.setVolume(0)")
+                mouse = run_plays(page, args.plays, keyboard=False)
+                page.reload()  # fresh page: no stream URL cached from the first round
+                page.wait_for_selector(".track-row")
+                keyboard = run_plays(page, args.plays, keyboard=True)
+                browser.close()
+        finally:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=10)
+
+        print(
+            f"web player, click to `playing`: {args.plays} plays per row, database "
+            f"{describe_database()}, gunicorn {args.workers} gthread workers x 4 threads, "
+            f"headless chromium, Opus 96 kbit/s, {args.seconds:.0f}+ s tracks"
+        )
+        header = (
+            f"{'start':<28}{'median':>9}{'p95':>9}{'min':>9}{'max':>9}"
+            f"{'stream-url':>13}{'audio start':>13}   (ms; split = medians)"
+        )
+        print(header)
+        print("-" * len(header))
+        print(summary("mouse click (hover first)", mouse))
+        print(summary("keyboard Enter (no hover)", keyboard))
+        print(f"work folder: {WORKDIR}")
+
+
+if __name__ == "__main__":
+    main()

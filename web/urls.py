@@ -1,0 +1,19 @@
+from django.urls import path, re_path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from web import views
+
+app_name = "web"
+
+# Client-side routes: the shell answers them all so a reload or a shared link works.
+CLIENT_ROUTES = r"^(?:search|artist|album|playlist|collection|profile)(?:/[\w-]*)*/?$"
+
+urlpatterns = [
+    path("", views.ShellView.as_view(), name="shell"),
+    re_path(CLIENT_ROUTES, views.ShellView.as_view(), name="client-route"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.SignupView.as_view(), name="signup"),
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["web"]), name="jsi18n"),
+    path("i18n/setlang/", set_language, name="set_language"),
+]

@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView, TemplateView
+from django_countries import countries
+
+from accounts.services import user_create
+from web.forms import SignupForm
+
+
+def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
+    """Set the cookie LocaleMiddleware reads, so every later request uses `language`."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+class ShellView(LoginRequiredMixin, TemplateView):
+    """The player shell for every client-side route (home, search, artist, album, ...)."""
+
+    template_name = "web/shell.html"
+    login_url = reverse_lazy("web:login")
+
+    def get(self, request, *args, **kwargs):
+        # The profile's language wins over the cookie and Accept-Language.
+        language = request.user.language
+        if language != translation.get_language():
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = super().get(request, *args, **kwargs)
+        response.render()
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            _remember_language(response, language)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        context["boot"] = {
+            "user": {
+                "id": str(user.pk),
+                "display_name": user.display_name or user.get_short_name(),
+                "email": user.email,
+                "country": str(user.country),
+                "language": user.language,
+            },
+            "countries": [[code, str(name)] for code, name in countries],
+            # Each language in its own name, so a listener finds theirs in any UI language.
+            "languages": [
+                [code, get_language_info(code)["name_local"]] for code, _name in settings.LANGUAGES
+            ],
+            "urls": {
+                "api": "/api/v1/",
+                "jsi18n": reverse("web:jsi18n"),
+                "set_language": reverse("web:set_language"),
+                "logout": reverse("web:logout"),
+            },
+        }
+        return context
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("web:shell")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        translation.activate(form.get_user().language)
+        return _remember_language(response, form.get_user().language)
+
+
+class LogoutView(auth_views.LogoutView):
+    def get_default_redirect_url(self):
+        return reverse("web:login")
+
+
+class SignupView(FormView):
+    template_name = "web/signup.html"
+    form_class = SignupForm
+    extra_context = {"title": _("Sign up")}
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("web:shell")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"language": translation.get_language(), "country": "US"}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        user = user_create(
+            email=data["email"],
+            password=data["password"],
+            country=data["country"],
+            language=data["language"],
+            display_name=data["display_name"],
+        )
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return _remember_language(redirect("web:shell"), user.language)
