@@ -1,0 +1,38 @@
+"""Playback's members of the ApplicationError family (see common.errors)."""
+
+from common.errors import ApplicationError
+
+
+class PayloadTooLarge(ApplicationError):
+    status = 413
+    default_message = "The upload is too large."
+
+
+class Conflict(ApplicationError):
+    status = 409
+    default_message = "Conflict."
+
+
+class NotPlayable(ApplicationError):
+    status = 404
+    default_message = "The track has no playable audio yet."
+
+
+class UnavailableInMarket(ApplicationError):
+    status = 451
+    default_message = "The track is not available in your market."
+
+
+class StreamUrlExpired(ApplicationError):
+    status = 410
+    default_message = "The stream URL has expired; request a new one."
+
+
+class StreamUrlInvalid(ApplicationError):
+    status = 403
+    default_message = "Invalid stream URL."
+
+
+class ToolUnavailable(ApplicationError):
+    status = 503
+    default_message = "Audio processing is unavailable; try again later."
