@@ -8,14 +8,15 @@ script). Catalog rows are generated with set-based SQL; every label gets one cat
 agreement covering exactly `--markets` countries, some releases get per-market go-live
 moments and some takedowns, so the plan has a realistic handful of profiles.
 
-Then it measures, each from the same licensing plan:
-1. rows: the shipped rebuild, `licensing.services.availability_rebuild(swap=True)`: one
-   `catalog_trackavailability` row per track, market and window (N x markets rows), built in
-   a new table chunk by chunk, indexed, swapped in, constraints validated;
-2. compact: the proposed representation (not used by the app yet): windows per profile
-   (`bench_profile_window`) plus one profile per track (`bench_track_profile`), built the
-   same way (new table + swap);
-and the latency of the stream-authorisation lookup (one track, one market) on both.
+Then it measures the shipped rebuild, `licensing.services.availability_rebuild(swap=True)`
+(plan computed from the rights included): each distinct window set stored once as an
+`AvailabilityProfile` with its windows, and one `catalog_trackavailabilityprofile` row per
+track, built in a new table chunk by chunk, indexed, swapped in, constraints validated; then
+the latency of the stream-authorisation lookup (one track, one market), as raw SQL and
+through `playback.selectors.track_playable`.
+
+(The former form, one row per track, market and window, took 897 s for 1M tracks x 180
+markets on the 2-core bench machine.)
 """
 
 import argparse
@@ -40,7 +41,6 @@ from decimal import Decimal  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from catalog.availability import _staged  # noqa: E402
 from licensing import selectors, services  # noqa: E402
 from licensing.models import (  # noqa: E402
     Agreement,
@@ -50,6 +50,7 @@ from licensing.models import (  # noqa: E402
     Takedown,
 )
 from licensing.territories import all_markets, local_midnight  # noqa: E402
+from playback.selectors import track_playable  # noqa: E402
 
 
 def main() -> None:
@@ -59,7 +60,6 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=100)
     parser.add_argument("--tracks-per-release", type=int, default=10)
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--skip-rows", action="store_true", help="Measure the compact one only.")
     parser.add_argument("--chunk-tracks", type=int, default=200_000)
     args = parser.parse_args()
 
@@ -86,25 +86,25 @@ def main() -> None:
         f"own profile; computed in {plan_seconds:.1f}s"
     )
 
-    if not args.skip_rows:
-        started = time.monotonic()
-        result = services.availability_rebuild(swap=True, chunk_tracks=args.chunk_tracks)
-        total = time.monotonic() - started
-        size = _relation_size("catalog_trackavailability")
-        parts = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if k != "total")
-        print(
-            f"rows: {result.created:,} rows for {result.tracks:,} tracks in {total:.1f}s "
-            f"(plan included; {parts}); table+indexes {size}"
-        )
-        print(f"rows: lookup {_lookup_ms(ROWS_LOOKUP, args):.3f} ms per stream authorisation")
-
     started = time.monotonic()
-    timings = compact_rebuild(plan, chunk_tracks=args.chunk_tracks)
-    total = time.monotonic() - started + plan_seconds
-    parts = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
-    size = f"{_relation_size('bench_track_profile')} + {_relation_size('bench_profile_window')}"
-    print(f"compact: rebuilt in {total:.1f}s (plan included; {parts}); tables+indexes {size}")
-    print(f"compact: lookup {_lookup_ms(COMPACT_LOOKUP, args):.3f} ms per stream authorisation")
+    result = services.availability_rebuild(swap=True, chunk_tracks=args.chunk_tracks)
+    total = time.monotonic() - started
+    sizes = ", ".join(
+        f"{table} {_relation_size(table)}"
+        for table in (
+            "catalog_trackavailabilityprofile",
+            "catalog_availabilityprofile",
+            "catalog_availabilityprofilewindow",
+        )
+    )
+    parts = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if k != "total")
+    print(
+        f"rebuild: {result.created:,} tracks on {result.profiles:,} profiles "
+        f"({result.pruned:,} pruned) in {total:.1f}s, {total + plan_seconds:.1f}s with the "
+        f"plan above ({parts}); {sizes}"
+    )
+    print(f"lookup: {_lookup_ms(args):.3f} ms median per stream authorisation (SQL)")
+    print(f"lookup: {_selector_ms(args):.3f} ms median via playback.selectors.track_playable")
 
 
 # Data
@@ -115,7 +115,8 @@ def generate(args) -> None:
     releases = args.tracks // args.tracks_per_release
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE catalog_trackavailability, catalog_track, catalog_release, catalog_label, "
+            "TRUNCATE catalog_trackavailabilityprofile, catalog_availabilityprofilewindow, "
+            "catalog_availabilityprofile, catalog_track, catalog_release, catalog_label, "
             "licensing_agreementmarket, licensing_agreement_releases, licensing_agreement, "
             "licensing_party_labels, licensing_party, licensing_releasemarketdate, "
             "licensing_takedown, licensing_labelmembership RESTART IDENTITY CASCADE"
@@ -210,102 +211,30 @@ def _utc(*args) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=datetime.UTC)
 
 
-# The proposed compact representation
+# Lookups
 
 
-COMPACT_DDL = (
-    "CREATE TABLE IF NOT EXISTS bench_profile_window (profile_id bigint NOT NULL, "
-    "market varchar(2) NOT NULL, starts_at timestamptz NOT NULL, ends_at timestamptz, "
-    "PRIMARY KEY (profile_id, market, starts_at))",
-    "CREATE INDEX IF NOT EXISTS bench_profile_window_market "
-    "ON bench_profile_window (market, profile_id, starts_at)",
-    "CREATE TABLE IF NOT EXISTS bench_track_profile (track_id bigint PRIMARY KEY "
-    "REFERENCES catalog_track (id) DEFERRABLE INITIALLY DEFERRED, profile_id bigint NOT NULL)",
-)
-
-
-def compact_rebuild(plan, *, chunk_tracks: int) -> dict[str, float]:
-    """Windows per profile (small) and a profile per track, the latter via new table + swap."""
-    timings, last = {}, time.monotonic()
-
-    def lap(name):
-        nonlocal last
-        timings[name] = time.monotonic() - last
-        last = time.monotonic()
-
-    with connection.cursor() as cursor:
-        for sql in COMPACT_DDL:
-            cursor.execute(sql)
-    with _staged(plan, None):
-        lap("stage")
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS bench_track_profile_new")
-            cursor.execute(
-                "CREATE TABLE bench_track_profile_new (track_id bigint NOT NULL, "
-                "profile_id bigint NOT NULL)"
-            )
-            cursor.execute("SELECT min(id), max(id) FROM catalog_track")
-            low, high = cursor.fetchone()
-        while low is not None and low <= high:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO bench_track_profile_new "
-                    "SELECT t.id, COALESCE(tt.profile_id, tr.profile_id) FROM catalog_track t "
-                    "LEFT JOIN tmp_av_track tt ON tt.track_id = t.id "
-                    "LEFT JOIN tmp_av_release tr ON tr.release_id = t.release_id "
-                    "WHERE t.id BETWEEN %s AND %s "
-                    "AND COALESCE(tt.profile_id, tr.profile_id) IS NOT NULL",
-                    [low, min(high, low + chunk_tracks - 1)],
-                )
-            low += chunk_tracks
-        lap("insert")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ALTER TABLE bench_track_profile_new ADD CONSTRAINT bench_track_profile_new_pkey "
-                "PRIMARY KEY (track_id)"
-            )
-            cursor.execute(
-                "ALTER TABLE bench_track_profile_new ADD CONSTRAINT bench_track_profile_new_fk "
-                "FOREIGN KEY (track_id) REFERENCES catalog_track (id) "
-                "DEFERRABLE INITIALLY DEFERRED NOT VALID"
-            )
-        lap("index")
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE bench_track_profile IN ACCESS EXCLUSIVE MODE")
-            cursor.execute("DELETE FROM bench_profile_window")
-            cursor.execute(
-                "INSERT INTO bench_profile_window SELECT profile_id, market, starts_at, ends_at "
-                "FROM tmp_av_window"
-            )
-            cursor.execute("DROP TABLE bench_track_profile")
-            cursor.execute("ALTER TABLE bench_track_profile_new RENAME TO bench_track_profile")
-            cursor.execute(
-                "ALTER TABLE bench_track_profile RENAME CONSTRAINT bench_track_profile_new_pkey "
-                "TO bench_track_profile_pkey"
-            )
-        lap("swap")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ALTER TABLE bench_track_profile VALIDATE CONSTRAINT bench_track_profile_new_fk"
-            )
-            cursor.execute("ANALYZE bench_track_profile")
-            cursor.execute("ANALYZE bench_profile_window")
-        lap("validate")
-    return timings
-
-
-ROWS_LOOKUP = (
-    "SELECT EXISTS (SELECT 1 FROM catalog_trackavailability WHERE track_id = %s "
-    "AND market = %s AND starts_at <= now() AND (ends_at IS NULL OR ends_at > now()))"
-)
-COMPACT_LOOKUP = (
-    "SELECT EXISTS (SELECT 1 FROM bench_track_profile p JOIN bench_profile_window w "
-    "ON w.profile_id = p.profile_id WHERE p.track_id = %s AND w.market = %s "
+LOOKUP = (
+    "SELECT EXISTS (SELECT 1 FROM catalog_trackavailabilityprofile p "
+    "JOIN catalog_availabilityprofilewindow w ON w.profile_id = p.profile_id "
+    "WHERE p.track_id = %s AND w.market = %s "
     "AND w.starts_at <= now() AND (w.ends_at IS NULL OR w.ends_at > now()))"
 )
 
 
-def _lookup_ms(sql: str, args, samples: int = 2000) -> float:
+def _selector_ms(args, samples: int = 2000) -> float:
+    rng = random.Random(7)
+    markets = sorted(all_markets())
+    timings = []
+    for _ in range(samples):
+        track_id, market = rng.randint(1, args.tracks), rng.choice(markets)
+        started = time.perf_counter()
+        track_playable(track_id=track_id, market=market)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _lookup_ms(args, samples: int = 2000) -> float:
     rng = random.Random(7)
     markets = sorted(all_markets())
     timings = []
@@ -313,7 +242,7 @@ def _lookup_ms(sql: str, args, samples: int = 2000) -> float:
         for _ in range(samples):
             params = [rng.randint(1, args.tracks), rng.choice(markets)]
             started = time.perf_counter()
-            cursor.execute(sql, params)
+            cursor.execute(LOOKUP, params)
             cursor.fetchone()
             timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)

@@ -87,8 +87,8 @@ def prepare(count: int, seconds: float) -> dict:
         ReleaseArtist,
         Track,
         TrackArtist,
-        TrackAvailability,
     )
+    from catalog.services import AvailabilityWindow, track_availability_replace
     from playback.models import RENDITION_PROFILES, Rendition
 
     user = user_create(
@@ -114,7 +114,7 @@ def prepare(count: int, seconds: float) -> dict:
             duration_ms=int(length * 1000),
         )
         TrackArtist.objects.create(track=track, artist=artist)
-        TrackAvailability.objects.create(track=track, market="SE", starts_at=starts)
+        track_availability_replace(track_ids=[track.pk], windows=[AvailabilityWindow("SE", starts)])
         Rendition.objects.create(
             track=track,
             profile=Rendition.Profile.OPUS_96,

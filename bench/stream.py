@@ -113,7 +113,8 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts.models import User
-    from catalog.models import Release, Track, TrackAvailability
+    from catalog.models import Release, Track
+    from catalog.services import AvailabilityWindow, track_availability_replace
     from playback.models import Rendition
     from playback.signing import StreamGrant, stream_token_make
 
@@ -125,8 +126,9 @@ def main() -> None:
         size = default_storage.size(name)
         user = User.objects.create_user(email="bench@example.com", country="SE")
         track = Track.objects.create(title="Bench", release=Release.objects.create(title="B"))
-        TrackAvailability.objects.create(
-            track=track, market="SE", starts_at=timezone.now() - datetime.timedelta(days=1)
+        track_availability_replace(
+            track_ids=[track.pk],
+            windows=[AvailabilityWindow("SE", timezone.now() - datetime.timedelta(days=1))],
         )
         rendition = Rendition.objects.create(
             track=track, profile="opus_160", codec="opus", bitrate_kbps=160, state="ready",

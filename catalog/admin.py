@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html, format_html_join
 
 from catalog.models import (
     Artist,
+    AvailabilityProfile,
+    AvailabilityProfileWindow,
     FollowedArtist,
     FollowedPlaylist,
     Genre,
@@ -15,7 +18,7 @@ from catalog.models import (
     SavedTrack,
     Track,
     TrackArtist,
-    TrackAvailability,
+    TrackAvailabilityProfile,
 )
 
 
@@ -58,13 +61,38 @@ class TrackInline(admin.TabularInline):
     show_change_link = True
 
 
-class TrackAvailabilityInline(admin.TabularInline):
-    model = TrackAvailability
-    extra = 0
-    readonly_fields = ["market", "starts_at", "ends_at"]
+def _windows_table(profile: AvailabilityProfile | None) -> str:
+    if profile is None:
+        return "-"
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (w.market, w.starts_at, w.ends_at or "open")
+            for w in profile.windows.order_by("market", "starts_at")
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>market</th><th>starts at</th><th>ends at</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+class TrackAvailabilityProfileInline(admin.StackedInline):
+    """The track's availability profile and its windows, read-only (licensing writes it)."""
+
+    model = TrackAvailabilityProfile
+    fields = ["profile", "windows"]
+    readonly_fields = ["profile", "windows"]
     can_delete = False
     max_num = 0
+    verbose_name = "availability (written by licensing)"
     verbose_name_plural = "availability (written by licensing)"
+
+    @admin.display(description="windows")
+    def windows(self, obj: TrackAvailabilityProfile) -> str:
+        return _windows_table(obj.profile if obj.pk else None)
 
 
 @admin.register(Artist)
@@ -96,22 +124,51 @@ class TrackAdmin(admin.ModelAdmin):
     autocomplete_fields = ["release"]
     filter_horizontal = ["genres"]
     readonly_fields = ["source_sha256"]
-    inlines = [TrackArtistInline, TrackAvailabilityInline]
+    inlines = [TrackArtistInline, TrackAvailabilityProfileInline]
 
 
-@admin.register(TrackAvailability)
-class TrackAvailabilityAdmin(admin.ModelAdmin):
+class AvailabilityProfileWindowInline(admin.TabularInline):
+    model = AvailabilityProfileWindow
+    fields = ["market", "starts_at", "ends_at"]
+    readonly_fields = ["market", "starts_at", "ends_at"]
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(AvailabilityProfile)
+class AvailabilityProfileAdmin(admin.ModelAdmin):
     """Read-only: availability is computed by licensing from agreements."""
 
-    list_display = ["track", "market", "starts_at", "ends_at"]
-    list_filter = ["market"]
-    list_select_related = ["track"]
-    search_fields = ["track__title", "track__isrc"]
+    list_display = ["id", "digest", "window_count", "track_count"]
+    search_fields = ["digest", "tracks__track__title", "tracks__track__isrc"]
+    readonly_fields = ["digest"]
+    inlines = [AvailabilityProfileWindowInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                window_total=Count("windows", distinct=True),
+                track_total=Count("tracks", distinct=True),
+            )
+        )
+
+    @admin.display(description="windows", ordering="window_total")
+    def window_count(self, obj) -> int:
+        return obj.window_total
+
+    @admin.display(description="tracks", ordering="track_total")
+    def track_count(self, obj) -> int:
+        return obj.track_total
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

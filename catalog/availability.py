@@ -3,14 +3,20 @@
 
 The caller describes availability compactly as an `AvailabilityPlan`: a few profiles (each
 a list of market windows), each release mapped to a profile and the odd track mapped to its
-own. The writer expands plan x tracks into `TrackAvailability` rows with set-based SQL,
-never a Python loop per row:
+own. The catalog stores it in the same shape: each distinct window set once as an
+`AvailabilityProfile` (named by the digest of its windows) and one
+`TrackAvailabilityProfile` row per available track. The writer first makes sure the plan's
+profiles are stored (a handful of rows), then points tracks at them with set-based SQL,
+never a Python loop per track:
 
-- `track_availability_write` diffs per chunk of track ids, one transaction per chunk: rows
-  that are already right stay, so replaying a plan writes nothing. Any database.
-- `track_availability_rebuild_swap` (PostgreSQL) fills a new table chunk by chunk, builds
-  its indexes and constraints, and swaps it in with one short transaction; readers see the
-  old availability until the swap. Writers of availability serialise on an advisory lock.
+- `track_availability_write` diffs per chunk of track ids, one transaction per chunk: tracks
+  already on the right profile stay, so replaying a plan writes nothing. Any database.
+- `track_availability_rebuild_swap` (PostgreSQL) fills a new track-to-profile table chunk
+  by chunk, builds its indexes and constraints, and swaps it in with one short transaction;
+  readers see the old availability until the swap.
+
+Writers of availability serialise on an advisory lock (PostgreSQL); profiles no track uses
+any more are deleted at the end of each write.
 """
 
 import time
@@ -19,14 +25,19 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
 
-from catalog.models import Track, TrackAvailability
-from catalog.services import AvailabilityWindow
+from catalog.models import Track, TrackAvailabilityProfile
+from catalog.services import (
+    AVAILABILITY_LOCK_KEY,
+    AvailabilityWindow,
+    availability_profiles_ensure,
+    availability_profiles_prune,
+)
 from common.errors import ValidationFailed
 
-ADVISORY_LOCK_KEY = 7_316_001  # pg advisory lock serialising availability writers
+ADVISORY_LOCK_KEY = AVAILABILITY_LOCK_KEY
 DEFAULT_CHUNK_TRACKS = 50_000
 
-_TABLE = TrackAvailability._meta.db_table
+_TABLE = TrackAvailabilityProfile._meta.db_table
 _TRACK_TABLE = Track._meta.db_table
 
 
@@ -34,7 +45,7 @@ _TRACK_TABLE = Track._meta.db_table
 class AvailabilityPlan:
     """Availability described by profile: `release_profiles` and `track_profiles` map ids to
     keys of `profiles`; a track's own profile wins over its release's; a track of a release
-    without a profile has no availability."""
+    without a profile (or on a profile without windows) has no availability."""
 
     profiles: dict[int, Sequence[AvailabilityWindow]]
     release_profiles: dict[int, int]
@@ -46,9 +57,16 @@ class AvailabilityPlan:
 
 @dataclass
 class AvailabilityWriteResult:
+    """Counts of tracks: `created` given a profile, `updated` moved to another profile,
+    `deleted` left without availability (after a swap: rows written and rows replaced);
+    `profiles` stored profiles the plan uses, `pruned` unused ones deleted."""
+
     tracks: int = 0
     created: int = 0
+    updated: int = 0
     deleted: int = 0
+    profiles: int = 0
+    pruned: int = 0
     chunks: int = 0
     swapped: bool = False
     timings: dict[str, float] = field(default_factory=dict)
@@ -63,23 +81,32 @@ def track_availability_write(
     """Make `plan` the availability of every track of `release_ids` (None: of every track).
 
     One transaction per chunk of `chunk_tracks` track ids (savepoints when the caller is in
-    a transaction). Idempotent: rows already right are kept, so a replay writes nothing.
+    a transaction). Idempotent: tracks already on the right profile are kept, so a replay
+    writes nothing.
     """
     _check_plan(plan)
     result = AvailabilityWriteResult()
-    started = time.monotonic()
-    with _staged(plan, release_ids) as scoped:
-        result.timings["stage"] = time.monotonic() - started
-        bounds = _track_bounds(scoped)
-        for low, high in _chunks(bounds, chunk_tracks):
-            with transaction.atomic():
-                _advisory_xact_lock()
-                created, deleted, tracks = _write_chunk(low, high, scoped)
-            result.created += created
-            result.deleted += deleted
-            result.tracks += tracks
-            result.chunks += 1
-    result.timings["total"] = time.monotonic() - started
+    clock = _Clock(result.timings)
+    with _session_lock():
+        profile_ids = _ensure_profiles(plan)
+        result.profiles = len(set(profile_ids.values()))
+        clock.lap("profiles")
+        with _staged(plan, release_ids, profile_ids) as scoped:
+            clock.lap("stage")
+            bounds = _track_bounds(scoped)
+            for low, high in _chunks(bounds, chunk_tracks):
+                with transaction.atomic():
+                    created, updated, deleted, tracks = _write_chunk(low, high, scoped)
+                result.created += created
+                result.updated += updated
+                result.deleted += deleted
+                result.tracks += tracks
+                result.chunks += 1
+            clock.lap("write")
+        if result.updated or result.deleted:
+            result.pruned = availability_profiles_prune()
+        clock.lap("prune")
+    result.timings["total"] = sum(result.timings.values())
     return result
 
 
@@ -88,11 +115,12 @@ def track_availability_rebuild_swap(
 ) -> AvailabilityWriteResult:
     """Replace the availability of every track by `plan` through a new table (PostgreSQL).
 
-    Chunks of the new table commit one by one (outside any caller transaction they are
-    invisible to readers); the swap holds an exclusive lock on the table only for renames.
-    Tracks deleted during the build lose their rows at the swap; tracks created during it get
-    availability from the next `track_availability_write` covering them. The foreign key and
-    check constraint are added NOT VALID and validated after the swap unless `validate` is off.
+    Profiles are stored first (a few rows, committed). Chunks of the new track-to-profile
+    table commit one by one (outside any caller transaction they are invisible to readers);
+    the swap holds an exclusive lock on the table only for renames. Tracks deleted during the
+    build lose their rows at the swap; tracks created during it get availability from the
+    next `track_availability_write` covering them. Foreign keys are added NOT VALID and
+    validated after the swap unless `validate` is off.
     """
     if connection.vendor != "postgresql":
         raise ValidationFailed("A rebuild by table swap needs PostgreSQL.")
@@ -100,10 +128,11 @@ def track_availability_rebuild_swap(
     result = AvailabilityWriteResult(swapped=True)
     clock = _Clock(result.timings)
     new = f"{_TABLE}_new"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
-    try:
-        with _staged(plan, None):
+    with _session_lock():
+        profile_ids = _ensure_profiles(plan)
+        result.profiles = len(set(profile_ids.values()))
+        clock.lap("profiles")
+        with _staged(plan, None, profile_ids):
             clock.lap("stage")
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {new}")
@@ -111,15 +140,21 @@ def track_availability_rebuild_swap(
                     f"CREATE TABLE {new} (LIKE {_TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY)"
                 )
                 cursor.execute("DROP TABLE IF EXISTS tmp_av_tracks")
-                cursor.execute(f"CREATE TEMP TABLE tmp_av_tracks AS SELECT id FROM {_TRACK_TABLE}")
+                # The tracks as the build starts (id and release); the swap drops the rows
+                # of those deleted meanwhile.
+                cursor.execute(
+                    "CREATE TEMP TABLE tmp_av_tracks AS "
+                    f"SELECT id, release_id FROM {_TRACK_TABLE} ORDER BY id"
+                )
+                cursor.execute("ANALYZE tmp_av_tracks")
                 cursor.execute("SELECT min(id), max(id), count(*) FROM tmp_av_tracks")
                 low, high, result.tracks = cursor.fetchone()
             for chunk_low, chunk_high in _chunks((low, high), chunk_tracks):
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit = off")
                     cursor.execute(
-                        f"INSERT INTO {new} (track_id, market, starts_at, ends_at) "
-                        f"{_WANTED} AND t.id IN (SELECT id FROM tmp_av_tracks)",
+                        f"INSERT INTO {new} (track_id, profile_id) "
+                        + _WANTED_FROM.format(tracks="tmp_av_tracks"),
                         [chunk_low, chunk_high],
                     )
                     result.created += cursor.rowcount
@@ -157,71 +192,82 @@ def track_availability_rebuild_swap(
                         if kind in ("f", "c"):
                             cursor.execute(f"ALTER TABLE {_TABLE} VALIDATE CONSTRAINT {name}")
                 clock.lap("validate")
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+        result.pruned = availability_profiles_prune()
+        clock.lap("prune")
     result.timings["total"] = sum(result.timings.values())
     return result
+
+
+class _session_lock:
+    """Hold the availability writers' advisory lock for the whole write (PostgreSQL): until
+    the caller's transaction ends when there is one, else until the write returns."""
+
+    def __enter__(self):
+        self.session = not connection.in_atomic_block
+        if connection.vendor == "postgresql":
+            function = "pg_advisory_lock" if self.session else "pg_advisory_xact_lock"
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {function}(%s)", [ADVISORY_LOCK_KEY])
+
+    def __exit__(self, exc_type, exc, traceback):
+        if connection.vendor == "postgresql" and self.session:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+
+
+def _ensure_profiles(plan: AvailabilityPlan) -> dict[int, int]:
+    """Store the plan's profiles (missing ones only); plan key -> stored profile id."""
+    with transaction.atomic():
+        return availability_profiles_ensure(profiles=plan.profiles)
 
 
 # Staging
 
 
-_WANTED = (
-    "SELECT t.id AS track_id, w.market AS market, w.starts_at AS starts_at, "
-    "w.ends_at AS ends_at "
-    f"FROM {_TRACK_TABLE} t "
+_WANTED_FROM = (
+    "SELECT t.id AS track_id, p.profile_id AS profile_id "
+    "FROM {tracks} t "
     "LEFT JOIN tmp_av_track tt ON tt.track_id = t.id "
     "LEFT JOIN tmp_av_release tr ON tr.release_id = t.release_id "
-    "JOIN tmp_av_window w ON w.profile_id = COALESCE(tt.profile_id, tr.profile_id) "
+    "JOIN tmp_av_profile p ON p.plan_key = COALESCE(tt.profile_id, tr.profile_id) "
     "WHERE t.id >= %s AND t.id <= %s"
 )
+_WANTED = _WANTED_FROM.format(tracks=_TRACK_TABLE)
 _STAGING = {
-    "tmp_av_window": "profile_id bigint, market varchar(2), starts_at {dt}, ends_at {dt} NULL",
+    "tmp_av_profile": "plan_key bigint PRIMARY KEY, profile_id bigint NOT NULL",
     "tmp_av_release": "release_id bigint PRIMARY KEY, profile_id bigint",
     "tmp_av_track": "track_id bigint PRIMARY KEY, profile_id bigint",
     "tmp_av_scope": "release_id bigint PRIMARY KEY",
-    "tmp_av_chunk": "track_id bigint, market varchar(2), starts_at {dt}, ends_at {dt} NULL",
+    "tmp_av_chunk": "track_id bigint PRIMARY KEY, profile_id bigint NOT NULL",
 }
 
 
 class _staged:
     """Temporary tables holding the plan (and the scope), dropped on exit."""
 
-    def __init__(self, plan: AvailabilityPlan, release_ids: Collection[int] | None):
+    def __init__(
+        self,
+        plan: AvailabilityPlan,
+        release_ids: Collection[int] | None,
+        profile_ids: dict[int, int],
+    ):
         self.plan = plan
         self.release_ids = release_ids
+        self.profile_ids = profile_ids
 
     def __enter__(self) -> bool:
-        datetime_type = "timestamptz" if connection.vendor == "postgresql" else "datetime"
-        adapt = connection.ops.adapt_datetimefield_value
         with connection.cursor() as cursor:
             for table, columns in _STAGING.items():
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
-                cursor.execute(f"CREATE TEMP TABLE {table} ({columns.format(dt=datetime_type)})")
-            _load(
-                cursor,
-                "tmp_av_window",
-                (
-                    (key, w.market, adapt(w.starts_at), adapt(w.ends_at))
-                    for key, windows in self.plan.profiles.items()
-                    for w in windows
-                ),
-                4,
-            )
+                cursor.execute(f"CREATE TEMP TABLE {table} ({columns})")
+            _load(cursor, "tmp_av_profile", self.profile_ids.items(), 2)
             _load(cursor, "tmp_av_release", self.plan.release_profiles.items(), 2)
             _load(cursor, "tmp_av_track", self.plan.track_profiles.items(), 2)
             if self.release_ids is not None:
                 _load(cursor, "tmp_av_scope", ((i,) for i in set(self.release_ids)), 1)
-            cursor.execute("CREATE INDEX tmp_av_window_profile ON tmp_av_window (profile_id)")
-            cursor.execute(
-                "CREATE INDEX tmp_av_chunk_window ON tmp_av_chunk (track_id, market, starts_at)"
-            )
             if connection.vendor == "postgresql":
-                cursor.execute("ANALYZE tmp_av_window")
-                cursor.execute("ANALYZE tmp_av_release")
-                cursor.execute("ANALYZE tmp_av_track")
-                cursor.execute("ANALYZE tmp_av_scope")
+                for table in ("tmp_av_profile", "tmp_av_release", "tmp_av_track", "tmp_av_scope"):
+                    cursor.execute(f"ANALYZE {table}")
         return self.release_ids is not None
 
     def __exit__(self, exc_type, exc, traceback):
@@ -307,14 +353,8 @@ def _chunks(bounds: tuple[int | None, int | None], size: int) -> Iterator[tuple[
         low += size
 
 
-def _advisory_xact_lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-
-
-def _write_chunk(low: int, high: int, scoped: bool) -> tuple[int, int, int]:
-    """Diff the chunk's rows against the plan: delete the wrong ones, insert the missing."""
+def _write_chunk(low: int, high: int, scoped: bool) -> tuple[int, int, int, int]:
+    """Diff the chunk's track profiles against the plan: delete, move, insert."""
     in_scope = " AND t.release_id IN (SELECT release_id FROM tmp_av_scope)" if scoped else ""
     track_filter = (
         f"track_id IN (SELECT id FROM {_TRACK_TABLE} "
@@ -323,10 +363,6 @@ def _write_chunk(low: int, high: int, scoped: bool) -> tuple[int, int, int]:
         else "1 = 1"
     )
     a = _TABLE
-    same_window = (
-        f"c.track_id = {a}.track_id AND c.market = {a}.market AND c.starts_at = {a}.starts_at "
-        f"AND (c.ends_at = {a}.ends_at OR (c.ends_at IS NULL AND {a}.ends_at IS NULL))"
-    )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tmp_av_chunk")
         cursor.execute(f"INSERT INTO tmp_av_chunk {_WANTED}{in_scope}", [low, high])
@@ -336,19 +372,26 @@ def _write_chunk(low: int, high: int, scoped: bool) -> tuple[int, int, int]:
         )
         tracks = cursor.fetchone()[0]
         cursor.execute(
-            f"DELETE FROM {_TABLE} WHERE track_id >= %s AND track_id <= %s AND {track_filter} "
-            f"AND NOT EXISTS (SELECT 1 FROM tmp_av_chunk c WHERE {same_window})",
+            f"DELETE FROM {a} WHERE track_id >= %s AND track_id <= %s AND {track_filter} "
+            f"AND NOT EXISTS (SELECT 1 FROM tmp_av_chunk c WHERE c.track_id = {a}.track_id)",
             [low, high],
         )
         deleted = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {_TABLE} (track_id, market, starts_at, ends_at) "
-            "SELECT c.track_id, c.market, c.starts_at, c.ends_at FROM tmp_av_chunk c "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} a WHERE a.track_id = c.track_id "
-            "AND a.market = c.market AND a.starts_at = c.starts_at)"
+            f"UPDATE {a} SET profile_id = "
+            f"(SELECT c.profile_id FROM tmp_av_chunk c WHERE c.track_id = {a}.track_id) "
+            "WHERE track_id >= %s AND track_id <= %s AND EXISTS (SELECT 1 FROM tmp_av_chunk c "
+            f"WHERE c.track_id = {a}.track_id AND c.profile_id <> {a}.profile_id)",
+            [low, high],
+        )
+        updated = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {a} (track_id, profile_id) "
+            "SELECT c.track_id, c.profile_id FROM tmp_av_chunk c "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {a} x WHERE x.track_id = c.track_id)"
         )
         created = cursor.rowcount
-    return created, deleted, tracks
+    return created, updated, deleted, tracks
 
 
 # Table swap (PostgreSQL)

@@ -146,33 +146,63 @@ class TrackArtist(models.Model):
         return f"{self.artist} ({self.role}) on {self.track}"
 
 
-class TrackAvailability(models.Model):
-    """A track is playable in `market` from `starts_at` until `ends_at` (open when null).
+class AvailabilityProfile(models.Model):
+    """A distinct set of market windows, stored once and shared by every track that has it.
 
-    Written only by licensing services; read by search and stream authorisation.
+    `digest` is the SHA-256 of the sorted windows (`catalog.services.availability_digest`).
+    Written only by catalog services on behalf of licensing; read by search and stream
+    authorisation through `TrackAvailabilityProfile`.
     """
 
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="availability")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+
+    def __str__(self):
+        return f"availability profile {self.pk}"
+
+
+class AvailabilityProfileWindow(models.Model):
+    """Tracks of `profile` are playable in `market` from `starts_at` until `ends_at`
+    (open when null)."""
+
+    profile = models.ForeignKey(
+        AvailabilityProfile, on_delete=models.CASCADE, related_name="windows"
+    )
     market = models.CharField(max_length=2, help_text=_("ISO 3166-1 alpha-2 country code."))
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["track", "market", "starts_at"]
-        verbose_name_plural = "track availability"
-        indexes = [models.Index(fields=["market", "track", "starts_at"])]
+        ordering = ["profile", "market", "starts_at"]
+        indexes = [models.Index(fields=["market", "profile", "starts_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
-                name="availability_ends_after_start",
+                name="profile_window_ends_after_start",
             ),
             models.UniqueConstraint(
-                fields=["track", "market", "starts_at"], name="uniq_availability_window"
+                fields=["profile", "market", "starts_at"], name="uniq_profile_window"
             ),
         ]
 
     def __str__(self):
-        return f"{self.track_id} in {self.market}"
+        return f"{self.market} from {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class TrackAvailabilityProfile(models.Model):
+    """The availability of a track: its profile's windows. No row: playable nowhere."""
+
+    track = models.OneToOneField(
+        Track, on_delete=models.CASCADE, primary_key=True, related_name="availability_profile"
+    )
+    profile = models.ForeignKey(
+        AvailabilityProfile, on_delete=models.PROTECT, related_name="tracks"
+    )
+
+    class Meta:
+        verbose_name_plural = "track availability profiles"
+
+    def __str__(self):
+        return f"{self.track_id} -> {self.profile_id}"
 
 
 class Playlist(models.Model):

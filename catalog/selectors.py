@@ -3,7 +3,8 @@
 Availability is read through annotations (a market list per track and per release, an
 `is_playable` flag for one market), so a page of tracks costs a fixed number of queries
 however long it is. A window is open at `now` when `starts_at <= now` and `ends_at` is
-null or later than `now`.
+null or later than `now`. A track's windows are those of its availability profile
+(`TrackAvailabilityProfile` -> `AvailabilityProfileWindow`).
 """
 
 import datetime
@@ -32,6 +33,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import (
     Artist,
+    AvailabilityProfileWindow,
     FollowedArtist,
     FollowedPlaylist,
     Playlist,
@@ -40,7 +42,7 @@ from catalog.models import (
     ReleaseArtist,
     Track,
     TrackArtist,
-    TrackAvailability,
+    TrackAvailabilityProfile,
 )
 from common.errors import NotFound
 
@@ -88,35 +90,84 @@ def open_window_q(*, now: datetime.datetime, prefix: str = "") -> Q:
     )
 
 
-def _open_windows(now: datetime.datetime) -> QuerySet[TrackAvailability]:
-    return TrackAvailability.objects.filter(open_window_q(now=now)).order_by()
+def _open_windows(now: datetime.datetime) -> QuerySet[AvailabilityProfileWindow]:
+    return AvailabilityProfileWindow.objects.filter(open_window_q(now=now)).order_by()
+
+
+def _profile_of(track_ref: str) -> Subquery:
+    """The profile id of the track of the outer query's outer `track_ref` (for windows)."""
+    return Subquery(
+        TrackAvailabilityProfile.objects.filter(track_id=OuterRef(OuterRef(track_ref))).values(
+            "profile_id"
+        )[:1]
+    )
+
+
+def _profiles_of_release() -> QuerySet:
+    return TrackAvailabilityProfile.objects.filter(
+        track__release_id=OuterRef(OuterRef("pk"))
+    ).values("profile_id")
 
 
 def track_playable_in(*, market: str, now: datetime.datetime, track_ref: str = "pk") -> Exists:
-    return Exists(_open_windows(now).filter(track=OuterRef(track_ref), market=market))
+    # The track's profile id is looked up first, then its windows by (profile, market): two
+    # primary-key/unique index probes, no join through the profile table.
+    return Exists(_open_windows(now).filter(profile_id=_profile_of(track_ref), market=market))
 
 
 def release_playable_in(*, market: str, now: datetime.datetime) -> Exists:
-    return Exists(_open_windows(now).filter(track__release=OuterRef("pk"), market=market))
+    return Exists(_open_windows(now).filter(profile_id__in=_profiles_of_release(), market=market))
 
 
-def _track_markets(now: datetime.datetime) -> Subquery:
+def track_markets(*, now: datetime.datetime, track_ref: str = "pk") -> Subquery:
+    """The markets (a `MarketList` value) where the track of `track_ref` is playable now."""
     return Subquery(
         _open_windows(now)
-        .filter(track=OuterRef("pk"))
-        .values("track")
+        .filter(profile_id=_profile_of(track_ref))
+        .values("profile_id")
         .annotate(markets=MarketList("market"))
         .values("markets")
     )
 
 
+def _track_markets(now: datetime.datetime) -> Subquery:
+    return track_markets(now=now)
+
+
 def _release_markets(now: datetime.datetime) -> Subquery:
     return Subquery(
         _open_windows(now)
-        .filter(track__release=OuterRef("pk"))
-        .values("track__release")
+        .filter(profile__tracks__track__release=OuterRef("pk"))
+        .values("profile__tracks__track__release")
         .annotate(markets=MarketList("market"))
         .values("markets")
+    )
+
+
+def track_open_markets(
+    *,
+    track_ids: Iterable[int],
+    now: datetime.datetime,
+    markets: Iterable[str] | None = None,
+) -> dict[int, set[str]]:
+    """The markets (of `markets`, None: all) where each track is playable now; the tracks
+    playable nowhere are missing."""
+    windows = _open_windows(now).filter(profile__tracks__track_id__in=list(track_ids))
+    if markets is not None:
+        windows = windows.filter(market__in=list(markets))
+    open_in: dict[int, set[str]] = {}
+    for track_id, market in windows.values_list("profile__tracks__track_id", "market"):
+        open_in.setdefault(track_id, set()).add(market)
+    return open_in
+
+
+def track_ids_playable_in(*, market: str, now: datetime.datetime) -> QuerySet:
+    """The ids of the tracks playable in `market` now, as a flat `values_list` queryset."""
+    profiles = _open_windows(now).filter(market=market).values("profile_id")
+    return (
+        TrackAvailabilityProfile.objects.filter(profile_id__in=profiles)
+        .order_by()
+        .values_list("track_id", flat=True)
     )
 
 

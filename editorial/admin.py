@@ -13,7 +13,7 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import PlaylistItem, TrackArtist, TrackAvailability
-from catalog.selectors import MarketList, open_window_q
+from catalog.models import PlaylistItem, TrackArtist
+from catalog.selectors import track_markets
 from common.errors import ApplicationError
 from editorial import selectors, services
 from editorial.localisation import requested_languages
@@ -262,13 +262,7 @@ class _PlaylistPartInline(admin.TabularInline):
 
 
 def _open_markets() -> Subquery:
-    return Subquery(
-        TrackAvailability.objects.filter(open_window_q(now=timezone.now()), track=OuterRef("track"))
-        .order_by()
-        .values("track")
-        .annotate(markets=MarketList("market"))
-        .values("markets")
-    )
+    return track_markets(now=timezone.now(), track_ref="track")
 
 
 class EditorialPlaylistTranslationInline(_PlaylistPartInline):

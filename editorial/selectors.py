@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog import library_selectors
 from catalog import selectors as catalog_selectors
-from catalog.models import Playlist, PlaylistItem, Release, Track, TrackAvailability
+from catalog.models import Playlist, PlaylistItem, Release, Track
 from common.errors import NotFound
 from editorial.localisation import Texts, choose_texts
 from editorial.models import (
@@ -112,17 +112,12 @@ def playlist_unavailable_tracks(
         .select_related("track")
         .order_by("position", "id")
     )
-    open_in = defaultdict(set)
-    for track_id, market in (
-        TrackAvailability.objects.filter(
-            catalog_selectors.open_window_q(now=now),
-            track_id__in={item.track_id for item in items},
-            market__in=markets,
-        )
-        .order_by()
-        .values_list("track_id", "market")
-    ):
-        open_in[track_id].add(market)
+    open_in = defaultdict(
+        set,
+        catalog_selectors.track_open_markets(
+            track_ids={item.track_id for item in items}, markets=markets, now=now
+        ),
+    )
     warnings = []
     for item in items:
         missing = [market for market in markets if market not in open_in[item.track_id]]

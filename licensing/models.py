@@ -1,7 +1,7 @@
 """Rights holders, their agreements with the service, release overrides and royalties.
 
 Availability is not stored here: `licensing.services` computes it from these rows and writes
-it into `catalog.TrackAvailability`. Dates of agreements are whole UTC days, both ends
+it into the catalog's availability profiles. Dates of agreements are whole UTC days, both ends
 included; money is Decimal in `ROYALTY_CURRENCY`.
 """
 

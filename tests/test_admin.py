@@ -45,3 +45,16 @@ def test_admin_requires_staff(client, listener):
     response = client.get(reverse("admin:catalog_track_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_track_page_shows_its_availability_windows_read_only(client, staff_user, populated):
+    client.force_login(staff_user)
+    track = populated[0]
+    response = client.get(reverse("admin:catalog_track_change", args=[track.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Availability (written by licensing)" in page
+    assert "<td>SE</td>" in page and "<td>US</td>" in page
+    profile = track.availability_profile.profile
+    response = client.get(reverse("admin:catalog_availabilityprofile_change", args=[profile.pk]))
+    assert response.status_code == 200 and profile.digest in response.content.decode()

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from catalog.models import (
     Artist,
+    AvailabilityProfileWindow,
     Genre,
     Label,
     Playlist,
@@ -13,8 +14,8 @@ from catalog.models import (
     ReleaseArtist,
     Track,
     TrackArtist,
-    TrackAvailability,
 )
+from catalog.services import AvailabilityWindow, track_availability_replace
 from tests.accounts.factories import UserFactory
 
 
@@ -84,8 +85,9 @@ class TrackFactory(factory.django.DjangoModelFactory):
         if not create or not extracted:
             return
         starts = timezone.now() - datetime.timedelta(days=365)
-        TrackAvailability.objects.bulk_create(
-            TrackAvailability(track=self, market=market, starts_at=starts) for market in extracted
+        track_availability_replace(
+            track_ids=[self.pk],
+            windows=[AvailabilityWindow(market=market, starts_at=starts) for market in extracted],
         )
 
 
@@ -106,3 +108,20 @@ class PlaylistFactory(factory.django.DjangoModelFactory):
             PlaylistItem(playlist=self, track=track, position=i)
             for i, track in enumerate(extracted)
         )
+
+
+def track_windows(track) -> list[tuple[str, datetime.datetime, datetime.datetime | None]]:
+    """The track's availability windows as (market, starts_at, ends_at), sorted."""
+    return list(
+        AvailabilityProfileWindow.objects.filter(profile__tracks__track=track)
+        .order_by("market", "starts_at")
+        .values_list("market", "starts_at", "ends_at")
+    )
+
+
+def track_window_add(track, market, starts_at, ends_at=None) -> None:
+    """Add one window to the track's availability, through the catalog service."""
+    windows = [AvailabilityWindow(*window) for window in track_windows(track)]
+    track_availability_replace(
+        track_ids=[track.pk], windows=[*windows, AvailabilityWindow(market, starts_at, ends_at)]
+    )

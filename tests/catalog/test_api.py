@@ -10,7 +10,6 @@ from catalog.models import (
     PlaylistItem,
     Release,
     TrackArtist,
-    TrackAvailability,
 )
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import (
@@ -19,6 +18,7 @@ from tests.catalog.factories import (
     PlaylistFactory,
     ReleaseFactory,
     TrackFactory,
+    track_window_add,
 )
 
 pytestmark = pytest.mark.django_db
@@ -123,11 +123,11 @@ def rhapsody(opera):
 
 def window(track, market, *, starts_days=-10, ends_days=None):
     now = timezone.now()
-    return TrackAvailability.objects.create(
-        track=track,
-        market=market,
-        starts_at=now + datetime.timedelta(days=starts_days),
-        ends_at=now + datetime.timedelta(days=ends_days) if ends_days is not None else None,
+    track_window_add(
+        track,
+        market,
+        now + datetime.timedelta(days=starts_days),
+        now + datetime.timedelta(days=ends_days) if ends_days is not None else None,
     )
 
 

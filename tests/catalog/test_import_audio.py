@@ -13,6 +13,7 @@ from catalog.audio import audio_inspect
 from catalog.management.commands import load_demo_catalog
 from catalog.models import (
     Artist,
+    AvailabilityProfileWindow,
     Genre,
     Label,
     Playlist,
@@ -20,7 +21,7 @@ from catalog.models import (
     ReleaseArtist,
     Track,
     TrackArtist,
-    TrackAvailability,
+    TrackAvailabilityProfile,
 )
 from tests.catalog.factories import ArtistFactory, ReleaseFactory
 
@@ -261,7 +262,8 @@ def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, mo
     assert User.objects.count() == 202
     assert User.objects.values("country").distinct().count() >= 5
     assert Playlist.objects.filter(owner=demo).count() == 3
-    assert TrackAvailability.objects.count() == 12 * len(countries)
+    assert TrackAvailabilityProfile.objects.count() == 12
+    assert AvailabilityProfileWindow.objects.count() == len(countries)
 
     counts, files = catalog_counts(), stored_files(media_root)
     again = StringIO()

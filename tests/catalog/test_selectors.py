@@ -5,7 +5,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog import search, selectors
-from catalog.models import Playlist, Release, TrackArtist, TrackAvailability
+from catalog.models import Playlist, Release, TrackArtist
 from common.errors import NotFound
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import (
@@ -13,6 +13,7 @@ from tests.catalog.factories import (
     PlaylistFactory,
     ReleaseFactory,
     TrackFactory,
+    track_window_add,
 )
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,7 @@ NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=datetime.UTC)
 
 
 def _window(track, market, starts_at, ends_at=None):
-    TrackAvailability.objects.create(
-        track=track, market=market, starts_at=starts_at, ends_at=ends_at
-    )
+    track_window_add(track, market, starts_at, ends_at)
 
 
 # Availability

@@ -10,7 +10,7 @@ from catalog.audio import (
     parse_number_pair,
     split_artist_credits,
 )
-from catalog.models import Genre, Label, Track, TrackArtist, TrackAvailability
+from catalog.models import AvailabilityProfile, Genre, Label, Track, TrackArtist
 from catalog.services import (
     AvailabilityWindow,
     TrackImportResult,
@@ -24,7 +24,7 @@ from catalog.services import (
 )
 from common.errors import ValidationFailed
 from tests.accounts.factories import UserFactory
-from tests.catalog.factories import ArtistFactory, ReleaseFactory, TrackFactory
+from tests.catalog.factories import ArtistFactory, ReleaseFactory, TrackFactory, track_windows
 
 PRIMARY, FEATURED = TrackArtist.Role.PRIMARY, TrackArtist.Role.FEATURED
 
@@ -127,10 +127,16 @@ def test_track_availability_replace_is_idempotent_and_replaces():
         track_ids=[track.id], windows=[AvailabilityWindow("SE", start, end)]
     ) == (1, 1)
 
-    assert list(track.availability.values_list("market", "starts_at", "ends_at")) == [
-        ("SE", start, end)
-    ]
-    assert untouched.availability.count() == 1
+    assert track_windows(track) == [("SE", start, end)]
+    assert [market for market, _starts, _ends in track_windows(untouched)] == ["SE"]
+    # Equal window sets share one profile; profiles no track uses are gone.
+    track_availability_replace(track_ids=[track.id], windows=[AvailabilityWindow("SE", start)])
+    other = TrackFactory()
+    track_availability_replace(track_ids=[other.id], windows=[AvailabilityWindow("SE", start)])
+    assert track.availability_profile.profile_id == other.availability_profile.profile_id
+    assert AvailabilityProfile.objects.count() == 2
+    assert track_availability_replace(track_ids=[track.id, other.id], windows=[]) == (0, 2)
+    assert AvailabilityProfile.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -147,7 +153,7 @@ def test_track_availability_replace_rejects_bad_windows(market, ends_after):
         track_availability_replace(
             track_ids=[track.id], windows=[AvailabilityWindow(market, start, ends)]
         )
-    assert not TrackAvailability.objects.exists()
+    assert not AvailabilityProfile.objects.exists()
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.db.models import Q
 
-from catalog.models import TrackAvailability
+from catalog.models import AvailabilityProfileWindow
 from tests.catalog.factories import ReleaseFactory, TrackFactory
 from tests.licensing.factories import PartyFactory
 
@@ -15,7 +15,7 @@ def utc(*args) -> datetime.datetime:
 def playable_markets(track, at: datetime.datetime) -> set[str]:
     """The markets where the catalog has an open window for the track at `at`."""
     return set(
-        TrackAvailability.objects.filter(track=track, starts_at__lte=at)
+        AvailabilityProfileWindow.objects.filter(profile__tracks__track=track, starts_at__lte=at)
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
         .values_list("market", flat=True)
     )

@@ -5,7 +5,7 @@ import datetime
 import pytest
 import time_machine
 
-from catalog.models import TrackAvailability
+from catalog.models import AvailabilityProfile, AvailabilityProfileWindow, TrackAvailabilityProfile
 from common.errors import ValidationFailed
 from licensing import services
 from licensing.models import Agreement
@@ -69,7 +69,9 @@ def test_consecutive_agreements_make_one_window(party, track):
     )
     AgreementFactory(party=party, territories="SE", starts_on=datetime.date(2025, 1, 1))
     windows = list(
-        TrackAvailability.objects.filter(track=track).values_list("starts_at", "ends_at")
+        AvailabilityProfileWindow.objects.filter(profile__tracks__track=track).values_list(
+            "starts_at", "ends_at"
+        )
     )
     assert windows == [(utc(2024, 1, 1), None)]
 
@@ -115,7 +117,7 @@ def test_track_takedown_in_some_markets_leaves_the_rest(party, release, track):
 def test_suspending_an_agreement_removes_availability_and_activating_restores(party, track):
     agreement = AgreementFactory(party=party, territories="SE")
     services.agreement_status_set(agreement=agreement, status=Agreement.Status.SUSPENDED)
-    assert not TrackAvailability.objects.filter(track=track).exists()
+    assert not TrackAvailabilityProfile.objects.filter(track=track).exists()
     services.agreement_status_set(agreement=agreement, status=Agreement.Status.ACTIVE)
     assert playable_markets(track, utc(2025, 1, 1)) == {"SE"}
 
@@ -139,13 +141,15 @@ def test_rebuild_replaces_placeholder_availability_and_is_idempotent(party, trac
     AgreementFactory(party=party, territories="SE")
     # A placeholder written behind licensing's back is corrected by the rebuild.
     result = services.availability_rebuild(swap=False)
-    assert result.deleted == 2  # unlicensed SE and US (the agreement fixed the JP one)
+    # Tracks: the unlicensed one loses its profile (the agreement fixed the JP one).
+    assert (result.created, result.updated, result.deleted) == (0, 0, 1)
     assert playable_markets(unlicensed, utc(2025, 1, 1)) == set()
     assert playable_markets(placeholder, utc(2025, 1, 1)) == {"SE"}
     assert playable_markets(track, utc(2025, 1, 1)) == {"SE"}
 
     again = services.availability_rebuild(swap=False)
-    assert (again.created, again.deleted) == (0, 0)
+    assert (again.created, again.updated, again.deleted) == (0, 0, 0)
+    assert AvailabilityProfile.objects.count() == 1  # the placeholder profiles are pruned
 
 
 def test_refresh_recent_gives_new_tracks_their_availability(party, release):
@@ -167,16 +171,27 @@ def test_rebuild_by_table_swap_on_postgresql(party, track):
     result = services.availability_rebuild(swap=True)
     assert result.swapped
     assert playable_markets(track, utc(2025, 1, 1)) == {"SE", "NO"}
-    assert TrackAvailability.objects.count() == 2
+    assert TrackAvailabilityProfile.objects.count() == 1
+    assert AvailabilityProfile.objects.count() == 1  # the unlicensed track's one is pruned
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname FROM pg_constraint "
-            "WHERE conrelid = 'catalog_trackavailability'::regclass ORDER BY conname"
+            "SELECT contype FROM pg_constraint "
+            "WHERE conrelid = 'catalog_trackavailabilityprofile'::regclass ORDER BY contype"
         )
-        names = [row[0] for row in cursor.fetchall()]
-    assert "uniq_availability_window" in names
-    assert "availability_ends_after_start" in names
-    TrackAvailability.objects.create(track=track, market="DK", starts_at=utc(2025, 1, 1))
+        kinds = [row[0] for row in cursor.fetchall()]
+    assert kinds == ["f", "f", "p"]
+    # A takedown of one track in one market gives that track a profile of its own (and the
+    # one it leaves, now unused, is pruned).
+    before = TrackAvailabilityProfile.objects.get(track=track).profile_id
+    sibling = TrackFactory(release=track.release)
+    services.availability_refresh(release_ids={track.release_id})
+    takedown = services.takedown_create(
+        release=track.release, track=track, territories="SE", reason="other"
+    )
+    assert playable_markets(track, takedown.effective_at) == {"NO"}
+    assert TrackAvailabilityProfile.objects.get(track=track).profile_id != before
+    assert TrackAvailabilityProfile.objects.get(track=sibling).profile_id == before
+    assert AvailabilityProfile.objects.count() == 2
 
 
 class TestValidation:
@@ -220,8 +235,9 @@ def test_writer_chunks_give_the_same_rows(party, release):
 
     tracks = [TrackFactory(release=release) for _ in range(5)]
     AgreementFactory(party=party, territories="SE NO")
-    TrackAvailability.objects.all().delete()
+    TrackAvailabilityProfile.objects.all().delete()
     result = track_availability_write(plan=selectors.availability_plan(), chunk_tracks=2)
     assert result.chunks >= 3
-    assert result.created == 10
+    assert result.created == 5
+    assert TrackAvailabilityProfile.objects.values("profile").distinct().count() == 1
     assert all(playable_markets(t, utc(2025, 1, 1)) == {"SE", "NO"} for t in tracks)

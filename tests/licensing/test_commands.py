@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from catalog.models import TrackAvailability
+from catalog.models import TrackAvailabilityProfile
 from licensing.models import Agreement, LabelMembership, Takedown
 from tests.catalog.factories import LabelFactory, ReleaseFactory, TrackFactory
 from tests.licensing.conftest import playable_markets
@@ -28,13 +28,13 @@ def test_load_demo_licensing_is_idempotent_and_replaces_placeholder_availability
         tracks[name] = [TrackFactory(release=release, markets=["SE", "US", "JP"]) for _ in range(2)]
 
     call_command("load_demo_licensing", stdout=StringIO())
-    rows = TrackAvailability.objects.count()
+    rows = TrackAvailabilityProfile.objects.count()
     call_command("load_demo_licensing", stdout=StringIO())
 
     assert Agreement.objects.filter(status="active").count() == 6
     assert Takedown.objects.count() == 1
     assert LabelMembership.objects.count() == 1
-    assert TrackAvailability.objects.count() == rows
+    assert TrackAvailabilityProfile.objects.count() == rows
     now = datetime.datetime.now(datetime.UTC)
     assert len(playable_markets(tracks["Meridian Music Group"][0], now)) >= 180
     atlas = playable_markets(tracks["Atlas Sound Entertainment"][0], now)

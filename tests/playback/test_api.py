@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from catalog.models import TrackAvailability
+from catalog.models import AvailabilityProfileWindow
 from playback.models import PlayEvent, Rendition, TrackAudio, TranscodeJob
 from playback.signing import StreamGrant, stream_token_make
 from tests.accounts.factories import UserFactory
@@ -193,7 +193,7 @@ class TestStream:
 
     def test_market_closed_since_issue_is_451(self, api_client, listener, playable):
         token = self.token(listener, playable.renditions.first())
-        TrackAvailability.objects.filter(track=playable).update(
+        AvailabilityProfileWindow.objects.filter(profile__tracks__track=playable).update(
             ends_at=timezone.now() - datetime.timedelta(seconds=1)
         )
         assert_error(api_client.get(reverse("playback:stream", args=[token])), 451)

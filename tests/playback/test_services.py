@@ -7,7 +7,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from catalog.models import Track, TrackAvailability
+from catalog.models import Track
 from common.errors import NotFound, ValidationFailed
 from playback import audio, services
 from playback.errors import Conflict, NotPlayable, PayloadTooLarge, UnavailableInMarket
@@ -28,7 +28,7 @@ from playback.signing import (
     stream_token_make,
     stream_token_read,
 )
-from tests.catalog.factories import TrackFactory
+from tests.catalog.factories import TrackFactory, track_window_add
 from tests.playback.conftest import stored_files, uploaded
 from tests.playback.factories import PlayEventFactory, RenditionFactory
 
@@ -363,15 +363,10 @@ class TestStreamUrl:
         track = TrackFactory()
         RenditionFactory(track=track)
         now = timezone.now()
-        TrackAvailability.objects.create(
-            track=track,
-            market="SE",
-            starts_at=now - datetime.timedelta(days=9),
-            ends_at=now - datetime.timedelta(days=1),
+        track_window_add(
+            track, "SE", now - datetime.timedelta(days=9), now - datetime.timedelta(days=1)
         )
-        TrackAvailability.objects.create(
-            track=track, market="SE", starts_at=now + datetime.timedelta(days=1)
-        )
+        track_window_add(track, "SE", now + datetime.timedelta(days=1))
         with pytest.raises(UnavailableInMarket):
             services.stream_url_issue(
                 user=listener, track_id=track.pk, codecs=["opus"], quality="low"

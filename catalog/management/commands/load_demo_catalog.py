@@ -31,7 +31,7 @@ from accounts import roles
 from accounts.services import user_create
 from catalog.audio import ffmpeg_binary
 from catalog.management.commands.import_audio import write_summary
-from catalog.models import Genre, Label, Playlist, Release, Track, TrackAvailability
+from catalog.models import Genre, Label, Playlist, Release, Track
 from catalog.services import (
     AvailabilityWindow,
     genre_get_or_create,
@@ -427,9 +427,7 @@ def _length_key(track: Track) -> tuple[int, int]:
 def _availability() -> Counter:
     """Open every track that has no availability yet in every market, from a year ago."""
     track_ids = list(
-        Track.objects.exclude(id__in=TrackAvailability.objects.values("track_id")).values_list(
-            "id", flat=True
-        )
+        Track.objects.filter(availability_profile__isnull=True).values_list("id", flat=True)
     )
     if not track_ids:
         return Counter()

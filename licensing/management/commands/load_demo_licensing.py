@@ -67,8 +67,8 @@ class Command(BaseCommand):
             changes += self._label_user()
         result = services.availability_rebuild()
         self.stdout.write(
-            f"Availability rebuilt: {result.tracks} tracks, {result.created} rows written, "
-            f"{result.deleted} replaced."
+            f"Availability rebuilt: {result.tracks} tracks on {result.profiles} profiles, "
+            f"{result.created} added, {result.updated} moved, {result.deleted} removed."
         )
         statements = self._royalties()
         for line in changes:

@@ -28,7 +28,8 @@ class Command(BaseCommand):
         timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items())
         self.stdout.write(
             self.style.SUCCESS(
-                f"Availability of {result.tracks} tracks written: {result.created} rows created, "
-                f"{result.deleted} replaced or removed ({timings})."
+                f"Availability of {result.tracks} tracks written on {result.profiles} profiles: "
+                f"{result.created} tracks added, {result.updated} moved, {result.deleted} "
+                f"removed ({timings})."
             )
         )
