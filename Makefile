@@ -21,9 +21,15 @@ install: $(VENV)/.installed
 demo: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo_catalog
+	DEBUG=1 $(PY) manage.py load_demo_licensing
+	DEBUG=1 $(PY) manage.py load_demo_editorial
+	DEBUG=1 $(PY) manage.py load_demo_history
 
 run: demo
 	@echo "Streamify on http://$(HOST)/  (demo listener: demo@streamify.test / streamify-demo, admin: admin@streamify.test / streamify-admin)"
+	@echo "Transcoding the demo tracks in the background (log: transcode.log); each track plays once its renditions are ready."
+	DEBUG=1 $(PY) manage.py queue_transcodes > transcode.log 2>&1 & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 lint: install
