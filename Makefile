@@ -24,6 +24,7 @@ demo: install
 	DEBUG=1 $(PY) manage.py load_demo_licensing
 	DEBUG=1 $(PY) manage.py load_demo_editorial
 	DEBUG=1 $(PY) manage.py load_demo_history
+	DEBUG=1 $(PY) manage.py rebuild_recommendations
 
 run: demo
 	@echo "Streamify on http://$(HOST)/  (demo listener: demo@streamify.test / streamify-demo, admin: admin@streamify.test / streamify-admin)"

@@ -1,0 +1,68 @@
+"""Start a real `celery worker` on Redis and the pytest database (worth sharing in conftest)."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def celery_worker(log_path: Path, **extra_env):
+    """Yield the queue name a fresh solo worker consumes; the dispatching app is pointed at
+    the broker (not eager) meanwhile. Skips without REDIS_URL or PostgreSQL."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("REDIS_URL is not set")
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a shared PostgreSQL test database")
+    from streamify.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "streamify.settings.test",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": redis_url,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "LOG_LEVEL": "WARNING",
+        "OPENBLAS_NUM_THREADS": "1",
+        **extra_env,
+    }
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
+    app.conf.update(task_always_eager=False, broker_url=redis_url)
+    log = log_path.open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "streamify", "worker", "--pool=solo",
+         "-c", "1", "-Q", queue, "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "-l", "warning"],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield queue, worker
+    finally:
+        app.conf.update(saved)
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
+        with contextlib.suppress(Exception), app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
