@@ -1,6 +1,7 @@
 """Map every error an API view can raise to {"error": {"status", "message"}}."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -28,6 +29,10 @@ def error_body(status: int, message: str) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.status, exc.message), status=exc.status)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable (restart, failover): the client retries shortly.
+        message = "Service temporarily unavailable; retry shortly."
+        return Response(error_body(503, message), status=503, headers={"Retry-After": "2"})
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -112,15 +112,40 @@ def ffprobe_binary() -> str | None:
     return shutil.which("ffprobe")
 
 
+def _limited(args: list[str], timeout: float) -> list[str]:
+    """`args` under prlimit(1): a hostile file must not take the machine's memory or CPU.
+
+    The data segment is capped, not the address space (ffmpeg's shared libraries alone map
+    ~300 MB); CPU time gets the wall-clock timeout. Without prlimit (not Linux), unlimited.
+    """
+    prlimit = shutil.which("prlimit")
+    if not prlimit:
+        return args
+    data = getattr(settings, "FFMPEG_MAX_DATA_MB", 512) * 1024 * 1024
+    return [prlimit, f"--data={data}", f"--cpu={int(timeout) + 1}", "--", *args]
+
+
 def _run(args: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(  # noqa: S603 - fixed argument list, no shell
-            args, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False
+        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            _limited(args, timeout),
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise ToolError(f"Cannot run {args[0]}: {exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise ToolError(f"{Path(args[0]).name} timed out after {timeout} s.") from exc
+    if result.returncode == 127 or b"error while loading shared libraries" in result.stderr:
+        raise ToolError(f"{Path(args[0]).name} could not start (memory limit?).")
+    return result
+
+
+def check_timeout() -> float:
+    """Seconds an upload check may decode for (a 4-hour FLAC decodes in ~15 s)."""
+    return getattr(settings, "AUDIO_CHECK_TIMEOUT_SECONDS", 120)
 
 
 def probe(path: str | Path) -> Probe:
@@ -243,7 +268,8 @@ def decode_check(path: str | Path, info: Probe) -> float:
             "-progress",
             "pipe:1",
             "-",
-        ]
+        ],
+        timeout=check_timeout(),
     )
     errors = result.stderr.decode("utf-8", "replace").strip()
     if result.returncode != 0 or errors:

@@ -19,6 +19,11 @@ class _Unsatisfiable(Exception):
     pass
 
 
+def _position(digits: str) -> int:
+    """A byte position; one longer than any file is as good as infinite."""
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """Return (first, last) inclusive for one satisfiable range, else None (send all).
 
@@ -38,13 +43,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         if first == "" and last == "":
             return None
         if first == "":
-            suffix = int(last)
-            if suffix == 0:
+            suffix = _position(last)
+            if suffix == 0 or size == 0:
                 continue
             ranges.append((max(size - suffix, 0), size - 1))
             continue
-        start = int(first)
-        end = int(last) if last else size - 1
+        start = _position(first)
+        end = _position(last) if last else size - 1
         if last and end < start:
             return None
         if start >= size:
@@ -94,6 +99,12 @@ class _FileSlice:
 
     def fileno(self) -> int:
         return self._file.fileno()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
 
     def close(self) -> None:
         self._file.close()

@@ -4,15 +4,22 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
+    path("", include("editorial.api.urls")),
+    path("", include("catalog.api.library_urls")),
     path("", include("catalog.api.urls")),
     path("", include("playback.api.urls")),
+    path("", include("licensing.api.urls")),
+    path("", include("recommendations.api.urls")),
+    path("", include("artists.api.urls")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("web.urls")),
 ]
 
 if settings.DEBUG:

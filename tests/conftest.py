@@ -31,3 +31,10 @@ def staff_user(db):
 def _postgres_only(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _login_throttle_reset():
+    from accounts import throttling
+
+    throttling.login_attempts_clear_all()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["web"]), name="jsi18n"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from django_countries import countries
@@ -70,6 +70,7 @@ class ShellView(LoginRequiredMixin, TemplateView):
                 "jsi18n": reverse("web:jsi18n"),
                 "set_language": reverse("web:set_language"),
                 "logout": reverse("web:logout"),
+                "password_change": reverse("web:password_change"),
             },
         }
         return context
@@ -87,10 +88,45 @@ class LoginView(auth_views.LoginView):
         translation.activate(form.get_user().language)
         return _remember_language(response, form.get_user().language)
 
+    def form_invalid(self, form):
+        # The throttle refused the attempt before any password check (accounts.backends).
+        wait = getattr(self.request, "login_throttled", None)
+        if not wait:
+            return super().form_invalid(form)
+        form.errors.clear()
+        form.add_error(None, _throttled_message(wait))
+        response = super().form_invalid(form)
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+        return response
+
+
+def _throttled_message(wait: int) -> str:
+    minutes = max(1, -(-wait // 60))
+    return ngettext(
+        "Too many failed attempts. Try again in %(minutes)d minute.",
+        "Too many failed attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
 
 class LogoutView(auth_views.LogoutView):
     def get_default_redirect_url(self):
         return reverse("web:login")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password; this session stays, every other session of the user ends.
+
+    Django keys each session to a hash of the password (`get_session_auth_hash`), so the
+    other sessions fail verification on their next request; this one is re-keyed.
+    """
+
+    template_name = "web/password_change.html"
+    extra_context = {"title": _("Change password")}
+
+    def get_success_url(self):
+        return reverse("web:shell")
 
 
 class SignupView(FormView):
@@ -115,5 +151,5 @@ class SignupView(FormView):
             language=data["language"],
             display_name=data["display_name"],
         )
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return _remember_language(redirect("web:shell"), user.language)

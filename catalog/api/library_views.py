@@ -99,6 +99,11 @@ def _artist_type(request) -> None:
         raise ValidationFailed("Invalid type: only `artist` is supported.")
 
 
+def _check_editable(request, raw_id: str) -> None:
+    """Refuse a foreign playlist (404/403) before looking at the body, so no 400 leaks it."""
+    library.playlist_get_for_edit(user=request.user, playlist_id=_playlist_pk(raw_id))
+
+
 def _playlist_pk(raw: str) -> int:
     pk = path_pk(raw)
     if pk is None:
@@ -330,6 +335,7 @@ class PlaylistApi(_WritesNeedLogin, read_views.PlaylistDetailApi):
         responses={200: None, **ERRORS_404},
     )
     def put(self, request, id):
+        _check_editable(request, id)
         data = _validated(PlaylistUpdateSerializer, request.data)
         library.playlist_update(user=request.user, playlist_id=_playlist_pk(id), **data)
         return Response(status=200)
@@ -345,6 +351,7 @@ class PlaylistItemsApi(_WritesNeedLogin, read_views.PlaylistTracksApi):
         responses={201: SnapshotSerializer, **ERRORS_404},
     )
     def post(self, request, id):
+        _check_editable(request, id)
         data = _validated(PlaylistItemsAddSerializer, request.data)
         playlist = library.playlist_items_add(
             user=request.user,
@@ -365,6 +372,7 @@ class PlaylistItemsApi(_WritesNeedLogin, read_views.PlaylistTracksApi):
         responses={200: SnapshotSerializer, 409: ErrorSerializer, **ERRORS_404},
     )
     def put(self, request, id):
+        _check_editable(request, id)
         data = _validated(PlaylistItemsReorderSerializer, request.data)
         playlist = library.playlist_items_reorder(
             user=request.user, playlist_id=_playlist_pk(id), **data
@@ -381,6 +389,7 @@ class PlaylistItemsApi(_WritesNeedLogin, read_views.PlaylistTracksApi):
         responses={200: SnapshotSerializer, 409: ErrorSerializer, **ERRORS_404},
     )
     def delete(self, request, id):
+        _check_editable(request, id)
         data = _validated(PlaylistItemsRemoveSerializer, request.data)
         playlist = library.playlist_items_remove(
             user=request.user,

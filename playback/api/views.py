@@ -5,6 +5,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -86,12 +87,14 @@ def _validated(serializer_class, data):
 
 
 class CanUploadTrackAudio(BasePermission):
-    """Staff and members of the artist-team and label-staff groups.
+    """Staff, artist team members and label staff, narrowed per track.
 
-    Narrow `has_object_permission` to the artists a member works for when that link exists.
+    Which of them may change a given track is decided by the function named in
+    settings.TRACK_UPLOAD_PERMISSION (the artists app, which knows the teams, provides it);
+    without one, only users with the catalog's change-track permission may.
     """
 
-    message = "Only staff, artist team members and label staff may upload audio."
+    message = "You may not change this track's audio."
     groups = (roles.ARTIST_TEAM_MEMBERS, roles.LABEL_STAFF)
 
     def has_permission(self, request, view):
@@ -101,7 +104,10 @@ class CanUploadTrackAudio(BasePermission):
         return user.is_staff or user.groups.filter(name__in=self.groups).exists()
 
     def has_object_permission(self, request, view, obj):
-        return True
+        path = getattr(settings, "TRACK_UPLOAD_PERMISSION", "")
+        if not path:
+            return request.user.has_perm("catalog.change_track")
+        return import_string(path)(user=request.user, track=obj)
 
 
 class TrackSourceUploadApi(APIView):

@@ -7,6 +7,7 @@ Every variable is listed in `.env.example`.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_countries",
     "django_celery_beat",
+    "oauth2_provider",
     "common",
     "accounts",
     "catalog",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "editorial",
     "recommendations",
     "artists",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -85,10 +88,20 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # reconnect after a database restart
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves requests and runs background transcodes at once:
+    # WAL lets readers proceed during a write, IMMEDIATE avoids upgrade deadlocks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]  # login throttle
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -141,11 +154,42 @@ CELERY_TASK_TIME_LIMIT = 1800
 CELERY_TASK_SOFT_TIME_LIMIT = 1500
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "playback-transcode-requeue-stale": {
+        "task": "playback.tasks.transcode_requeue_stale",
+        "schedule": 300.0,
+    },
+    "playback-stream-counts-refresh": {
+        "task": "playback.tasks.stream_counts_refresh",
+        "schedule": 600.0,
+    },
+    "editorial-schedule-run": {
+        "task": "editorial.tasks.editorial_schedule_run",
+        "schedule": 60.0,
+    },
+    "editorial-playlist-stats-refresh": {
+        "task": "editorial.tasks.playlist_stats_refresh",
+        "schedule": 900.0,
+    },
+    # Hourly tick; the task starts the day's run once, from RECOMMENDATIONS_RUN_HOUR_UTC on.
+    "recommendations-nightly": {
+        "task": "recommendations.tasks.recommendations_nightly",
+        "schedule": 3600.0,
+    },
+    "licensing-availability-refresh-recent": {
+        "task": "licensing.tasks.availability_refresh_recent",
+        "schedule": 600.0,
+    },
+    "licensing-royalty-statements-monthly": {
+        "task": "licensing.tasks.royalty_statements_issue_month",
+        "schedule": crontab(minute=0, hour=4, day_of_month=3),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.OAuth2Authentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -153,7 +197,33 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.pagination.SpotifyPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "user": "1200/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "600/min",
+        "user": "1200/min",
+        # ScopedRateThrottle scopes of the artist dashboard.
+        "artists_insights": env.str("THROTTLE_RATE_ARTISTS_INSIGHTS", default="600/min"),
+        "artists_manage": env.str("THROTTLE_RATE_ARTISTS_MANAGE", default="120/min"),
+    },
+}
+# OAuth2 bearer tokens (django-oauth-toolkit) for scripts, RFC 9700 compliant: no password
+# or implicit grant, PKCE, hashed token storage; client credentials act as the app's owner.
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read your data and insights", "write": "Change teams and releases"},
+    "DEFAULT_SCOPES": ["read"],
+    "OAUTH2_VALIDATOR_CLASS": "accounts.authentication.OAuth2Validator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -166,11 +236,24 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "OAUTH2_FLOWS": ["clientCredentials", "authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
+    "OAUTH2_TOKEN_URL": "/o/token/",
 }
 
 # Audio tools: Debian's ffmpeg when on PATH, else the binary of the imageio-ffmpeg wheel.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
 FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="")
+# Playback: uploads, transcoding, signed stream URLs (X-Accel-Redirect behind nginx).
+# Decides per track who may upload its audio; the artists app knows the teams.
+TRACK_UPLOAD_PERMISSION = "artists.permissions.track_upload_allowed"
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+TRANSCODE_STALE_AFTER_SECONDS = env.int("TRANSCODE_STALE_AFTER_SECONDS", default=1500)
+TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=5)
+STREAM_URL_TTL_SECONDS = env.int("STREAM_URL_TTL_SECONDS", default=300)
+STREAM_X_ACCEL_REDIRECT = env.bool("STREAM_X_ACCEL_REDIRECT", default=False)
+STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-media/")
+STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
 
 # Production hardening, active when DEBUG is off.

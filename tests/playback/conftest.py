@@ -75,7 +75,13 @@ def track(db):
 
 
 @pytest.fixture
-def uploader(db):
+def uploader(track):
+    """An editor on the team of the track's artist."""
     from accounts import roles
+    from artists.models import ArtistTeamMembership, TeamRole
 
-    return UserFactory(role=roles.ARTIST_TEAM_MEMBERS)
+    user = UserFactory(role=roles.ARTIST_TEAM_MEMBERS)
+    ArtistTeamMembership.objects.create(
+        user=user, artist=track.artists.first(), role=TeamRole.EDITOR
+    )
+    return user

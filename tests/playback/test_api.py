@@ -12,6 +12,7 @@ from playback.models import PlayEvent, Rendition, TrackAudio, TranscodeJob
 from playback.signing import StreamGrant, stream_token_make
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ArtistFactory, TrackFactory
+from tests.licensing.factories import LabelMembershipFactory, PartyFactory
 from tests.playback.conftest import stored_files, uploaded
 from tests.playback.factories import PlayEventFactory, RenditionFactory
 
@@ -61,11 +62,25 @@ class TestUpload:
 
     @pytest.mark.parametrize("role", ["label staff", "staff"])
     def test_label_staff_and_staff_may_upload(self, role, track, flac_path):
-        user = UserFactory(is_staff=True) if role == "staff" else UserFactory(role=role)
+        if role == "staff":
+            user = UserFactory(is_staff=True, is_superuser=True)
+        else:
+            user = LabelMembershipFactory(party=PartyFactory(labels=[track.release.label])).user
         response = client_for(user).post(
             source_url(track.pk), {"file": uploaded(flac_path)}, format="multipart"
         )
         assert response.status_code == 202
+
+    def test_member_of_another_artist_team_is_forbidden(self, track, flac_path):
+        from artists.models import ArtistTeamMembership, TeamRole
+
+        other = UserFactory(role="artist team members")
+        ArtistTeamMembership.objects.create(user=other, artist=ArtistFactory(), role=TeamRole.ADMIN)
+        response = client_for(other).post(
+            source_url(track.pk), {"file": uploaded(flac_path)}, format="multipart"
+        )
+        assert_error(response, 403)
+        assert not TranscodeJob.objects.exists()
 
     def test_listener_is_forbidden(self, listener, track, flac_path):
         response = client_for(listener).post(

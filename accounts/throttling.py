@@ -1,0 +1,144 @@
+"""Login throttling: a budget of password checks per account and per client address.
+
+An attempt takes one unit from both budgets *before* the password is checked, with an
+atomic cache increment, so N concurrent guesses reach the password hasher at most
+`LOGIN_THROTTLE_PER_ACCOUNT` times however they interleave. A successful login gives both
+units back, so the budgets count failures. Counters live in the default cache (Redis in
+production, shared by every web process); when the cache is unreachable, each process
+falls back to its own in-memory counters rather than refusing every login.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+
+logger = logging.getLogger(__name__)
+
+_fallback = LocMemCache("accounts-login-throttle", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_account: int
+    per_address: int
+    window_seconds: int
+
+
+def login_limits() -> LoginLimits:
+    return LoginLimits(
+        per_account=getattr(settings, "LOGIN_THROTTLE_PER_ACCOUNT", 5),
+        per_address=getattr(settings, "LOGIN_THROTTLE_PER_ADDRESS", 30),
+        window_seconds=getattr(settings, "LOGIN_THROTTLE_WINDOW_SECONDS", 900),
+    )
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or the address the trusted proxies saw.
+
+    With `LOGIN_THROTTLE_TRUSTED_PROXIES = n` (nginx in front: 1), the n-th entry from the
+    right of X-Forwarded-For is taken; entries further left are client-supplied.
+    """
+    if request is None:
+        return ""
+    proxies = getattr(settings, "LOGIN_THROTTLE_TRUSTED_PROXIES", 0)
+    if proxies:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+_GENERATION_KEY = "login-throttle:generation"
+
+
+def _generation() -> int:
+    """A number in every counter's key: `login_attempts_clear_all` moves it on."""
+    for store in (cache, _fallback):
+        try:
+            return int(store.get_or_set(_GENERATION_KEY, 0, timeout=None))
+        except Exception as exc:
+            if store is _fallback:
+                raise
+            logger.warning("Login throttle uses local counters, the cache failed: %r", exc)
+    raise AssertionError("unreachable")
+
+
+def _keys(*, username: str, address: str) -> tuple[str, str]:
+    account = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    prefix = f"login-throttle:{_generation()}"
+    return f"{prefix}:account:{account}", f"{prefix}:address:{address}"
+
+
+def _incr(key: str, delta: int, window: int) -> int:
+    """Add `delta` to the counter `key`, created for `window` seconds; return the value."""
+    for store in (cache, _fallback):
+        try:
+            store.add(key, 0, timeout=window)
+            try:
+                return store.incr(key, delta)
+            except ValueError:  # expired between add and incr
+                store.set(key, max(delta, 0), timeout=window)
+                return max(delta, 0)
+        except Exception as exc:  # the shared cache is down: per-process counters
+            if store is _fallback:
+                raise
+            logger.warning("Login throttle uses local counters, the cache failed: %r", exc)
+    raise AssertionError("unreachable")
+
+
+def login_attempt_reserve(*, username: str, address: str) -> int | None:
+    """Take one attempt from both budgets; return the window (s) to wait when one is spent.
+
+    The window runs from an account's (or address's) first counted attempt; attempts
+    refused meanwhile do not extend it.
+    """
+    limits = login_limits()
+    account_key, address_key = _keys(username=username, address=address)
+    account = _incr(account_key, 1, limits.window_seconds)
+    per_address = _incr(address_key, 1, limits.window_seconds) if address else 0
+    if account > limits.per_account or per_address > limits.per_address:
+        return limits.window_seconds
+    return None
+
+
+def login_attempt_succeeded(*, username: str, address: str) -> None:
+    """Give back the units of a successful login: budgets count failed attempts only."""
+    limits = login_limits()
+    account_key, address_key = _keys(username=username, address=address)
+    for store in (cache, _fallback):
+        try:
+            store.delete(account_key)
+        except Exception as exc:
+            logger.warning("Login throttle reset failed: %r", exc)
+    if address:
+        _incr(address_key, -1, limits.window_seconds)
+
+
+def login_attempts_clear(*, username: str = "", address: str = "") -> None:
+    """Forget the counters of an account and/or an address (support, tests)."""
+    account_key, address_key = _keys(username=username, address=address)
+    for store in (cache, _fallback):
+        try:
+            if username:
+                store.delete(account_key)
+            if address:
+                store.delete(address_key)
+        except Exception as exc:
+            logger.warning("Login throttle clear failed: %r", exc)
+
+
+def login_attempts_clear_all() -> None:
+    """Forget every counter (after an incident; between tests)."""
+    for store in (cache, _fallback):
+        try:
+            store.add(_GENERATION_KEY, 0, timeout=None)
+            store.incr(_GENERATION_KEY)
+        except Exception as exc:
+            logger.warning("Login throttle clear failed: %r", exc)
