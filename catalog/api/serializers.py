@@ -412,16 +412,30 @@ class PlaylistSerializer(SimplifiedPlaylistSerializer):
 # Responses that wrap lists
 
 
+def _nullable_items(component: str):
+    """A list field whose items are `component` objects or null (ids that match nothing)."""
+    schema = {
+        "type": "array",
+        "items": {"allOf": [{"$ref": f"#/components/schemas/{component}"}], "nullable": True},
+    }
+    return extend_schema_field(schema)(
+        type(f"Nullable{component}List", (serializers.ListField,), {})
+    )
+
+
 class TrackListSerializer(serializers.Serializer):
-    tracks = TrackSerializer(many=True, allow_null=True)
+    # Unknown ids answer null in place, as in the Spotify Web API.
+    tracks = _nullable_items("Track")(child=TrackSerializer(allow_null=True))
 
 
 class AlbumListSerializer(serializers.Serializer):
-    albums = AlbumSerializer(many=True, allow_null=True)
+    # Unknown ids answer null in place, as in the Spotify Web API.
+    albums = _nullable_items("Album")(child=AlbumSerializer(allow_null=True))
 
 
 class ArtistListSerializer(serializers.Serializer):
-    artists = ArtistSerializer(many=True, allow_null=True)
+    # Unknown ids answer null in place, as in the Spotify Web API.
+    artists = _nullable_items("Artist")(child=ArtistSerializer(allow_null=True))
 
 
 class TopTracksSerializer(serializers.Serializer):
