@@ -183,7 +183,7 @@ def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, setti
         with app.connection_for_write() as conn:
             app.control.purge(connection=conn)  # nothing left over from another run
         track = TrackFactory(markets=["SE"])
-        uploader = UserFactory(is_staff=True)
+        uploader = UserFactory(is_staff=True, is_superuser=True)
         from rest_framework.test import APIClient
 
         client = APIClient()
