@@ -25,6 +25,7 @@ demo: install
 	DEBUG=1 $(PY) manage.py load_demo_editorial
 	DEBUG=1 $(PY) manage.py load_demo_history
 	DEBUG=1 $(PY) manage.py rebuild_recommendations
+	DEBUG=1 $(PY) manage.py rebuild_artist_insights
 
 run: demo
 	@echo "Streamify on http://$(HOST)/  (demo listener: demo@streamify.test / streamify-demo, admin: admin@streamify.test / streamify-admin)"

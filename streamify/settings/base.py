@@ -247,6 +247,13 @@ FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="")
 # Playback: uploads, transcoding, signed stream URLs (X-Accel-Redirect behind nginx).
 # Decides per track who may upload its audio; the artists app knows the teams.
 TRACK_UPLOAD_PERMISSION = "artists.permissions.track_upload_allowed"
+AUDIO_CHECK_TIMEOUT_SECONDS = env.int("AUDIO_CHECK_TIMEOUT_SECONDS", default=120)
+FFMPEG_MAX_DATA_MB = env.int("FFMPEG_MAX_DATA_MB", default=512)
+# Failed logins allowed per account and per client address within the window.
+LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)
+LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=30)
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=900)
+LOGIN_THROTTLE_TRUSTED_PROXIES = env.int("LOGIN_THROTTLE_TRUSTED_PROXIES", default=0)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 TRANSCODE_STALE_AFTER_SECONDS = env.int("TRANSCODE_STALE_AFTER_SECONDS", default=1500)
 TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=5)
