@@ -176,6 +176,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "recommendations.tasks.recommendations_nightly",
         "schedule": 3600.0,
     },
+    "artists-insights-refresh": {
+        "task": "artists.tasks.insights_refresh",
+        "schedule": 600.0,
+    },
     "licensing-availability-refresh-recent": {
         "task": "licensing.tasks.availability_refresh_recent",
         "schedule": 600.0,
@@ -273,6 +277,10 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Mail (team invitations): the console by default, SMTP etc. via EMAIL_URL in production.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@streamify.invalid")
 
 LOGGING = {
     "version": 1,
