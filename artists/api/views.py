@@ -49,7 +49,7 @@ from artists.api.serializers import (
     TrackTimelineSerializer,
 )
 from artists.api.throttling import ResilientScopedRateThrottle
-from common.errors import PermissionDenied, ValidationFailed
+from common.errors import PermissionDenied
 from common.pagination import SpotifyPagination
 
 
@@ -60,18 +60,10 @@ class DashboardApi(APIView):
 
 
 def _validated(serializer_class, data):
+    """Validate `data`; errors become the JSON error body via common.exceptions."""
     serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        raise ValidationFailed(_flatten(serializer.errors))
+    serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _flatten(errors) -> str:
-    parts = []
-    for field, messages in errors.items():
-        text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
-        parts.append(text if field == "non_field_errors" else f"{field}: {text}")
-    return "; ".join(parts)
 
 
 def _ref(obj, name: str | None = None) -> dict:
