@@ -17,6 +17,14 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared in-memory database: the browser tests' live-server thread
+    # then has a connection of its own instead of sharing the test's, so a request still
+    # running when a test ends waits for SQLite's lock instead of failing with "database
+    # table is locked" (and leaving the next test's flush undone).
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"streamify-test-{os.getpid()}.sqlite3")
+    }
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

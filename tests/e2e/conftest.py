@@ -7,6 +7,7 @@ by the playback services (Celery is eager in tests) and streamed with HTTP Range
 
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,23 +234,20 @@ def web_context(chromium_browser, live_server):
 def wait_for_idle_server(timeout: float = 10) -> None:
     """Wait until no request of the closed page still runs in the live server.
 
-    On PostgreSQL each request has its own connection; flushing the tables (the end of a
-    transactional test) while one still writes (a late batch of play events) deadlocks.
+    The live server handles each connection in a thread of its own. Flushing the tables
+    (the end of a transactional test) while one of them still writes (a late batch of play
+    events) deadlocks on PostgreSQL and leaves rows behind on SQLite, so the next test
+    starts only once every request thread has ended.
     """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return  # SQLite's in-memory test database is one connection shared with the server
     deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND state <> 'idle'"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
+    while time.monotonic() < deadline:
+        if not any(
+            thread.name.endswith("(process_request_thread)") and thread.is_alive()
+            for thread in threading.enumerate()
+        ):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the live server still handled requests after {timeout} s")
 
 
 @pytest.fixture

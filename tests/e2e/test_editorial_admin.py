@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import wait_for_idle_server
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls stay synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -51,6 +53,7 @@ def admin_page(editorial_browser, live_server):
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
+    wait_for_idle_server()
     assert not errors, f"JavaScript errors: {errors}"
 
 
