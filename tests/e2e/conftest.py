@@ -225,7 +225,7 @@ def web_context(chromium_browser, live_server):
     context = chromium_browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 800}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: CI machines may be loaded
     yield context
     context.close()
     wait_for_idle_server()

@@ -47,7 +47,7 @@ def admin_page(editorial_browser, live_server):
     context = editorial_browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: CI machines may be loaded
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
