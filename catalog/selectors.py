@@ -458,3 +458,21 @@ def playlist_get_visible(*, playlist_id: int | None, user: User | None) -> Playl
     return _get(
         Playlist.objects.filter(playlist_visible_q(user)).only("pk"), playlist_id, "Playlist"
     )
+
+
+def track_market_windows(
+    *, track_ids: Iterable[int], market: str
+) -> dict[int, list[tuple[datetime.datetime, datetime.datetime | None]]]:
+    """Each track's availability windows (start, end or None) in `market`, in one query;
+    tracks playable there at no time are missing. For judging plays at past times."""
+    windows: dict[int, list[tuple[datetime.datetime, datetime.datetime | None]]] = {}
+    rows = (
+        AvailabilityProfileWindow.objects.filter(
+            market=market, profile__tracks__track_id__in=list(track_ids)
+        )
+        .order_by()
+        .values_list("profile__tracks__track_id", "starts_at", "ends_at")
+    )
+    for track_id, starts_at, ends_at in rows:
+        windows.setdefault(track_id, []).append((starts_at, ends_at))
+    return windows
