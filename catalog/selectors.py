@@ -18,6 +18,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -460,19 +461,23 @@ def playlist_get_visible(*, playlist_id: int | None, user: User | None) -> Playl
     )
 
 
-def track_market_windows(
+def track_durations_and_windows(
     *, track_ids: Iterable[int], market: str
-) -> dict[int, list[tuple[datetime.datetime, datetime.datetime | None]]]:
-    """Each track's availability windows (start, end or None) in `market`, in one query;
-    tracks playable there at no time are missing. For judging plays at past times."""
-    windows: dict[int, list[tuple[datetime.datetime, datetime.datetime | None]]] = {}
-    rows = (
-        AvailabilityProfileWindow.objects.filter(
-            market=market, profile__tracks__track_id__in=list(track_ids)
-        )
-        .order_by()
-        .values_list("profile__tracks__track_id", "starts_at", "ends_at")
+) -> dict[int, tuple[int, list[tuple[datetime.datetime, datetime.datetime | None]]]]:
+    """For each existing track of `track_ids`: its duration (ms) and its availability
+    windows in `market` (empty: never playable there), in one query."""
+    windows = FilteredRelation(
+        "availability_profile__profile__windows",
+        condition=Q(availability_profile__profile__windows__market=market),
     )
-    for track_id, starts_at, ends_at in rows:
-        windows.setdefault(track_id, []).append((starts_at, ends_at))
-    return windows
+    found: dict[int, tuple[int, list]] = {}
+    for track_id, duration_ms, starts_at, ends_at in (
+        Track.objects.filter(pk__in=list(track_ids))
+        .annotate(market_window=windows)
+        .order_by()
+        .values_list("pk", "duration_ms", "market_window__starts_at", "market_window__ends_at")
+    ):
+        _, track_windows = found.setdefault(track_id, (duration_ms, []))
+        if starts_at is not None:
+            track_windows.append((starts_at, ends_at))
+    return found

@@ -670,12 +670,20 @@ def play_events_ingest(*, user, events: list[dict], address: str | None = None) 
 @transaction.atomic
 def _play_events_store(*, user, events: list[dict], address: str | None) -> IngestResult:
     track_ids = {event["track_id"] for event in events}
-    durations = dict(Track.objects.filter(pk__in=track_ids).values_list("pk", "duration_ms"))
+    country = str(user.country)
+    rules_on = settings.PLAY_EVENTS_INTEGRITY
+    if rules_on:  # the facts of the tracks in one query: durations and market windows
+        facts = catalog_selectors.track_durations_and_windows(track_ids=track_ids, market=country)
+        durations = {pk: duration for pk, (duration, _) in facts.items()}
+        windows = {pk: found for pk, (_, found) in facts.items()}
+    else:
+        durations = dict(
+            Track.objects.filter(pk__in=track_ids).order_by().values_list("pk", "duration_ms")
+        )
     for index, event in enumerate(events):
         if event["track_id"] not in durations:
             raise ValidationFailed(f"events[{index}].track_id: unknown track {event['track_id']}.")
     now = timezone.now()
-    country = str(user.country)
     unique: dict[uuid.UUID, dict] = {}
     for event in events:
         unique.setdefault(event["event_id"], event)
@@ -688,9 +696,9 @@ def _play_events_store(*, user, events: list[dict], address: str | None) -> Inge
         )
         for event in unique.values()
     ]
-    if settings.PLAY_EVENTS_INTEGRITY:
+    if rules_on:
         judged = _plays_judge(
-            user_id=user.pk, country=country, ids=list(unique), plays=plays, durations=durations
+            user_id=user.pk, ids=list(unique), plays=plays, durations=durations, windows=windows
         )
     else:
         judged = [
@@ -735,12 +743,13 @@ def _play_events_store(*, user, events: list[dict], address: str | None) -> Inge
 def _plays_judge(
     *,
     user_id: int,
-    country: str,
     ids: list[uuid.UUID],
     plays: list[integrity.Candidate],
     durations: dict[int, int],
+    windows: dict[int, list],
 ) -> list[tuple[str, str]]:
-    """Look up the facts `integrity.plays_judge` needs (four queries) and apply it.
+    """Look up the rest of the facts `integrity.plays_judge` needs (three queries: the
+    listener's lock, grants, counted plays) and apply it.
 
     Holds the listener's lock until commit, so two concurrent batches of one listener
     cannot both count overlapping plays.
@@ -755,7 +764,6 @@ def _plays_judge(
         grant_max_age=datetime.timedelta(days=settings.PLAY_GRANT_MAX_AGE_DAYS),
     )
     track_ids = {play.track_id for play in plays}
-    windows = catalog_selectors.track_market_windows(track_ids=track_ids, market=country)
     # Bounds clipped to the accepted window, so absurd timestamps never reach a query.
     earliest_start = rules.earliest_end - datetime.timedelta(days=1)
     lo = max(min(play.started_at for play in plays), earliest_start)
