@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts import services
+from accounts.models import CountryChange, User
 
 
 @admin.register(User)
@@ -29,3 +30,32 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        """A staff change of the country goes through the logged flow."""
+        if change and "country" in form.changed_data:
+            new_country = str(obj.country)
+            obj.country = form.initial["country"]
+            super().save_model(request, obj, form, change)
+            services.user_country_change(user=obj, country=new_country, changed_by=request.user)
+            obj.refresh_from_db(fields=["country"])
+            return
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CountryChange)
+class CountryChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "user", "old_country", "new_country", "changed_by", "by_staff"]
+    list_filter = ["by_staff", "new_country"]
+    list_select_related = ["user", "changed_by"]
+    search_fields = ["user__email", "=address"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -61,3 +62,36 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.display_name or self.email.split("@")[0]
+
+
+class CountryChange(models.Model):
+    """A change of a user's country (market): who, from what, to what, when, by whom.
+
+    Written only by `accounts.services.user_country_change`; the log also paces
+    self-service changes (see COUNTRY_CHANGE_MIN_DAYS). Plays keep the market they were
+    made in, so a change never re-attributes past plays.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="country_changes"
+    )
+    old_country = models.CharField(max_length=2)
+    new_country = models.CharField(max_length=2)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The user themself, or the staff member who changed it."),
+    )
+    by_staff = models.BooleanField(default=False)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["user", "-changed_at"], name="countrychange_user_at")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.old_country} -> {self.new_country}"

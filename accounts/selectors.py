@@ -1,5 +1,6 @@
 """Reads of accounts."""
 
+from accounts import throttling
 from accounts.models import User
 from common.errors import NotFound
 
@@ -10,3 +11,8 @@ def user_get_public(*, user_id: int | None) -> User:
     if user is None:
         raise NotFound("User not found.")
     return user
+
+
+def request_address(request) -> str:
+    """The client's address as the login throttle sees it (trusted proxies honoured)."""
+    return throttling.client_address(request)

@@ -1,11 +1,19 @@
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 from django_countries import countries
 
 from accounts import roles
-from accounts.models import User
-from common.errors import ValidationFailed
+from accounts.models import CountryChange, User
+from common.errors import ApplicationError, ValidationFailed
+
+
+class CountryChangeTooSoon(ApplicationError):
+    status = 429
+    default_message = "The country was changed recently; try again later."
 
 
 @transaction.atomic
@@ -41,12 +49,9 @@ def user_update(
     if display_name is not None:
         user.display_name = display_name.strip()[:150]
         fields.append("display_name")
-    if country is not None:
-        country = country.upper()
-        if country not in dict(countries):
-            raise ValidationFailed(f"Unknown country: {country}.")
-        user.country = country
-        fields.append("country")
+    if country is not None and country.upper() != str(user.country):
+        # Never a free write: the logged, paced flow (a user changing their own market).
+        user.country = user_country_change(user=user, country=country, changed_by=user).country
     if language is not None:
         if language not in dict(settings.LANGUAGES):
             raise ValidationFailed(f"Unsupported language: {language}.")
@@ -63,4 +68,51 @@ def user_system_ensure(*, email: str, display_name: str) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=None, display_name=display_name)
+    return user
+
+
+def check_country(*, country: str) -> str:
+    country = country.upper()
+    if country not in dict(countries):
+        raise ValidationFailed(f"Unknown country: {country}.")
+    return country
+
+
+@transaction.atomic
+def user_country_change(
+    *, user: User, country: str, changed_by: User | None, address: str | None = None
+) -> User:
+    """Change the user's country (market), logged in CountryChange.
+
+    A user changing their own country may do so once per COUNTRY_CHANGE_MIN_DAYS (429
+    before); staff changing someone's (`changed_by` with the change-user permission) may
+    at any time. Past plays keep the market they were made in.
+    """
+    country = check_country(country=country)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if country == str(user.country):
+        return user
+    by_staff = bool(
+        changed_by is not None
+        and changed_by.pk != user.pk
+        and changed_by.is_active
+        and changed_by.has_perm("accounts.change_user")
+    )
+    if not by_staff:
+        since = timezone.now() - datetime.timedelta(days=settings.COUNTRY_CHANGE_MIN_DAYS)
+        if CountryChange.objects.filter(user=user, by_staff=False, changed_at__gte=since).exists():
+            raise CountryChangeTooSoon(
+                "Your country can be changed once every "
+                f"{settings.COUNTRY_CHANGE_MIN_DAYS} days; contact support to change it sooner."
+            )
+    CountryChange.objects.create(
+        user=user,
+        old_country=str(user.country),
+        new_country=country,
+        changed_by=changed_by,
+        by_staff=by_staff,
+        address=address or None,
+    )
+    user.country = country
+    user.save(update_fields=["country"])
     return user

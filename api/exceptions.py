@@ -28,7 +28,9 @@ def error_body(status: int, message: str) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.status, exc.message), status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return Response(error_body(exc.status, exc.message), status=exc.status, headers=headers)
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable (restart, failover): the client retries shortly.
         message = "Service temporarily unavailable; retry shortly."

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from artists.models import (
@@ -502,33 +502,50 @@ def label_timeline(*, label_ids: list[int], period: Period) -> dict:
 
 @cached
 def label_roster(*, label_ids: list[int], period: Period, limit: int = DEFAULT_TOP) -> dict:
-    """The label's artists by streams in the period (all their tracks, any label)."""
+    """The label's artists by streams in the period, of the label's releases only (an
+    artist's tracks on other labels are not shown to this label). Listener figures add
+    up per track (a listener of two of the artist's tracks counts twice); follows are of
+    the artist."""
     roster = roster_artist_ids(label_ids=label_ids)
-    rows = list(
-        ArtistDailyStats.objects.filter(period.q(), artist_id__in=roster)
+    artist = "track__credits__artist_id"
+    per_day = (
+        TrackDailyStats.objects.filter(
+            period.q(),
+            track__release__label_id__in=label_ids,
+            track__credits__role__in=CREDITED_ROLES,
+            track__credits__artist_id__in=roster,
+        )
+        .order_by()
+        .values(artist, "day")
+        .annotate(streams=Sum("streams"), listeners=Sum("listeners"), saves=Sum("saves"))
+    )
+    totals: dict[int, dict] = {}
+    for row in per_day:
+        found = totals.setdefault(
+            row[artist],
+            {"streams": 0, "listener_days": 0, "peak_listeners": 0, "saves": 0, "follows": 0},
+        )
+        found["streams"] += row["streams"]
+        found["listener_days"] += row["listeners"]
+        found["peak_listeners"] = max(found["peak_listeners"], row["listeners"])
+        found["saves"] += row["saves"]
+    ranked = sorted(totals.items(), key=lambda item: (-item[1]["streams"], item[0]))[:limit]
+    follows = dict(
+        ArtistDailyStats.objects.filter(period.q(), artist_id__in=[pk for pk, _ in ranked])
         .order_by()
         .values("artist_id")
-        .annotate(
-            streams=Sum("streams"),
-            listener_days=Sum("listeners"),
-            peak_listeners=Max("listeners"),
-            saves=Sum("saves"),
-            follows=Sum("follows"),
-        )
-        .order_by("-streams", "artist_id")[:limit]
+        .annotate(follows=Sum("follows"))
+        .values_list("artist_id", "follows")
     )
-    artists = Artist.objects.only("id", "name").in_bulk([row["artist_id"] for row in rows])
+    artists = Artist.objects.only("id", "name").in_bulk([pk for pk, _ in ranked])
     items = [
         {
-            "artist": {"id": str(row["artist_id"]), "name": artists[row["artist_id"]].name},
-            "streams": row["streams"],
-            "listener_days": row["listener_days"],
-            "peak_listeners": row["peak_listeners"],
-            "saves": row["saves"],
-            "follows": row["follows"],
+            "artist": {"id": str(pk), "name": artists[pk].name},
+            **figures,
+            "follows": follows.get(pk) or 0,
         }
-        for row in rows
-        if row["artist_id"] in artists
+        for pk, figures in ranked
+        if pk in artists
     ]
     return {**period.as_dict(), "roster_size": roster.count(), "items": items}
 

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sub
 from django.utils import timezone
 
 from artists.models import ArtistTeamMembership, TeamInvitation, TeamRole
-from catalog.models import Artist, Release, ReleaseArtist, Track, TrackArtist
+from catalog.models import Artist, Label, Release, ReleaseArtist, Track, TrackArtist
 from common.errors import NotFound, PermissionDenied
 from editorial.models import Pitch
 from licensing.models import LabelMembership, Party
@@ -27,8 +27,16 @@ ROLE_RANK = {TeamRole.READER: 1, TeamRole.EDITOR: 2, TeamRole.ADMIN: 3}
 
 @dataclass(frozen=True)
 class ArtistAccess:
+    """The artist and the user's role. For label staff (`LABEL_ROLE`) the artist carries
+    `label_scope`, their label ids: every selector here and every insight honours it, so
+    label staff see only their labels' releases."""
+
     artist: Artist
     role: str
+
+    @property
+    def label_scope(self) -> tuple[int, ...] | None:
+        return getattr(self.artist, "label_scope", None)
 
     @property
     def can_read_team(self) -> bool:
@@ -92,9 +100,49 @@ def artist_access(*, user, artist_id: int) -> ArtistAccess:
     role = getattr(artist, "team_role", None)
     if role is None and label_staff_of_artist(user=user, artist_id=artist.pk):
         role = LABEL_ROLE
+        artist.label_scope = tuple(user_label_ids(user=user))
     if role is None:
         raise PermissionDenied("You are not on this artist's team.")
     return ArtistAccess(artist=artist, role=role)
+
+
+def user_label_ids(*, user) -> list[int]:
+    """The catalog labels of the licensing parties the user works for."""
+    return list(
+        Label.objects.filter(licensing_parties__memberships__user=user)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .distinct()
+    )
+
+
+def artist_outside_scope(*, artist: Artist) -> bool:
+    """Whether the artist (as returned by `artist_access`, for label staff) is credited on
+    a track of a release outside its `label_scope`: then the artist-wide figures would
+    show other labels' releases."""
+    scope = getattr(artist, "label_scope", None)
+    if scope is None:
+        return False
+    return (
+        TrackArtist.objects.filter(artist=artist, role__in=CREDITED_ROLES)
+        .exclude(track__release__label_id__in=scope)
+        .exists()
+    )
+
+
+def artist_insights_access(*, user, artist_id: int) -> Artist:
+    """The artist, when the user may read its artist-wide insights (`artist_access`).
+
+    Label staff may not when the artist is credited on another label's releases: its
+    artist-wide figures include them. Their label's and tracks' insights remain.
+    """
+    artist = artist_access(user=user, artist_id=artist_id).artist
+    if artist_outside_scope(artist=artist):
+        raise PermissionDenied(
+            "This artist also appears on other labels' releases: read your label's insights "
+            "or its tracks' insights instead."
+        )
+    return artist
 
 
 def track_access(*, user, track_id: int) -> Track:
@@ -192,11 +240,14 @@ def team_invitation_get(*, artist: Artist, invitation_id: int) -> TeamInvitation
 
 
 def artist_release_list(*, artist: Artist) -> QuerySet[Release]:
-    """The artist's releases, upcoming first, with label, track count and pitches."""
+    """The artist's releases, upcoming first, with label, track count and pitches; for
+    label staff (`label_scope`), only their labels' releases."""
+    releases = Release.objects.all()
+    scope = getattr(artist, "label_scope", None)
+    if scope is not None:
+        releases = releases.filter(label_id__in=scope)
     return (
-        Release.objects.filter(
-            Exists(ReleaseArtist.objects.filter(release=OuterRef("pk"), artist=artist))
-        )
+        releases.filter(Exists(ReleaseArtist.objects.filter(release=OuterRef("pk"), artist=artist)))
         .select_related("label")
         .annotate(
             total_tracks=Count("tracks", distinct=True),

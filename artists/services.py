@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts import roles
@@ -47,7 +46,8 @@ from common.errors import NotFound, PermissionDenied, ValidationFailed
 from editorial import services as editorial_services
 from editorial.models import Pitch
 from licensing import services as licensing_services
-from playback.models import STREAM_THRESHOLD_MS, PlayEvent
+from playback import selectors as playback_selectors
+from playback.models import PlayEvent
 
 INVITATION_TTL = datetime.timedelta(days=14)
 SCHEDULE_MAX_AHEAD = datetime.timedelta(days=366)
@@ -397,14 +397,12 @@ def _grouped(queryset, keys: tuple[str, ...], **aggregates) -> Iterable[dict]:
 def insights_build_day(*, day: datetime.date) -> dict[str, int]:
     """Recompute one UTC day of every insights aggregate (idempotent upsert).
 
-    Streams are plays of 30 s or more; an artist's tracks are those it is credited on as
-    primary or featured artist. Saves, follows and playlist adds are the library rows
-    created that day that still exist.
+    Streams are the plays playback counts as streams (`playback.selectors`); an artist's
+    tracks are those it is credited on as primary or featured artist. Saves, follows and
+    playlist adds are the library rows created that day that still exist.
     """
     start, end = _day_bounds(day)
-    streams = PlayEvent.objects.filter(
-        ended_at__gte=start, ended_at__lt=end, ms_played__gte=STREAM_THRESHOLD_MS
-    )
+    streams = playback_selectors.streams_counted(start=start, end=end)
     credited = streams.filter(track__credits__role__in=CREDITED_ROLES)
     artist = "track__credits__artist_id"
     counts = {
@@ -604,13 +602,7 @@ def insights_refresh_recent(*, now: datetime.datetime | None = None) -> list[dat
     since = now - datetime.timedelta(hours=hours)
     first, today = _today(since), _today(now)
     days = {first + datetime.timedelta(days=n) for n in range((today - first).days + 1)}
-    days.update(
-        PlayEvent.objects.filter(received_at__gte=since)
-        .annotate(day=TruncDate("ended_at", tzinfo=datetime.UTC))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
+    days.update(playback_selectors.play_days_touched(since=since, now=now))
     return insights_build(days=days)
 
 
@@ -620,8 +612,7 @@ def insights_rebuild(
     """Rebuild every day from `since` (default: the first play) to today."""
     today = _today(now)
     if since is None:
-        first = PlayEvent.objects.order_by("ended_at").values_list("ended_at", flat=True).first()
-        since = _today(first) if first else today
+        since = playback_selectors.play_first_day() or today
     days = {since + datetime.timedelta(days=n) for n in range((today - since).days + 1)}
     days.update(
         ArtistDailyStats.objects.filter(day__gte=since).values_list("day", flat=True).distinct()

@@ -4,8 +4,10 @@ PostgreSQL when DATABASE_URL is set (a `bench_<name>` database is created and dr
 else a SQLite file in a temporary folder. Media go to a temporary MEDIA_ROOT.
 """
 
+import atexit
 import contextlib
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORKDIR = Path(tempfile.mkdtemp(prefix="streamify-bench-"))
+atexit.register(shutil.rmtree, WORKDIR, ignore_errors=True)  # even after --help
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streamify.settings.base")
 os.environ["MEDIA_ROOT"] = str(WORKDIR / "media")

@@ -1,85 +1,384 @@
-"""Play-event ingestion: events/s and request latency of POST /api/v1/me/player/events.
+"""Play-event ingestion: events/s of POST /api/v1/me/player/events, integrity rules on/off.
 
-Requests go through Django's full stack in-process (middleware, DRF, validation, the one
-INSERT ... ON CONFLICT DO NOTHING), logged in with a session. Each batch size is sent
-as new events, then the same batches again (client retries: all duplicates).
+Builds a throwaway database (see _common.py; PostgreSQL when DATABASE_URL is set): 50
+tracks playable in SE, one listener per connection with a stream grant for every track
+(so plays pass the rules and are judged in full), budgets raised out of the way.
+Every event is stored (committed) before its 2xx.
+
+1. In process (Django's test client, one client): events/s per batch size, rules on and
+   off, and their ratio (the goal: the rules cost at most 20%).
+2. Over HTTP (needs wrk): gunicorn sync workers with persistent database connections
+   (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS), wrk with N connections, one listener each,
+   sending one event per request and batches of 500, rules on and off. The floor, run
+   the same way: the same INSERT ... ON CONFLICT DO NOTHING, one event per transaction,
+   from N threads straight through the database driver. Goals: >= 1,000 events/s with one
+   event per request at 16 connections, >= 20,000 events/s batched.
+
+    .venv/bin/python bench/events.py [--requests 200] [--batches 1,50,500]
+        [--seconds 10] [--connections 16] [--workers 4] [--no-http]
 """
 
 import argparse
 import datetime
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
+from pathlib import Path
 
-from _common import bench_database, describe_database, percentile
+from _common import (
+    ROOT,
+    bench_database,
+    describe_database,
+    free_port,
+    percentile,
+    wait_for_port,
+)
+
+CSRF = "C" * 32
+SPACING_S = 31  # consecutive plays of one listener: 30 s each, 1 s apart (no overlap)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=200, help="requests per row")
-    parser.add_argument("--batches", default="1,50,500", help="events per request")
-    args = parser.parse_args()
-
+def seed(listeners: int) -> dict:
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
     from django.test import Client
     from django.utils import timezone
 
     from accounts.models import User
     from catalog.models import Release, Track
+    from catalog.services import AvailabilityWindow, track_availability_replace
+    from playback.models import StreamGrantDay
+
+    release = Release.objects.create(title="Bench")
+    tracks = Track.objects.bulk_create(
+        Track(title=f"T{n}", release=release, track_number=n + 1, duration_ms=200_000)
+        for n in range(50)
+    )
+    since = timezone.now() - datetime.timedelta(days=400)
+    track_availability_replace(
+        track_ids=[t.pk for t in tracks],
+        windows=[AvailabilityWindow(market="SE", starts_at=since)],
+    )
+    users = User.objects.bulk_create(
+        User(email=f"bench{n}@events.test", country="SE", password=UNUSABLE_PASSWORD_PREFIX)
+        for n in range(listeners)
+    )
+    today = timezone.now().astimezone(datetime.UTC).date()
+    StreamGrantDay.objects.bulk_create(
+        StreamGrantDay(user=user, track=track, day=today - datetime.timedelta(days=8))
+        for user in users
+        for track in tracks
+    )
+    sessions = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        sessions.append(client.cookies["sessionid"].value)
+    return {"tracks": [t.pk for t in tracks], "users": users, "sessions": sessions}
+
+
+class Timeline:
+    """Consecutive, non-overlapping plays for one listener, from 6.5 days ago on."""
+
+    def __init__(self):
+        self.at = time.time() - 6.5 * 86400
+
+    def events(self, size: int, tracks: list[int]) -> list[dict]:
+        made = []
+        for n in range(size):
+            started = datetime.datetime.fromtimestamp(self.at, tz=datetime.UTC)
+            self.at += SPACING_S
+            made.append({
+                "event_id": str(uuid.uuid4()),
+                "track_id": tracks[n % len(tracks)],
+                "ms_played": 30_000,
+                "context_type": "album",
+                "started_at": started.isoformat(),
+                "ended_at": (started + datetime.timedelta(seconds=30)).isoformat(),
+            })  # fmt: skip
+        return made
+
+
+def in_process(world: dict, requests: int, batches: list[int]) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    print(f"\n1. In process, 1 client, {requests} requests per row")
+    header = f"{'events/request':<16}{'rules':<7}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'on/off':>9}")
+    print("-" * (len(header) + 9))
+    users = iter(world["users"])
+    for size in batches:
+        rates = {}
+        for rules in (False, True, False, True):  # twice each, interleaved: take the best
+            settings.PLAY_EVENTS_INTEGRITY = rules
+            client = Client(HTTP_HOST="localhost")
+            client.force_login(next(users))
+            timeline = Timeline()
+            bodies = [
+                json.dumps({"events": timeline.events(size, world["tracks"])})
+                for _ in range(requests)
+            ]
+            latencies = []
+            started = time.perf_counter()
+            for body in bodies:
+                sent = time.perf_counter()
+                response = client.post(
+                    "/api/v1/me/player/events", body, content_type="application/json"
+                )
+                latencies.append((time.perf_counter() - sent) * 1000)
+                assert response.status_code == 200, response.content
+                assert response.json()["accepted"] == size
+            rate = size * requests / (time.perf_counter() - started)
+            if rate > rates.get(rules, (0,))[0]:
+                rates[rules] = (rate, percentile(latencies, 50), percentile(latencies, 99))
+        for rules in (False, True):
+            rate, p50, p99 = rates[rules]
+            ratio = f"{rates[True][0] / rates[False][0]:>9.2f}" if rules else ""
+            print(
+                f"{size:<16}{'on' if rules else 'off':<7}{rate:>10.0f}{p50:>9.2f}{p99:>9.2f}{ratio}"
+            )
+    settings.PLAY_EVENTS_INTEGRITY = True
+
+
+def floor(database_url: str, connections: int, seconds: float, tracks: list[int], users) -> float:
+    """Events/s of the same INSERT, one event per transaction, from `connections` threads."""
+    from django.db import connections as django_connections
+
+    from playback.models import PlayEvent
+    from playback.services import _insert_events_returning
+
+    stop = time.monotonic() + seconds
+    counts = [0] * connections
+
+    def worker(index: int) -> None:
+        from django.db import transaction
+
+        timeline = Timeline()
+        user = users[index % len(users)]
+        try:
+            while time.monotonic() < stop:
+                (event,) = timeline.events(1, tracks)
+                with transaction.atomic():
+                    _insert_events_returning([
+                        PlayEvent(
+                            id=event["event_id"], user_id=user.pk, track_id=event["track_id"],
+                            ms_played=30_000, context_type="album", context_id="",
+                            started_at=datetime.datetime.fromisoformat(event["started_at"]),
+                            ended_at=datetime.datetime.fromisoformat(event["ended_at"]),
+                            country="SE", verdict="stream", reason="", address=None,
+                        )
+                    ])  # fmt: skip
+                counts[index] += 1
+        finally:
+            django_connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+LUA = textwrap.dedent(
+    """
+    local data = dofile(os.getenv("BENCH_DATA"))
+    local size = tonumber(os.getenv("BENCH_BATCH"))
+    local counter = 0
+    local session, at
+    local hex = "0123456789abcdef"
+    local threads = {}
+
+    function setup(thread)
+      thread:set("id", #threads + 1)
+      table.insert(threads, thread)
+    end
+
+    local function uuid()
+      local parts = {}
+      for i = 1, 32 do
+        local n = math.random(16)
+        parts[i] = hex:sub(n, n)
+      end
+      local s = table.concat(parts)
+      return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-4" .. s:sub(14, 16) .. "-a"
+        .. s:sub(18, 20) .. "-" .. s:sub(21, 32)
+    end
+
+    function init(args)
+      math.randomseed(id * 7919 + os.time())
+      session = data.sessions[(id - 1) % #data.sessions + 1]
+      at = os.time() - math.floor(6.5 * 86400)
+    end
+
+    function request()
+      local parts = {}
+      for i = 1, size do
+        local begun = os.date("!%Y-%m-%dT%H:%M:%SZ", at)
+        local ended = os.date("!%Y-%m-%dT%H:%M:%SZ", at + 30)
+        at = at + 31
+        parts[i] = string.format(
+          '{"event_id":"%s","track_id":%d,"ms_played":30000,"context_type":"album",'
+          .. '"started_at":"%s","ended_at":"%s"}',
+          uuid(), data.tracks[(i % #data.tracks) + 1], begun, ended)
+      end
+      local headers = {
+        ["Cookie"] = "sessionid=" .. session .. "; csrftoken=" .. data.csrf,
+        ["X-CSRFToken"] = data.csrf,
+        ["Content-Type"] = "application/json",
+        ["Accept"] = "application/json",
+      }
+      return wrk.format("POST", "/api/v1/me/player/events", headers,
+        '{"events":[' .. table.concat(parts, ",") .. ']}')
+    end
+
+    function done(summary, latency, requests)
+      io.write(string.format("BENCH_RESULT %d %d %d %d %d\\n", summary.requests,
+        summary.duration, summary.errors.status, summary.errors.connect
+        + summary.errors.read + summary.errors.write + summary.errors.timeout,
+        latency:percentile(99)))
+    end
+    """
+)
+
+
+def lua_data(world: dict, folder: Path, sessions: list[str], name: str) -> Path:
+    path = folder / f"{name}.lua"
+    sessions = ", ".join(f'"{s}"' for s in sessions)
+    tracks = ", ".join(str(t) for t in world["tracks"])
+    path.write_text(
+        f'return {{ sessions = {{ {sessions} }}, tracks = {{ {tracks} }}, csrf = "{CSRF}" }}'
+    )
+    return path
+
+
+def answered(port: int, timeout: float = 180) -> None:
+    """Wait until every worker has booted: gunicorn binds before its workers load Django."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/v1/me/player/events", timeout=30
+            ):
+                pass
+        except urllib.error.HTTPError:
+            pass
+        except OSError:
+            time.sleep(0.5)
+            continue
+        return
+    raise RuntimeError("gunicorn did not answer")
+
+
+def over_http(world: dict, database_url: str, args) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="streamify-bench-events-"))
+    script = folder / "events.lua"
+    script.write_text(LUA)
+    print(
+        f"\n2. Over HTTP: gunicorn {args.workers} sync workers, CONN_MAX_AGE=60; wrk "
+        f"{args.connections} connections x {args.seconds} s; {os.cpu_count()} CPUs shared "
+        f"by wrk, gunicorn and the database; load average {os.getloadavg()[0]:.1f}"
+    )
+    # Fresh listeners for the floor and for every row, so no row overlaps another's plays.
+    group = iter(range(len(world["users"]) - 5 * args.connections, 10**6, args.connections))
+    first = next(group)
+    users = world["users"][first : first + args.connections]
+    floor_rate = floor(database_url, args.connections, args.seconds, world["tracks"], users)
+    print(f"floor: same INSERT, 1 event per transaction, {args.connections} threads, "
+          f"no HTTP: {floor_rate:.0f} events/s")  # fmt: skip
+    header = f"{'events/request':<16}{'rules':<7}{'events/s':>10}{'req/s':>9}{'p99 ms':>9}"
+    print(header + f"{'/floor':>9}{'errors':>8}")
+    print("-" * (len(header) + 17))
+    for rules in (True, False):
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "CONN_MAX_AGE": "60",
+            "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            "PLAY_EVENTS_INTEGRITY": "1" if rules else "0",
+            "PLAY_EVENTS_LIMIT_PER_USER": str(10**9),
+            "PLAY_EVENTS_LIMIT_PER_ADDRESS": str(10**9),
+        }
+        gunicorn = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "streamify.wsgi:application",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+             "--log-level", "warning", "--timeout", "120"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        try:
+            wait_for_port(port, timeout=60)
+            for _ in range(4 * args.workers):
+                answered(port)
+            for size in (1, 500):
+                first = next(group)
+                sessions = world["sessions"][first : first + args.connections]
+                data = lua_data(world, folder, sessions, f"{rules}-{size}")
+                result = subprocess.run(
+                    ["wrk", "-t", str(args.connections), "-c", str(args.connections),
+                     "-d", f"{args.seconds}s", "-s", str(script), f"http://127.0.0.1:{port}"],
+                    env={**os.environ, "BENCH_DATA": str(data), "BENCH_BATCH": str(size)},
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                line = next(x for x in result.stdout.splitlines() if x.startswith("BENCH_RESULT"))
+                done, micros, bad_status, errors, p99 = (int(x) for x in line.split()[1:])
+                done -= bad_status  # only 2xx count
+                rate = done * size / (micros / 1e6)
+                print(
+                    f"{size:<16}{'on' if rules else 'off':<7}{rate:>10.0f}"
+                    f"{done / (micros / 1e6):>9.0f}{p99 / 1000:>9.1f}"
+                    f"{rate / floor_rate:>9.2f}{bad_status + errors:>8}"
+                )
+        finally:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200, help="in-process requests per row")
+    parser.add_argument("--batches", default="1,50,500", help="in-process events per request")
+    parser.add_argument("--seconds", type=int, default=10, help="HTTP: seconds per row")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--no-http", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("PLAY_EVENTS_LIMIT_PER_USER", str(10**9))
+
+    from django.conf import settings
+
     from playback.models import PlayEvent
 
-    with bench_database():
-        release = Release.objects.create(title="Bench")
-        tracks = Track.objects.bulk_create(
-            Track(title=f"T{n}", release=release, track_number=n + 1) for n in range(50)
-        )
-        user = User.objects.create_user(email="bench@example.com", country="SE")
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(user)
-        now = timezone.now()
-
-        def batch(size: int) -> str:
-            events = []
-            for n in range(size):
-                ended = now - datetime.timedelta(seconds=n * 200)
-                events.append({
-                    "event_id": str(uuid.uuid4()),
-                    "track_id": tracks[n % len(tracks)].pk,
-                    "ms_played": 10_000 + n * 997 % 200_000,
-                    "context_type": "playlist",
-                    "context_id": "1",
-                    "started_at": (ended - datetime.timedelta(seconds=190)).isoformat(),
-                    "ended_at": ended.isoformat(),
-                })  # fmt: skip
-            return json.dumps({"events": events})
-
-        print(f"database: {describe_database()}; {args.requests} requests per row, 1 client")
-        header = (
-            f"{'events/request':<16}{'kind':<12}{'events/s':>10}{'req/s':>9}"
-            f"{'p50 ms':>9}{'p99 ms':>9}"
-        )
-        print(header)
-        print("-" * len(header))
-        for size in (int(s) for s in args.batches.split(",")):
-            bodies = [batch(size) for _ in range(args.requests)]
-            for kind in ("new", "duplicate"):
-                latencies = []
-                started = time.perf_counter()
-                for body in bodies:
-                    sent = time.perf_counter()
-                    response = client.post(
-                        "/api/v1/me/player/events", body, content_type="application/json"
-                    )
-                    latencies.append((time.perf_counter() - sent) * 1000)
-                    assert response.status_code == 200, response.content
-                    counted = response.json()["accepted" if kind == "new" else "duplicates"]
-                    assert counted == size
-                elapsed = time.perf_counter() - started
-                print(
-                    f"{size:<16}{kind:<12}{size * args.requests / elapsed:>10.0f}"
-                    f"{args.requests / elapsed:>9.1f}{percentile(latencies, 50):>9.2f}"
-                    f"{percentile(latencies, 99):>9.2f}"
-                )
-        print(f"stored: {PlayEvent.objects.count()} events")
+    settings.PLAY_EVENTS_LIMIT_PER_USER = settings.PLAY_EVENTS_LIMIT_PER_ADDRESS = 10**9
+    batches = [int(s) for s in args.batches.split(",")]
+    with bench_database() as database_url:
+        world = seed(listeners=4 * len(batches) + 5 * args.connections)
+        print(f"database: {describe_database()}")
+        in_process(world, args.requests, batches)
+        if args.no_http:
+            pass
+        elif shutil.which("wrk") is None:
+            print("\n2. Over HTTP: skipped, wrk is missing (apt-get install -y wrk)")
+        else:
+            over_http(world, database_url, args)
+        refused = PlayEvent.objects.filter(verdict=PlayEvent.Verdict.REFUSED).count()
+        print(f"\nstored: {PlayEvent.objects.count()} events, {refused} refused")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -506,3 +507,25 @@ def track_ids_by_genres(*, slugs: Sequence[str], limit: int) -> list[int]:
         .distinct()
     )
     return list(dict.fromkeys(ids[: limit * 3]))[:limit]
+
+
+def track_durations_and_windows(
+    *, track_ids: Iterable[int], market: str
+) -> dict[int, tuple[int, list[tuple[datetime.datetime, datetime.datetime | None]]]]:
+    """For each existing track of `track_ids`: its duration (ms) and its availability
+    windows in `market` (empty: never playable there), in one query."""
+    windows = FilteredRelation(
+        "availability_profile__profile__windows",
+        condition=Q(availability_profile__profile__windows__market=market),
+    )
+    found: dict[int, tuple[int, list]] = {}
+    for track_id, duration_ms, starts_at, ends_at in (
+        Track.objects.filter(pk__in=list(track_ids))
+        .annotate(market_window=windows)
+        .order_by()
+        .values_list("pk", "duration_ms", "market_window__starts_at", "market_window__ends_at")
+    ):
+        _, track_windows = found.setdefault(track_id, (duration_ms, []))
+        if starts_at is not None:
+            track_windows.append((starts_at, ends_at))
+    return found

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 from django_countries import countries
@@ -47,7 +46,8 @@ from editorial.models import (
     parse_languages,
     validate_language,
 )
-from playback.models import STREAM_THRESHOLD_MS, PlayEvent
+from playback import selectors as playback_selectors
+from playback.models import PlayEvent
 
 State = EditorialPlaylist.State
 Action = EditorialPlaylistChange.Action
@@ -797,12 +797,13 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 def playlist_stats_build_day(*, day: datetime.date) -> int:
     """Recompute one UTC day of every editorial playlist's stats from raw events and follows.
 
-    Playback's daily counts have no per-playlist breakdown, so this reads play events with
-    a playlist context (`playlist` or `editorial`) whose context id is the playlist's id.
+    Playback's daily counts have no per-playlist breakdown, so this reads the plays playback
+    counts (`playback.selectors.plays_counted`, never refused ones) with a playlist context
+    (`playlist` or `editorial`) whose context id is the playlist's id.
     """
     start, end = _day_bounds(day)
     editorial_ids = {str(pk) for pk in EditorialPlaylist.objects.values_list("pk", flat=True)}
-    is_stream = Q(ms_played__gte=STREAM_THRESHOLD_MS)
+    is_stream = playback_selectors.IS_STREAM
     rows: dict[int, PlaylistDailyStats] = {}
 
     def row(playlist_id: int) -> PlaylistDailyStats:
@@ -811,11 +812,8 @@ def playlist_stats_build_day(*, day: datetime.date) -> int:
         return rows[playlist_id]
 
     plays = (
-        PlayEvent.objects.filter(
-            ended_at__gte=start,
-            ended_at__lt=end,
-            context_type__in=[PlayEvent.Context.PLAYLIST, PlayEvent.Context.EDITORIAL],
-        )
+        playback_selectors.plays_counted(start=start, end=end)
+        .filter(context_type__in=[PlayEvent.Context.PLAYLIST, PlayEvent.Context.EDITORIAL])
         .order_by()
         .values("context_id")
         .annotate(
@@ -863,13 +861,7 @@ def playlist_stats_refresh_recent(*, now: datetime.datetime | None = None) -> li
     since = now - datetime.timedelta(hours=STATS_LOOKBACK_HOURS)
     first, today = since.astimezone(datetime.UTC).date(), now.astimezone(datetime.UTC).date()
     days = {first + datetime.timedelta(days=n) for n in range((today - first).days + 1)}
-    days.update(
-        PlayEvent.objects.filter(received_at__gte=since)
-        .annotate(day=TruncDate("ended_at", tzinfo=datetime.UTC))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
+    days.update(playback_selectors.play_days_touched(since=since, now=now))
     built = sorted(days)
     for day in built:
         playlist_stats_build_day(day=day)

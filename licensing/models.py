@@ -152,6 +152,32 @@ class Agreement(models.Model):
         return datetime.datetime.combine(day_after, datetime.time.min, tzinfo=datetime.UTC)
 
 
+class AgreementTerms(models.Model):
+    """The royalty terms of an agreement from one month on, until the next row's month.
+
+    A statement for a month uses the row in force that month, so changing the terms never
+    re-prices a month already issued. Rows are added by `licensing.services`, never edited.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="terms")
+    effective_from = models.DateField(help_text=_("First day of the first month they apply to."))
+    revenue_share = models.DecimalField(max_digits=5, decimal_places=4)
+    per_stream_minimum = models.DecimalField(max_digits=10, decimal_places=6)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["agreement", "-effective_from"]
+        verbose_name_plural = "agreement terms"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "effective_from"], name="uniq_agreement_terms_month"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id} from {self.effective_from:%Y-%m}"
+
+
 class AgreementMarket(models.Model):
     """A market an agreement covers: its territories resolved, written by the services."""
 

@@ -6,7 +6,12 @@ Rounding, in this order (money is Decimal, never float):
    rounded once to the cent, half to even;
 3. the territory amount is split over the agreement's tracks by streams with the
    largest-remainder method, so the lines of a territory add up to it exactly.
-Streams are qualifying streams (30 s or more) from playback's daily counts.
+Streams are qualifying streams from playback's daily counts (plays that passed playback's
+integrity rules, 30 s or more). The terms (revenue share, per-stream minimum) are those in
+force for the month (`AgreementTerms`), so a later change of terms never re-prices it. A
+territory's total counts only streams of tracks licensed there that month (covered by an
+agreement in force with the territory among its markets): streams of unlicensed tracks
+would otherwise dilute every rights holder's share of the pool.
 """
 
 import calendar
@@ -16,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from catalog.models import Track
-from licensing.models import Agreement, AgreementMarket, RevenuePool
+from licensing.models import Agreement, AgreementMarket, AgreementTerms, RevenuePool
 from playback.models import DailyTrackStreams
 
 CENT = Decimal("0.01")
@@ -129,11 +134,50 @@ def covered_tracks(agreement: Agreement):
     return Track.objects.filter(release__label__licensing_parties=agreement.party_id)
 
 
+def terms_for_month(agreement: Agreement, month: datetime.date) -> tuple[Decimal, Decimal]:
+    """(revenue share, per-stream minimum) in force for `month`: the latest terms from that
+    month or before; the agreement's own fields when it has no recorded terms."""
+    terms = (
+        AgreementTerms.objects.filter(agreement=agreement, effective_from__lte=month_start(month))
+        .order_by("-effective_from")
+        .values_list("revenue_share", "per_stream_minimum")
+        .first()
+    )
+    if terms is None:
+        earliest = (
+            AgreementTerms.objects.filter(agreement=agreement)
+            .order_by("effective_from")
+            .values_list("revenue_share", "per_stream_minimum")
+            .first()
+        )
+        terms = earliest or (agreement.revenue_share, agreement.per_stream_minimum)
+    return terms
+
+
+def licensed_track_ids(*, territory: str, first: datetime.date, last: datetime.date):
+    """Ids (a subquery) of the tracks an agreement in force between `first` and `last`
+    licenses in `territory`."""
+    agreements = (
+        Agreement.objects.exclude(status=Agreement.Status.DRAFT)
+        .filter(starts_on__lte=last, markets__market=territory)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
+    )
+    return Track.objects.filter(
+        Q(release__licensing_agreements__in=agreements.filter(scope=Agreement.Scope.RELEASES))
+        | Q(
+            release__label__licensing_parties__agreements__in=agreements.filter(
+                scope=Agreement.Scope.CATALOGUE
+            )
+        )
+    ).values("id")
+
+
 def statement_figures(*, agreement: Agreement, month: datetime.date) -> StatementFigures:
     """Compute (without writing) the statement of `agreement` for `month`."""
+    revenue_share, per_stream_minimum = terms_for_month(agreement, month)
     figures = StatementFigures(
-        revenue_share=agreement.revenue_share,
-        per_stream_minimum=agreement.per_stream_minimum,
+        revenue_share=revenue_share,
+        per_stream_minimum=per_stream_minimum,
         territories=[],
     )
     period = agreement_period(agreement, month)
@@ -156,12 +200,14 @@ def statement_figures(*, agreement: Agreement, month: datetime.date) -> Statemen
     if not by_territory:
         return figures
     first, last = month_start(month), month_end(month)
-    territory_streams = dict(
-        DailyTrackStreams.objects.filter(day__range=(first, last), country__in=by_territory)
-        .values("country")
-        .annotate(total=Sum("streams"))
-        .values_list("country", "total")
-    )
+    territory_streams = {
+        territory: DailyTrackStreams.objects.filter(
+            day__range=(first, last),
+            country=territory,
+            track__in=licensed_track_ids(territory=territory, first=first, last=last),
+        ).aggregate(total=Sum("streams"))["total"]
+        for territory in by_territory
+    }
     pools = dict(
         RevenuePool.objects.filter(month=first, territory__in=by_territory).values_list(
             "territory", "amount"
@@ -172,8 +218,8 @@ def statement_figures(*, agreement: Agreement, month: datetime.date) -> Statemen
         everyone = territory_streams.get(territory) or streams
         pool = pools.get(territory, Decimal("0.00"))
         share_exact = pool * streams / everyone
-        minimum_exact = agreement.per_stream_minimum * streams
-        amount = _cents(max(share_exact * agreement.revenue_share, minimum_exact))
+        minimum_exact = per_stream_minimum * streams
+        amount = _cents(max(share_exact * revenue_share, minimum_exact))
         amounts = largest_remainder(amount, [row["total"] for row in lines])
         figures.territories.append(
             TerritoryFigures(

@@ -25,6 +25,7 @@ from licensing import selectors
 from licensing.models import (
     Agreement,
     AgreementMarket,
+    AgreementTerms,
     LabelMembership,
     Party,
     ReleaseMarketDate,
@@ -277,6 +278,7 @@ def _agreement_write(agreement: Agreement, *, releases: list[Release], **terms) 
         territory_markets_tokens(terms["excluded_territories"])
     )
     agreement.save()
+    _agreement_terms_record(agreement)
     agreement.releases.set(releases if agreement.scope == Agreement.Scope.RELEASES else [])
     agreement.markets.exclude(market__in=markets).delete()
     present = set(agreement.markets.values_list("market", flat=True))
@@ -286,6 +288,36 @@ def _agreement_write(agreement: Agreement, *, releases: list[Release], **terms) 
     after = selectors.agreement_coverage(agreement=agreement)
     _availability_refresh_soon(label_ids=before[0] | after[0], release_ids=before[1] | after[1])
     return agreement
+
+
+def _agreement_terms_record(agreement: Agreement) -> None:
+    """Record the agreement's royalty terms when they changed, in force from the first month
+    with no statement issued yet and not before this month: never retroactively.
+
+    The first terms of an agreement apply from its first month.
+    """
+    latest = agreement.terms.order_by("-effective_from").first()
+    current = (agreement.revenue_share, agreement.per_stream_minimum)
+    if latest is None:
+        effective_from = month_start(agreement.starts_on)
+    elif (latest.revenue_share, latest.per_stream_minimum) == current:
+        return
+    else:
+        effective_from = month_start(timezone.now().astimezone(datetime.UTC).date())
+        issued = (
+            RoyaltyStatement.objects.filter(agreement=agreement)
+            .order_by("-month")
+            .values_list("month", flat=True)
+            .first()
+        )
+        if issued is not None and issued >= effective_from:
+            effective_from = (issued + datetime.timedelta(days=32)).replace(day=1)
+        effective_from = max(effective_from, latest.effective_from)
+    AgreementTerms.objects.update_or_create(
+        agreement=agreement,
+        effective_from=effective_from,
+        defaults={"revenue_share": current[0], "per_stream_minimum": current[1]},
+    )
 
 
 def territory_markets_tokens(expression: str) -> list[str]:

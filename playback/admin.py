@@ -1,10 +1,16 @@
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from common.errors import ApplicationError
-from playback import services
+from playback import selectors, services
 from playback.models import (
     DailyListenerTrack,
     DailyTrackStreams,
@@ -80,12 +86,52 @@ class TrackAudioAdmin(ReadOnlyAdmin):
 
 @admin.register(PlayEvent)
 class PlayEventAdmin(ReadOnlyAdmin):
-    list_display = ["ended_at", "user", "track", "ms_played", "context_type", "country"]
-    list_filter = ["context_type", "country"]
+    list_display = [
+        "ended_at",
+        "user",
+        "track",
+        "ms_played",
+        "verdict",
+        "reason",
+        "context_type",
+        "country",
+        "address",
+    ]
+    list_filter = ["verdict", "reason", "context_type", "country"]
     list_select_related = ["user", "track"]
-    search_fields = ["user__email", "track__title", "=id"]
-    date_hierarchy = "ended_at"
+    search_fields = ["user__email", "track__title", "=id", "=address"]
+    # Received, not ended: clients send any ended_at (refused ones may be in year 1 or 9999).
+    date_hierarchy = "received_at"
     show_full_result_count = False
+
+    def get_urls(self):
+        report = self.admin_site.admin_view(self.fraud_report_view)
+        return [
+            path("fraud-report/", report, name="playback_playevent_fraud_report"),
+            *super().get_urls(),
+        ]
+
+    def fraud_report_view(self, request):
+        """Accounts, tracks and addresses ranked by their share of refused plays."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            days = min(max(int(request.GET.get("days", 7)), 1), 90)
+        except ValueError:
+            days = 7
+        since = timezone.now() - datetime.timedelta(days=days)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Fraud report: plays received in the last {days} days",
+            "days": days,
+            "report": selectors.fraud_report(since=since),
+        }
+        return TemplateResponse(request, "admin/playback/fraud_report.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"fraud_report_url": reverse("admin:playback_playevent_fraud_report")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
 
 
 @admin.register(DailyTrackStreams)

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from playback.models import PlayEvent
+from playback.models import STREAM_THRESHOLD_MS, PlayEvent
 
 NAMESPACE = uuid.UUID("6f1d8c1e-3c0a-4f7e-9a51-5d3f0b2a7c11")
 # Relative listening by UTC hour: quiet nights, a commute bump, an evening peak.
@@ -92,6 +92,9 @@ def generate(
                     ended_at=ended,
                     country=country,
                     received_at=ended + datetime.timedelta(seconds=rng.randint(1, 120)),
+                    verdict=PlayEvent.Verdict.STREAM
+                    if played >= STREAM_THRESHOLD_MS
+                    else PlayEvent.Verdict.PLAY,
                 )
             )
             at = ended + datetime.timedelta(milliseconds=rng.randint(0, 3000))

@@ -36,3 +36,12 @@ class StreamUrlInvalid(ApplicationError):
 class ToolUnavailable(ApplicationError):
     status = 503
     default_message = "Audio processing is unavailable; try again later."
+
+
+class TooManyPlayEvents(ApplicationError):
+    status = 429
+    default_message = "Too many play events; retry later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60):
+        super().__init__(message)
+        self.retry_after = retry_after

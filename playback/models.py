@@ -179,7 +179,28 @@ class TrackSource(Track):
 
 
 class PlayEvent(models.Model):
-    """One play reported by a client; `id` is the client's event UUID (retries are no-ops)."""
+    """One play reported by a client; `id` is the client's event UUID (retries are no-ops).
+
+    Every reported play is kept. `verdict` says what it counts as, decided once at
+    ingestion by `playback.integrity`: a stream, a play that is no stream (under 30 s, a
+    skip), or refused with a `reason` (then it counts nowhere: not in daily counts,
+    insights or royalties). `country` is the listener's market at ingestion, so a later
+    change of market never re-attributes past plays.
+    """
+
+    class Verdict(models.TextChoices):
+        STREAM = "stream", _("Stream")
+        PLAY = "play", _("Play, not a stream")
+        REFUSED = "refused", _("Refused")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("None")
+        OUT_OF_WINDOW = "out_of_window", _("Ended outside [now - 7 days, now + 2 min]")
+        LONGER_THAN_TRACK = "longer_than_track", _("Played longer than the track lasts")
+        LONGER_THAN_ELAPSED = "longer_than_elapsed", _("Played longer than the time elapsed")
+        OVERLAP = "overlap", _("Overlaps another play of the listener")
+        NOT_IN_MARKET = "not_in_market", _("Not playable in the listener's market then")
+        NO_GRANT = "no_grant", _("No stream URL was issued to the listener for it")
 
     class Context(models.TextChoices):
         ALBUM = "album", _("Album")
@@ -203,6 +224,15 @@ class PlayEvent(models.Model):
     ended_at = models.DateTimeField(help_text=_("Client timestamp, kept as sent."))
     country = models.CharField(max_length=2, help_text=_("Listener's market when received."))
     received_at = models.DateTimeField(default=timezone.now)
+    verdict = models.CharField(
+        max_length=7, choices=Verdict.choices, default=Verdict.PLAY, db_default=Verdict.PLAY
+    )
+    reason = models.CharField(
+        max_length=20, choices=Reason.choices, blank=True, default="", db_default=""
+    )
+    address = models.GenericIPAddressField(
+        null=True, blank=True, help_text=_("Client address the play was reported from.")
+    )
 
     class Meta:
         ordering = ["-ended_at"]
@@ -215,6 +245,10 @@ class PlayEvent(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_at__gte=F("started_at")), name="playevent_ends_after_start"
             ),
+            models.CheckConstraint(
+                condition=Q(verdict="refused", reason__gt="") | Q(reason=""),
+                name="playevent_refused_has_reason",
+            ),
         ]
 
     def __str__(self):
@@ -222,11 +256,32 @@ class PlayEvent(models.Model):
 
     @property
     def is_stream(self) -> bool:
-        return self.ms_played >= STREAM_THRESHOLD_MS
+        return self.verdict == self.Verdict.STREAM
+
+
+class StreamGrantDay(models.Model):
+    """A stream URL was issued to `user` for `track` on `day` (UTC): one row a day at most.
+
+    Written by `stream_url_issue` (an INSERT that does nothing when the row exists); a
+    play counts only when such a row exists for its listener and track (see
+    `playback.integrity`).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "track", "day"], name="uniq_stream_grant_day")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} may stream {self.track_id} ({self.day})"
 
 
 class DailyTrackStreams(models.Model):
-    """Streams (plays of 30 s or more) per track, market and source per UTC day.
+    """Streams (plays counted as streams) per track, market and source per UTC day.
 
     Built from PlayEvent by `stream_counts_build`; rows can always be rebuilt.
     """

@@ -1,14 +1,14 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, FloatField, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from catalog.models import Playlist, Track, TrackArtist
 from catalog.selectors import track_playable_in
 from playback.demo import Catalog
 from playback.models import (
-    STREAM_THRESHOLD_MS,
     PlayEvent,
     Rendition,
     TrackAudio,
@@ -123,7 +123,11 @@ def play_history_list(
     credits = TrackArtist.objects.filter(
         role__in=[TrackArtist.Role.PRIMARY, TrackArtist.Role.FEATURED]
     ).select_related("artist")
-    events = PlayEvent.objects.filter(user_id=user_id).select_related("track__release")
+    events = (
+        PlayEvent.objects.filter(user_id=user_id)
+        .exclude(verdict=PlayEvent.Verdict.REFUSED)
+        .select_related("track__release")
+    )
     events = events.prefetch_related(Prefetch("track__credits", queryset=credits))
     if after is not None:
         page = list(events.filter(ended_at__gt=after).order_by("ended_at", "id")[:limit])
@@ -134,7 +138,7 @@ def play_history_list(
 
 
 def play_history_exists(*, user_id: int, before=None, after=None) -> bool:
-    events = PlayEvent.objects.filter(user_id=user_id)
+    events = PlayEvent.objects.filter(user_id=user_id).exclude(verdict=PlayEvent.Verdict.REFUSED)
     if before is not None:
         events = events.filter(ended_at__lt=before)
     if after is not None:
@@ -172,7 +176,7 @@ TOP_TIME_RANGE_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
 
 def _streams_since(*, user_id: int, since: datetime.datetime) -> QuerySet[PlayEvent]:
     return PlayEvent.objects.filter(
-        user_id=user_id, ended_at__gte=since, ms_played__gte=STREAM_THRESHOLD_MS
+        user_id=user_id, ended_at__gte=since, verdict=PlayEvent.Verdict.STREAM
     ).order_by()
 
 
@@ -205,3 +209,119 @@ def top_artist_ids(
     page = [row["track__credits__artist_id"] for row in streams[offset : offset + limit]]
     total = offset + len(page) if len(page) < limit and (page or not offset) else streams.count()
     return page, total
+
+
+# The one definition of what counts, read by every aggregate (daily counts here, artist
+# insights, editorial stats, and through the daily counts, royalties and recommendations).
+
+COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
+IS_STREAM = Q(verdict=PlayEvent.Verdict.STREAM)
+
+
+def plays_counted(*, start: datetime.datetime, end: datetime.datetime) -> QuerySet[PlayEvent]:
+    """Plays that count (streams and skips) ending in [start, end); refused ones never."""
+    return PlayEvent.objects.filter(
+        ended_at__gte=start, ended_at__lt=end, verdict__in=COUNTED_VERDICTS
+    ).order_by()
+
+
+def streams_counted(*, start: datetime.datetime, end: datetime.datetime) -> QuerySet[PlayEvent]:
+    """Plays that count as streams ending in [start, end)."""
+    return PlayEvent.objects.filter(
+        ended_at__gte=start, ended_at__lt=end, verdict=PlayEvent.Verdict.STREAM
+    ).order_by()
+
+
+def play_days_touched(
+    *, since: datetime.datetime, now: datetime.datetime | None = None
+) -> set[datetime.date]:
+    """UTC days of the counted plays received since `since`: the days aggregates rebuild.
+
+    Counted plays end within a week of their arrival, so this is a handful of days whatever
+    timestamps clients send.
+    """
+    now = now or timezone.now()
+    days = (
+        PlayEvent.objects.filter(received_at__gte=since, verdict__in=COUNTED_VERDICTS)
+        .annotate(day=TruncDate("ended_at", tzinfo=datetime.UTC))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
+    )
+    latest = (now + datetime.timedelta(days=1)).astimezone(datetime.UTC).date()
+    return {day for day in days if day is not None and day <= latest}
+
+
+def play_first_day() -> datetime.date | None:
+    """The UTC day of the earliest counted play."""
+    first = (
+        PlayEvent.objects.filter(verdict__in=COUNTED_VERDICTS)
+        .order_by("ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    return first.astimezone(datetime.UTC).date() if first else None
+
+
+def play_last_day() -> datetime.date | None:
+    last = (
+        PlayEvent.objects.filter(verdict__in=COUNTED_VERDICTS)
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    return last.astimezone(datetime.UTC).date() if last else None
+
+
+# Fraud report
+
+
+def _suspicion(events: QuerySet[PlayEvent], keys: tuple[str, ...], *, min_plays: int, limit: int):
+    share = Cast(F("refused"), FloatField()) / Cast(F("plays"), FloatField())
+    rows = list(
+        events.values(*keys)
+        .annotate(
+            plays=Count("pk"),
+            refused=Count("pk", filter=Q(verdict=PlayEvent.Verdict.REFUSED)),
+        )
+        .filter(plays__gte=min_plays, refused__gt=0)
+        .annotate(share=share)
+        .order_by("-share", "-refused", keys[0])[:limit]
+    )
+    if rows:
+        reasons: dict = {}
+        for found in (
+            events.filter(verdict=PlayEvent.Verdict.REFUSED, **{
+                f"{keys[0]}__in": [row[keys[0]] for row in rows]
+            })
+            .values(keys[0], "reason")
+            .annotate(n=Count("pk"))
+            .order_by(keys[0], "-n", "reason")
+        ):  # fmt: skip
+            reasons.setdefault(found[keys[0]], []).append((found["reason"], found["n"]))
+        for row in rows:
+            row["reasons"] = reasons.get(row[keys[0]], [])
+    return rows
+
+
+def fraud_report(
+    *, since: datetime.datetime, limit: int = 20, min_plays: int = 5
+) -> dict[str, list[dict]]:
+    """Accounts, tracks and client addresses ranked by their share of refused plays among
+    the plays received since `since` (at least `min_plays` of them, one refused at least).
+
+    Each row: the key fields, `plays`, `refused`, `share` (0..1) and `reasons`, a list of
+    (reason, count), most frequent first.
+    """
+    events = PlayEvent.objects.filter(received_at__gte=since).order_by()
+    return {
+        "accounts": _suspicion(
+            events, ("user_id", "user__email"), min_plays=min_plays, limit=limit
+        ),
+        "tracks": _suspicion(
+            events, ("track_id", "track__title"), min_plays=min_plays, limit=limit
+        ),
+        "addresses": _suspicion(
+            events.exclude(address=None), ("address",), min_plays=min_plays, limit=limit
+        ),
+    }

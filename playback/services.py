@@ -18,13 +18,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import Track
 from common.errors import NotFound, ValidationFailed
-from playback import audio, selectors
+from playback import audio, integrity, ratelimits, selectors
 from playback.errors import (
     Conflict,
     NotPlayable,
@@ -41,6 +41,7 @@ from playback.models import (
     DailyTrackStreams,
     PlayEvent,
     Rendition,
+    StreamGrantDay,
     TrackAudio,
     TranscodeJob,
 )
@@ -560,9 +561,19 @@ def stream_url_issue(*, user, track_id: int, codecs: list[str], quality: str) ->
     if rendition is None:
         raise NotPlayable(f"The track has no ready rendition in {', '.join(codecs)}.")
     ttl = getattr(settings, "STREAM_URL_TTL_SECONDS", 300)
-    expires_at = (timezone.now() + datetime.timedelta(seconds=ttl)).replace(microsecond=0)
+    now = timezone.now()
+    expires_at = (now + datetime.timedelta(seconds=ttl)).replace(microsecond=0)
+    stream_grant_record(user_id=user.pk, track_id=track_id, day=now.astimezone(datetime.UTC).date())
     grant = StreamGrant(user.pk, track_id, rendition.pk, expires_at)
     return StreamUrl(token=stream_token_make(grant), expires_at=expires_at, rendition=rendition)
+
+
+def stream_grant_record(*, user_id: int, track_id: int, day: datetime.date) -> None:
+    """Remember that the listener was given a stream URL for the track on `day` (UTC):
+    one INSERT that does nothing when the day is already recorded. Plays need it."""
+    StreamGrantDay.objects.bulk_create(
+        [StreamGrantDay(user_id=user_id, track_id=track_id, day=day)], ignore_conflicts=True
+    )
 
 
 def stream_grant_check(*, token: str) -> Rendition:
@@ -593,6 +604,7 @@ class IngestResult:
     received: int
     accepted: int
     duplicates: int
+    refused: int = 0
 
 
 _EVENT_FIELDS = (
@@ -606,13 +618,19 @@ _EVENT_FIELDS = (
     "ended_at",
     "country",
     "received_at",
+    "verdict",
+    "reason",
+    "address",
 )
+COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
+# Namespace of the per-listener advisory lock (PostgreSQL) that serialises judging.
+_LISTENER_LOCK = 0x504C4159
 
 
-def _insert_events_returning(events: list[PlayEvent]) -> int:
-    """One INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id; return the rows inserted."""
+def _insert_events_returning(events: list[PlayEvent]) -> list[uuid.UUID]:
+    """One INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id; return the ids inserted."""
     if not events:
-        return 0
+        return []
     meta = PlayEvent._meta
     fields = [meta.get_field(name) for name in _EVENT_FIELDS]
     quote = connection.ops.quote_name
@@ -630,43 +648,162 @@ def _insert_events_returning(events: list[PlayEvent]) -> int:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return len(cursor.fetchall())
+        return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
 
 
-@transaction.atomic
-def play_events_ingest(*, user, events: list[dict]) -> IngestResult:
-    """Store a batch of validated events once each (keyed by the client's event UUID).
+def play_events_ingest(*, user, events: list[dict], address: str | None = None) -> IngestResult:
+    """Judge and store a batch of validated events once each (keyed by the client's UUID).
 
-    Either every event of the batch is valid and stored (or already was), or none is.
+    The batch first takes its size from the listener's and the address's budgets
+    (429 when spent, nothing stored). Each new event is then judged by
+    `playback.integrity` and stored with its verdict and reason: refused plays are kept
+    (visible in admin and the fraud report) but count nowhere. Durable before return:
+    either every event of the batch is stored (or already was), or none is.
     """
     if len(events) > MAX_EVENTS_PER_BATCH:
         raise ValidationFailed(f"events: at most {MAX_EVENTS_PER_BATCH} events per request.")
+    if not events:
+        return IngestResult(received=0, accepted=0, duplicates=0)
+    ratelimits.play_events_budget_take(user_id=user.pk, address=address, count=len(events))
+    return _play_events_store(user=user, events=events, address=address or None)
+
+
+@transaction.atomic
+def _play_events_store(*, user, events: list[dict], address: str | None) -> IngestResult:
     track_ids = {event["track_id"] for event in events}
-    known = set(Track.objects.filter(pk__in=track_ids).values_list("pk", flat=True))
+    country = str(user.country)
+    rules_on = settings.PLAY_EVENTS_INTEGRITY
+    if rules_on:  # the facts of the tracks in one query: durations and market windows
+        facts = catalog_selectors.track_durations_and_windows(track_ids=track_ids, market=country)
+        durations = {pk: duration for pk, (duration, _) in facts.items()}
+        windows = {pk: found for pk, (_, found) in facts.items()}
+    else:
+        durations = dict(
+            Track.objects.filter(pk__in=track_ids).order_by().values_list("pk", "duration_ms")
+        )
     for index, event in enumerate(events):
-        if event["track_id"] not in known:
+        if event["track_id"] not in durations:
             raise ValidationFailed(f"events[{index}].track_id: unknown track {event['track_id']}.")
     now = timezone.now()
-    country = str(user.country)
-    unique: dict[uuid.UUID, PlayEvent] = {}
+    unique: dict[uuid.UUID, dict] = {}
     for event in events:
-        unique.setdefault(
-            event["event_id"],
-            PlayEvent(
-                id=event["event_id"],
-                user_id=user.pk,
-                track_id=event["track_id"],
-                ms_played=event["ms_played"],
-                context_type=event["context_type"],
-                context_id=event.get("context_id") or "",
-                started_at=event["started_at"],
-                ended_at=event["ended_at"],
-                country=country,
-                received_at=now,
-            ),
+        unique.setdefault(event["event_id"], event)
+    plays = [
+        integrity.Candidate(
+            track_id=event["track_id"],
+            ms_played=event["ms_played"],
+            started_at=event["started_at"],
+            ended_at=event["ended_at"],
         )
-    accepted = _insert_events_returning(list(unique.values()))
-    return IngestResult(received=len(events), accepted=accepted, duplicates=len(events) - accepted)
+        for event in unique.values()
+    ]
+    if rules_on:
+        judged = _plays_judge(
+            user_id=user.pk, ids=list(unique), plays=plays, durations=durations, windows=windows
+        )
+    else:
+        judged = [
+            (
+                PlayEvent.Verdict.STREAM
+                if play.ms_played >= STREAM_THRESHOLD_MS
+                else PlayEvent.Verdict.PLAY,
+                "",
+            )
+            for play in plays
+        ]
+    rows = [
+        PlayEvent(
+            id=event_id,
+            user_id=user.pk,
+            track_id=event["track_id"],
+            ms_played=event["ms_played"],
+            context_type=event["context_type"],
+            context_id=event.get("context_id") or "",
+            started_at=event["started_at"],
+            ended_at=event["ended_at"],
+            country=country,
+            received_at=now,
+            verdict=verdict,
+            reason=reason,
+            address=address,
+        )
+        for (event_id, event), (verdict, reason) in zip(unique.items(), judged, strict=True)
+    ]
+    inserted = set(_insert_events_returning(rows))
+    refused = sum(
+        1 for row in rows if row.pk in inserted and row.verdict == PlayEvent.Verdict.REFUSED
+    )
+    return IngestResult(
+        received=len(events),
+        accepted=len(inserted),
+        duplicates=len(events) - len(inserted),
+        refused=refused,
+    )
+
+
+def _plays_judge(
+    *,
+    user_id: int,
+    ids: list[uuid.UUID],
+    plays: list[integrity.Candidate],
+    durations: dict[int, int],
+    windows: dict[int, list],
+) -> list[tuple[str, str]]:
+    """Look up the rest of the facts `integrity.plays_judge` needs (three queries: the
+    listener's lock, grants, counted plays) and apply it.
+
+    Holds the listener's lock until commit, so two concurrent batches of one listener
+    cannot both count overlapping plays.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_LISTENER_LOCK, user_id % (1 << 31)]
+            )
+    rules = integrity.Rules(
+        now=timezone.now(),
+        grant_max_age=datetime.timedelta(days=settings.PLAY_GRANT_MAX_AGE_DAYS),
+    )
+    track_ids = {play.track_id for play in plays}
+    # Bounds clipped to the accepted window, so absurd timestamps never reach a query.
+    earliest_start = rules.earliest_end - datetime.timedelta(days=1)
+    lo = max(min(play.started_at for play in plays), earliest_start)
+    hi = min(max(play.ended_at for play in plays), rules.latest_end)
+    grant_days: dict[int, list[datetime.date]] = {}
+    counted: list[tuple[datetime.datetime, datetime.datetime]] = []
+    if lo <= hi:
+        for track_id, day in (
+            StreamGrantDay.objects.filter(
+                user_id=user_id,
+                track_id__in=track_ids,
+                day__gte=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
+                day__lte=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
+            )
+            .order_by("day")
+            .values_list("track_id", "day")
+        ):
+            grant_days.setdefault(track_id, []).append(day)
+        incoming = set(ids)
+        counted = [
+            (started, ended)
+            for pk, started, ended in PlayEvent.objects.filter(
+                user_id=user_id,
+                verdict__in=COUNTED_VERDICTS,
+                ended_at__gt=lo,
+                started_at__lt=hi,
+            )
+            .order_by()
+            .values_list("pk", "started_at", "ended_at")
+            if pk not in incoming  # a retried event is judged afresh, never against itself
+        ]
+    return integrity.plays_judge(
+        plays=plays,
+        rules=rules,
+        durations=durations,
+        market_windows=windows,
+        grant_days=grant_days,
+        counted=counted,
+    )
 
 
 # --- Daily counts --------------------------------------------------------------------------
@@ -679,10 +816,11 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 @transaction.atomic
 def stream_counts_build_day(*, day: datetime.date) -> None:
-    """Recompute one UTC day of both daily tables from raw events (upsert, drop stale rows)."""
+    """Recompute one UTC day of both daily tables from counted plays (upsert, drop stale
+    rows); refused plays count nowhere."""
     start, end = _day_bounds(day)
-    events = PlayEvent.objects.filter(ended_at__gte=start, ended_at__lt=end).order_by()
-    is_stream = Q(ms_played__gte=STREAM_THRESHOLD_MS)
+    events = selectors.plays_counted(start=start, end=end)
+    is_stream = selectors.IS_STREAM
     track_rows = [
         DailyTrackStreams(
             day=day,
@@ -756,26 +894,19 @@ def stream_counts_build(*, days: Iterable[datetime.date]) -> list[datetime.date]
 
 
 def stream_counts_refresh_recent(*, now: datetime.datetime | None = None) -> list[datetime.date]:
-    """Rebuild the days touched by events received lately (late offline plays included)."""
+    """Rebuild the days touched by plays received lately (late offline plays included)."""
     now = now or timezone.now()
     hours = getattr(settings, "STREAM_COUNTS_LOOKBACK_HOURS", 48)
-    days = (
-        PlayEvent.objects.filter(received_at__gte=now - datetime.timedelta(hours=hours))
-        .annotate(day=TruncDate("ended_at", tzinfo=datetime.UTC))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
-    return stream_counts_build(days=list(days))
+    since = now - datetime.timedelta(hours=hours)
+    return stream_counts_build(days=selectors.play_days_touched(since=since, now=now))
 
 
 def stream_counts_rebuild(*, since: datetime.date | None = None) -> list[datetime.date]:
-    """Rebuild every day from `since` (default: the first event) to the last event or today."""
-    first = PlayEvent.objects.order_by("ended_at").values_list("ended_at", flat=True).first()
-    last = PlayEvent.objects.order_by("-ended_at").values_list("ended_at", flat=True).first()
+    """Rebuild every day from `since` (default: the first counted play) to the last or today."""
+    first, last = selectors.play_first_day(), selectors.play_last_day()
     today = timezone.now().astimezone(datetime.UTC).date()
-    start = since or (first.astimezone(datetime.UTC).date() if first else today)
-    end = max(last.astimezone(datetime.UTC).date() if last else today, today)
+    start = since or first or today
+    end = max(last or today, today)
     # Days without events in the range lose their rows too.
     counted = DailyTrackStreams.objects.filter(day__gte=start).values_list("day", flat=True)
     listened = DailyListenerTrack.objects.filter(day__gte=start).values_list("day", flat=True)

@@ -38,3 +38,10 @@ def _login_throttle_reset():
     from accounts import throttling
 
     throttling.login_attempts_clear_all()
+
+
+@pytest.fixture(autouse=True)
+def _play_limits_reset():
+    from playback import ratelimits
+
+    ratelimits.play_events_budgets_clear_all()

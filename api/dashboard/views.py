@@ -186,7 +186,7 @@ def _period(request) -> insights.Period:
 
 class ArtistInsightsApi(DashboardApi):
     def artist(self, request, artist_id: int):
-        return selectors.artist_access(user=request.user, artist_id=artist_id).artist
+        return selectors.artist_insights_access(user=request.user, artist_id=artist_id)
 
 
 class ArtistOverviewApi(ArtistInsightsApi):

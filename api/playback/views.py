@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from accounts.selectors import request_address
 from api import scopes
 from api.exceptions import error_body
 from api.objects import ErrorSerializer
@@ -204,19 +205,24 @@ class PlayEventsApi(APIView):
         summary="Report a batch of play events",
         description=(
             "Stored before the response, once per `event_id`: a retried batch counts its "
-            "events as duplicates. A play of 30 s or more counts as a stream."
+            "events as duplicates. A play counts as a stream from 30 s on when it passes the "
+            "integrity rules (see the README's Stream integrity); others are kept but not "
+            "counted. 429 when the listener's or the address's event budget is spent."
         ),
         request=PlayEventBatchSerializer,
         responses={
             200: PlayEventIngestResultSerializer,
             400: OpenApiResponse(ERROR_RESPONSE),
             403: OpenApiResponse(ERROR_RESPONSE),
+            429: OpenApiResponse(ERROR_RESPONSE),
         },
         tags=["player"],
     )
     def post(self, request):
         data = _validated(PlayEventBatchSerializer, request.data)
-        result = services.play_events_ingest(user=request.user, events=data["events"])
+        result = services.play_events_ingest(
+            user=request.user, events=data["events"], address=request_address(request)
+        )
         return Response(PlayEventIngestResultSerializer(result).data)
 
 

@@ -271,6 +271,8 @@ LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)
 LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=30)
 LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=900)
 LOGIN_THROTTLE_TRUSTED_PROXIES = env.int("LOGIN_THROTTLE_TRUSTED_PROXIES", default=0)
+# A listener may change their own country (market) once in this many days; staff any time.
+COUNTRY_CHANGE_MIN_DAYS = env.int("COUNTRY_CHANGE_MIN_DAYS", default=14)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 TRANSCODE_STALE_AFTER_SECONDS = env.int("TRANSCODE_STALE_AFTER_SECONDS", default=1500)
 TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=5)
@@ -278,6 +280,13 @@ STREAM_URL_TTL_SECONDS = env.int("STREAM_URL_TTL_SECONDS", default=300)
 STREAM_X_ACCEL_REDIRECT = env.bool("STREAM_X_ACCEL_REDIRECT", default=False)
 STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-media/")
 STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
+# Play-event integrity (playback.integrity) and budgets (playback.ratelimits).
+# PLAY_EVENTS_INTEGRITY=0 counts every play of 30 s as a stream: only for benchmarks.
+PLAY_EVENTS_INTEGRITY = env.bool("PLAY_EVENTS_INTEGRITY", default=True)
+PLAY_EVENTS_LIMIT_PER_USER = env.int("PLAY_EVENTS_LIMIT_PER_USER", default=2000)
+PLAY_EVENTS_LIMIT_PER_ADDRESS = env.int("PLAY_EVENTS_LIMIT_PER_ADDRESS", default=10000)
+PLAY_EVENTS_LIMIT_WINDOW_SECONDS = env.int("PLAY_EVENTS_LIMIT_WINDOW_SECONDS", default=3600)
+PLAY_GRANT_MAX_AGE_DAYS = env.int("PLAY_GRANT_MAX_AGE_DAYS", default=30)
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
 
 # Production hardening, active when DEBUG is off.

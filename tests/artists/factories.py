@@ -38,4 +38,5 @@ def play(
         started_at=ended_at - datetime.timedelta(milliseconds=ms_played),
         ended_at=ended_at,
         country=country,
+        verdict=PlayEvent.Verdict.STREAM if ms_played >= 30_000 else PlayEvent.Verdict.PLAY,
     )

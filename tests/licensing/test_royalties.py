@@ -2,9 +2,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from licensing import services
-from licensing.models import RoyaltyStatement
+from licensing.models import RoyaltyStatement, RoyaltyStatementLine, RoyaltyStatementTerritory
 from licensing.royalties import largest_remainder
 from playback.models import DailyTrackStreams, PlayEvent
 from playback.services import stream_counts_build
@@ -41,7 +43,8 @@ class TestLargestRemainder:
 
 @pytest.fixture
 def catalogue(db):
-    """Two labels; the first has an agreement in SE and NO with a 0.5 revenue share."""
+    """Two labels; the first has an agreement in SE and NO with a 0.5 revenue share, the
+    second one in SE."""
     party = PartyFactory()
     release = ReleaseFactory(label=party.labels.get())
     tracks = [TrackFactory(release=release) for _ in range(3)]
@@ -52,7 +55,9 @@ def catalogue(db):
         revenue_share=Decimal("0.5"),
         per_stream_minimum=Decimal("0.001"),
     )
-    other = TrackFactory(release=ReleaseFactory(label=PartyFactory().labels.get()))
+    other_party = PartyFactory()
+    AgreementFactory(party=other_party, territories="SE", starts_on=datetime.date(2025, 1, 1))
+    other = TrackFactory(release=ReleaseFactory(label=other_party.labels.get()))
     return agreement, tracks, other
 
 
@@ -146,3 +151,73 @@ def test_streams_outside_the_agreement_period_do_not_count(catalogue):
     streams(a, "SE", datetime.date(2025, 3, 10), 5)
     statement = services.royalty_statement_issue(agreement=agreement, month=MARCH)
     assert statement.streams == 5
+
+
+def test_unlicensed_streams_do_not_dilute_the_territory_pool(catalogue):
+    agreement, (a, *_), other = catalogue
+    unlicensed = TrackFactory(release=ReleaseFactory(label=PartyFactory().labels.get()))
+    streams(a, "SE", datetime.date(2025, 3, 3), 100)
+    streams(other, "SE", datetime.date(2025, 3, 3), 100)
+    streams(unlicensed, "SE", datetime.date(2025, 3, 3), 800)  # no agreement anywhere
+    streams(other, "NO", datetime.date(2025, 3, 3), 900)  # other is licensed in SE only
+    streams(a, "NO", datetime.date(2025, 3, 3), 100)
+    services.revenue_pool_set(month=MARCH, territory="SE", amount=Decimal("100.00"))
+    services.revenue_pool_set(month=MARCH, territory="NO", amount=Decimal("100.00"))
+
+    statement = services.royalty_statement_issue(agreement=agreement, month=MARCH)
+
+    territories = {t.territory: t for t in statement.territories.all()}
+    assert territories["SE"].territory_streams == 200
+    assert territories["SE"].pool_share == Decimal("50.00")
+    assert territories["NO"].territory_streams == 100
+    assert territories["NO"].pool_share == Decimal("100.00")
+
+
+def test_term_changes_are_not_retroactive(catalogue):
+    agreement, (a, *_), _ = catalogue
+    streams(a, "SE", datetime.date(2025, 3, 3), 100)
+    services.revenue_pool_set(month=MARCH, territory="SE", amount=Decimal("10.00"))
+    first = services.royalty_statement_issue(agreement=agreement, month=MARCH)
+    assert (first.revenue_share, first.amount) == (Decimal("0.5"), Decimal("5.00"))
+
+    services.agreement_update(
+        agreement=agreement,
+        reference=agreement.reference,
+        territories="SE NO",
+        starts_on=agreement.starts_on,
+        revenue_share=Decimal("0.9"),
+        per_stream_minimum=agreement.per_stream_minimum,
+        status=agreement.status,
+    )
+
+    # Re-running March issues nothing: its terms are those in force in March.
+    assert services.royalty_statement_issue(agreement=agreement, month=MARCH) == first
+    assert RoyaltyStatement.objects.filter(agreement=agreement).count() == 1
+    # A month after the change uses the new terms.
+    later = timezone.now().date().replace(day=1)
+    streams(a, "SE", later, 100)
+    services.revenue_pool_set(month=later, territory="SE", amount=Decimal("10.00"))
+    statement = services.royalty_statement_issue(agreement=agreement, month=later)
+    assert statement.revenue_share == Decimal("0.9")
+
+
+def test_the_database_refuses_to_update_an_issued_statement(catalogue):
+    agreement, (a, *_), _ = catalogue
+    streams(a, "SE", datetime.date(2025, 3, 3), 100)
+    services.revenue_pool_set(month=MARCH, territory="SE", amount=Decimal("10.00"))
+    statement = services.royalty_statement_issue(agreement=agreement, month=MARCH)
+    line = statement.lines.get()
+
+    for query in (
+        RoyaltyStatement.objects.filter(pk=statement.pk),
+        RoyaltyStatementTerritory.objects.filter(statement=statement),
+        RoyaltyStatementLine.objects.filter(pk=line.pk),
+    ):
+        with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+            query.update(amount=Decimal("999.00"))
+    statement.refresh_from_db()
+    assert statement.amount == Decimal("5.00")
+    # Deleting the track only unlinks the line (ON DELETE SET NULL), figures unchanged.
+    a.delete()
+    line.refresh_from_db()
+    assert (line.track_id, line.amount, line.isrc) == (None, Decimal("5.00"), a.isrc or "")

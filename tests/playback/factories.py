@@ -51,3 +51,6 @@ class PlayEventFactory(factory.django.DjangoModelFactory):
         lambda o: o.ended_at - datetime.timedelta(milliseconds=o.ms_played)
     )
     country = "SE"
+    verdict = factory.LazyAttribute(
+        lambda o: PlayEvent.Verdict.STREAM if o.ms_played >= 30_000 else PlayEvent.Verdict.PLAY
+    )
