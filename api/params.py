@@ -17,7 +17,8 @@ from common.errors import NotFound, ValidationFailed
 MAX_PK = 2**63 - 1
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
-_URI = re.compile(rf"^{URI_SCHEME}:([a-z]+):(\S+)$")
+# Our uris, and the `spotify:` form client libraries build from an id.
+_URI = re.compile(rf"^(?:{URI_SCHEME}|spotify):([a-z]+):(\S+)$")
 
 
 def pk_or_none(raw) -> int | None:
@@ -68,7 +69,7 @@ def ids_param(request, *, maximum: int) -> list[int | None]:
 
 
 def uri_id(uri, *, kind: str) -> int | None:
-    """Return the pk in `streamify:<kind>:<id>` (None when no such row can exist)."""
+    """Return the pk in `streamify:<kind>:<id>` or `spotify:<kind>:<id>` (None: no such row)."""
     match = _URI.match(str(uri).strip())
     if match is None or match.group(1) != kind:
         raise ValidationFailed(f"Invalid {kind} URI: {str(uri)[:60]!r}.")

@@ -307,6 +307,22 @@ def playlist_items_remove(
 
 
 @transaction.atomic
+def playlist_items_set(*, user: User, playlist_id: int, track_ids: Sequence[int]) -> Playlist:
+    """Replace the whole item list (Spotify's PUT with `uris`); bumps the snapshot."""
+    if len(track_ids) > MAX_PLAYLIST_ITEMS_PER_REQUEST:
+        raise ValidationFailed(f"Too many items: at most {MAX_PLAYLIST_ITEMS_PER_REQUEST}.")
+    _existing(Track, _unique(track_ids))
+    playlist = playlist_get_for_edit(user=user, playlist_id=playlist_id, lock=True)
+    PlaylistItem.objects.filter(playlist=playlist).delete()
+    now = timezone.now()
+    PlaylistItem.objects.bulk_create(
+        PlaylistItem(playlist=playlist, track_id=track_id, position=i, added_by=user, added_at=now)
+        for i, track_id in enumerate(track_ids)
+    )
+    return _bump(playlist)
+
+
+@transaction.atomic
 def playlist_items_reorder(
     *,
     user: User,

@@ -230,6 +230,8 @@ def _build_world() -> dict:
             ("team", "user_id"): x_reader.pk,
             "categories": category.slug,
             "stream": "not-a-signed-token",
+            "users": x_reader.pk,
+            ("top", "type"): "tracks",
         },
         "watch": {
             "upcoming_x": upcoming_x.pk,

@@ -99,12 +99,15 @@ class PlaylistItemRefSerializer(serializers.Serializer):
 
 class PlaylistItemsRemoveSerializer(serializers.Serializer):
     tracks = PlaylistItemRefSerializer(many=True, required=False)
+    items = PlaylistItemRefSerializer(
+        many=True, required=False, help_text="The reference's current name for `tracks`."
+    )
     ids = serializers.ListField(child=serializers.CharField(), required=False)
     snapshot_id = serializers.CharField(required=False)
 
     def validate(self, attrs):
         every, at = [], {}
-        for ref in attrs.get("tracks") or []:
+        for ref in [*(attrs.get("tracks") or []), *(attrs.get("items") or [])]:
             track_id = track_id_from_uri(ref["uri"])
             if ref.get("positions"):
                 at.setdefault(track_id, []).extend(ref["positions"])
@@ -112,8 +115,16 @@ class PlaylistItemsRemoveSerializer(serializers.Serializer):
                 every.append(track_id)
         every += parse_ids(attrs.get("ids") or [], label="ids")
         if not every and not at:
-            raise serializers.ValidationError("Give `tracks` or `ids`.")
+            raise serializers.ValidationError("Give `items` (or `tracks`) or `ids`.")
         attrs["track_ids"], attrs["positions"] = every, at
+        return attrs
+
+
+class PlaylistItemsReplaceSerializer(serializers.Serializer):
+    uris = serializers.ListField(child=serializers.CharField(), max_length=100, allow_empty=True)
+
+    def validate(self, attrs):
+        attrs["track_ids"] = [track_id_from_uri(uri) for uri in attrs["uris"]]
         return attrs
 
 
@@ -149,8 +160,7 @@ class SnapshotSerializer(serializers.Serializer):
 
 
 class ArtistCursorsSerializer(serializers.Serializer):
-    after = serializers.CharField(allow_null=True)
-    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField(required=False, help_text="Absent on the last page.")
 
 
 class FollowedArtistsCursorPagingSerializer(serializers.Serializer):

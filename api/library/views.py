@@ -35,6 +35,7 @@ from api.library.serializers import (
     PlaylistItemsAddSerializer,
     PlaylistItemsRemoveSerializer,
     PlaylistItemsReorderSerializer,
+    PlaylistItemsReplaceSerializer,
     PlaylistUpdateSerializer,
     ProfileUpdateSerializer,
     SavedAlbumPagingSerializer,
@@ -275,7 +276,8 @@ class MeFollowingApi(_LibraryApi):
             "items": ArtistSerializer(artists, many=True, context=_context(request)).data,
             "limit": limit,
             "next": replace_query_param(href, "after", last) if more else None,
-            "cursors": {"after": last if more else None, "before": None},
+            # CursorObject members are strings: an absent cursor is left out, not null.
+            "cursors": {"after": last} if more else {},
             "total": library_selectors.followed_artists_count(user=request.user),
         }
         return Response({"artists": body})
@@ -393,7 +395,12 @@ class PlaylistItemsApi(_WritesNeedLogin, read_views.PlaylistTracksApi):
     )
     def post(self, request, id):
         _check_editable(request, id)
-        data = _validated(PlaylistItemsAddSerializer, request.data)
+        # The body is `{"uris": [...]}`, or the bare list of uris some clients send.
+        body = {"uris": request.data} if isinstance(request.data, list) else request.data
+        body = body if isinstance(body, dict) else {}
+        if "position" not in body and request.query_params.get("position"):
+            body = {**body, "position": request.query_params["position"]}
+        data = _validated(PlaylistItemsAddSerializer, body)
         playlist = library.playlist_items_add(
             user=request.user,
             playlist_id=_playlist_pk(id),
@@ -405,7 +412,8 @@ class PlaylistItemsApi(_WritesNeedLogin, read_views.PlaylistTracksApi):
     @extend_schema(
         operation_id="reorder_playlists_tracks",
         summary="Reorder a playlist's items",
-        description="Moves `range_length` items from `range_start` to before `insert_before` "
+        description="With `uris`, replaces every item. Otherwise moves `range_length` items "
+        "from `range_start` to before `insert_before` "
         "(an index in the list before the move). A stale `snapshot_id` is a 409.",
         tags=["playlists"],
         parameters=[ID_PATH],
@@ -414,6 +422,12 @@ class PlaylistItemsApi(_WritesNeedLogin, read_views.PlaylistTracksApi):
     )
     def put(self, request, id):
         _check_editable(request, id)
+        if isinstance(request.data, dict) and "uris" in request.data:
+            data = _validated(PlaylistItemsReplaceSerializer, request.data)
+            playlist = library.playlist_items_set(
+                user=request.user, playlist_id=_playlist_pk(id), track_ids=data["track_ids"]
+            )
+            return Response({"snapshot_id": str(playlist.snapshot)})
         data = _validated(PlaylistItemsReorderSerializer, request.data)
         playlist = library.playlist_items_reorder(
             user=request.user, playlist_id=_playlist_pk(id), **data

@@ -1,7 +1,8 @@
 """Members and helpers every Spotify object shares: type constants, hrefs, uris, images.
 
 The uri scheme is `streamify:<type>:<id>` (`streamify:track:42`, `streamify:user:7`);
-`api.params.uri_id` reads it back, so every uri the API hands out is accepted as input.
+`api.params.uri_id` reads it back, so every uri the API hands out is accepted as input, and
+so is `spotify:<type>:<id>`, which client libraries build from an id.
 """
 
 from django.urls import reverse

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.objects import TrackSerializer
 from playback.models import PlayEvent, Rendition, TranscodeJob
 from playback.selectors import QUALITY_TARGET_KBPS
 from playback.services import MAX_EVENTS_PER_BATCH
@@ -55,98 +56,6 @@ class PlayEventIngestResultSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Events already stored (retries).")
 
 
-class HistoryArtistSerializer(serializers.Serializer):
-    id = serializers.SerializerMethodField()
-    name = serializers.CharField()
-    type = serializers.SerializerMethodField()
-    uri = serializers.SerializerMethodField()
-
-    def get_id(self, artist) -> str:
-        return str(artist.pk)
-
-    def get_type(self, artist) -> str:
-        return "artist"
-
-    def get_uri(self, artist) -> str:
-        return f"streamify:artist:{artist.pk}"
-
-
-class HistoryImageSerializer(serializers.Serializer):
-    url = serializers.URLField()
-    height = serializers.IntegerField(allow_null=True)
-    width = serializers.IntegerField(allow_null=True)
-
-
-class HistoryAlbumSerializer(serializers.Serializer):
-    id = serializers.SerializerMethodField()
-    name = serializers.CharField(source="title")
-    album_type = serializers.SerializerMethodField()
-    images = serializers.SerializerMethodField()
-    release_date = serializers.DateField(allow_null=True)
-    type = serializers.SerializerMethodField()
-    uri = serializers.SerializerMethodField()
-
-    def get_id(self, release) -> str:
-        return str(release.pk)
-
-    @extend_schema_field(serializers.ChoiceField(choices=["album", "single", "compilation"]))
-    def get_album_type(self, release) -> str:
-        # Spotify files EPs under singles.
-        return {"ep": "single"}.get(release.release_type, release.release_type)
-
-    @extend_schema_field(HistoryImageSerializer(many=True))
-    def get_images(self, release) -> list[dict]:
-        if not release.cover:
-            return []
-        request = self.context.get("request")
-        url = release.cover.url
-        return [
-            {
-                "url": request.build_absolute_uri(url) if request else url,
-                "height": None,
-                "width": None,
-            }
-        ]
-
-    def get_type(self, release) -> str:
-        return "album"
-
-    def get_uri(self, release) -> str:
-        return f"streamify:album:{release.pk}"
-
-
-class PlayedTrackSerializer(serializers.Serializer):
-    """The Spotify track object, reduced to what a history list shows."""
-
-    id = serializers.SerializerMethodField()
-    name = serializers.CharField(source="title")
-    artists = serializers.SerializerMethodField()
-    album = HistoryAlbumSerializer(source="release")
-    duration_ms = serializers.IntegerField()
-    explicit = serializers.BooleanField()
-    disc_number = serializers.IntegerField()
-    track_number = serializers.IntegerField()
-    type = serializers.SerializerMethodField()
-    uri = serializers.SerializerMethodField()
-
-    def get_id(self, track) -> str:
-        return str(track.pk)
-
-    @staticmethod
-    def _artists(track):
-        return [credit.artist for credit in track.credits.all()]
-
-    @extend_schema_field(HistoryArtistSerializer(many=True))
-    def get_artists(self, track) -> list[dict]:
-        return HistoryArtistSerializer(self._artists(track), many=True).data
-
-    def get_type(self, track) -> str:
-        return "track"
-
-    def get_uri(self, track) -> str:
-        return f"streamify:track:{track.pk}"
-
-
 class PlayContextSerializer(serializers.Serializer):
     type = serializers.CharField(source="context_type")
     id = serializers.SerializerMethodField()
@@ -162,14 +71,29 @@ class PlayContextSerializer(serializers.Serializer):
 
 
 class PlayHistorySerializer(serializers.Serializer):
-    track = PlayedTrackSerializer()
+    """`track` is the full track object, set by the view as `history_track` (see
+    `catalog.selectors.tracks_by_ids`); `context` is left out when the play had none."""
+
+    track = TrackSerializer(source="history_track")
     played_at = serializers.DateTimeField(source="ended_at")
-    context = PlayContextSerializer(source="*")
+    context = serializers.SerializerMethodField()
+
+    @extend_schema_field(PlayContextSerializer(required=False))
+    def get_context(self, event) -> dict | None:
+        if not event.context_id:
+            return None
+        return PlayContextSerializer(event, context=self.context).data
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data["context"] is None:
+            del data["context"]
+        return data
 
 
 class HistoryCursorsSerializer(serializers.Serializer):
-    after = serializers.CharField(allow_null=True)
-    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField(required=False)
+    before = serializers.CharField(required=False)
 
 
 class RecentlyPlayedSerializer(serializers.Serializer):
@@ -177,7 +101,7 @@ class RecentlyPlayedSerializer(serializers.Serializer):
     items = PlayHistorySerializer(many=True)
     limit = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
-    cursors = HistoryCursorsSerializer(allow_null=True)
+    cursors = HistoryCursorsSerializer(help_text="Empty when the page is empty.")
 
 
 class RecentlyPlayedQuerySerializer(serializers.Serializer):

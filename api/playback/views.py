@@ -39,6 +39,7 @@ from api.playback.serializers import (
     TranscodeJobSerializer,
 )
 from api.scopes import TokenHasScope
+from catalog import selectors as catalog_selectors
 from common.errors import ApplicationError, NotFound, ValidationFailed
 from playback import selectors, services
 from playback.errors import PayloadTooLarge
@@ -262,7 +263,11 @@ class RecentlyPlayedApi(APIView):
         items = selectors.play_history_list(
             user_id=request.user.pk, limit=limit, before=before, after=after
         )
-        cursors, next_url = None, None
+        tracks = catalog_selectors.tracks_by_ids(ids=list({item.track_id for item in items}))
+        by_id = {track.pk: track for track in tracks if track is not None}
+        for item in items:
+            item.history_track = by_id[item.track_id]
+        cursors, next_url = {}, None
         if items:
             # Cursors exclude the page's own items at millisecond precision.
             cursors = {

@@ -11,9 +11,11 @@ from rest_framework.views import APIView
 
 from accounts import selectors as accounts_selectors
 from api import scopes
+from api.library.serializers import PlaylistCreateSerializer
 from api.objects import (
     ArtistSerializer,
     ErrorSerializer,
+    PlaylistSerializer,
     PublicUserSerializer,
     SimplifiedPlaylistSerializer,
     TrackSerializer,
@@ -24,9 +26,9 @@ from api.objects import (
 from api.paging import SpotifyPagination
 from api.params import PAGING, choice_param, limit_param, offset_param, path_pk
 from api.scopes import TokenHasScope
-from catalog import library_selectors
+from catalog import library, library_selectors
 from catalog import selectors as catalog_selectors
-from common.errors import NotFound
+from common.errors import NotFound, PermissionDenied
 from playback import selectors as playback_selectors
 
 USER_ID = OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH, description="User id.")
@@ -56,7 +58,29 @@ class UserApi(APIView):
 
 class UserPlaylistsApi(APIView):
     permission_classes = [TokenHasScope]
-    scopes = {}
+    scopes = {"POST": scopes.PLAYLIST_MODIFY}
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), TokenHasScope()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="create_playlist_for_user",
+        summary="Create a playlist for a user (only the current user)",
+        tags=["playlists"],
+        parameters=[USER_ID],
+        request=PlaylistCreateSerializer,
+        responses={201: PlaylistSerializer, 404: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, id):
+        if _user(id).pk != request.user.pk:
+            raise PermissionDenied("Playlists can only be created for the current user.")
+        serializer = PlaylistCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = library.playlist_create(owner=request.user, **serializer.validated_data)
+        playlist = catalog_selectors.playlist_get(playlist_id=created.pk, user=request.user)
+        return Response(PlaylistSerializer(playlist, context={"request": request}).data, status=201)
 
     @extend_schema(
         operation_id="get_list_users_playlists",
