@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_celery_beat",
     "oauth2_provider",
+    "django_cleanup.apps.CleanupConfig",  # a replaced or deleted file leaves the storage too
     "common",
     "accounts",
     "catalog",
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "streamify.db_routing.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,6 +100,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Read replicas (PostgreSQL hot standbys): reads outside transactions go to a replica unless
+# the client wrote lately (read-your-writes); see streamify/db_routing.py.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+for _number, _url in enumerate(DATABASE_REPLICA_URLS):
+    DATABASES[f"replica_{_number}"] = {
+        **env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["streamify.db_routing.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+# Seconds a client's reads stay on the primary after it wrote (covers replica lag).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=5)
+# Seconds an unreachable replica is skipped before it is tried again.
+DATABASE_REPLICA_RETRY_SECONDS = env.int("DATABASE_REPLICA_RETRY_SECONDS", default=15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -120,8 +138,29 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Media (originals, renditions, images): local disk by default, S3-compatible object storage
+# (django-storages) when AWS_STORAGE_BUCKET_NAME is set; streams then redirect to a
+# short-lived presigned URL (Range is served by the bucket or the CDN in front of it).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": AWS_STORAGE_BUCKET_NAME,
+                "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+                "access_key": env.str("AWS_S3_ACCESS_KEY_ID", default="") or None,
+                "secret_key": env.str("AWS_S3_SECRET_ACCESS_KEY", default="") or None,
+                "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+                "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+                "querystring_auth": True,
+                "default_acl": None,
+                "file_overwrite": True,
+            },
+        }
+        if AWS_STORAGE_BUCKET_NAME
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_STORAGE",
@@ -175,6 +214,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "recommendations-nightly": {
         "task": "recommendations.tasks.recommendations_nightly",
         "schedule": 3600.0,
+    },
+    # PostgreSQL: monthly play-event partitions exist PLAY_EVENT_PARTITIONS_AHEAD_MONTHS ahead.
+    "playback-play-event-partitions-ensure": {
+        "task": "playback.tasks.play_event_partitions_ensure",
+        "schedule": crontab(minute=17, hour=3),
     },
     "artists-insights-refresh": {
         "task": "artists.tasks.insights_refresh",
@@ -264,6 +308,7 @@ TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=5)
 STREAM_URL_TTL_SECONDS = env.int("STREAM_URL_TTL_SECONDS", default=300)
 STREAM_X_ACCEL_REDIRECT = env.bool("STREAM_X_ACCEL_REDIRECT", default=False)
 STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-media/")
+PLAY_EVENT_PARTITIONS_AHEAD_MONTHS = env.int("PLAY_EVENT_PARTITIONS_AHEAD_MONTHS", default=3)
 STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
 
