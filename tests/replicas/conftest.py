@@ -58,14 +58,11 @@ def standby(request):
     replica_ctl("start")
     url = urlsplit(urls[0])
     conn = connections["replica_0"]
-    mirrored = conn.settings_dict
+    shared = connections.settings["replica_0"]  # what other threads' connections use
+    mirrored, before = conn.settings_dict, dict(shared)
     conn.close()
-    conn.settings_dict = {
-        **connection.settings_dict,
-        "HOST": url.hostname,
-        "PORT": url.port or 5432,
-        "OPTIONS": {"connect_timeout": 2},
-    }
+    shared.update(HOST=url.hostname, PORT=url.port or 5432, OPTIONS={"connect_timeout": 2})
+    conn.settings_dict = shared
     db_routing.replica_marks_clear()
     # The test database was created on the primary after the standby started streaming.
     wait_for(
@@ -79,6 +76,8 @@ def standby(request):
         with contextlib.suppress(Exception), conn.cursor() as cursor:
             cursor.execute("SELECT pg_wal_replay_resume()")
         conn.close()
+        shared.clear()
+        shared.update(before)
         conn.settings_dict = mirrored
         db_routing.replica_marks_clear()
 
