@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse
@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from django_countries import countries
 
-from accounts.services import user_create
+from accounts.services import user_create, user_password_set
+from accounts.throttling import SignupRateThrottle
 from web.forms import SignupForm
 
 
@@ -125,6 +126,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "web/password_change.html"
     extra_context = {"title": _("Change password")}
 
+    def form_valid(self, form):
+        user_password_set(user=form.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)
+        return redirect(self.get_success_url())
+
     def get_success_url(self):
         return reverse("web:shell")
 
@@ -141,6 +147,18 @@ class SignupView(FormView):
 
     def get_initial(self):
         return {"language": translation.get_language(), "country": "US"}
+
+    def post(self, request, *args, **kwargs):
+        throttle = SignupRateThrottle()
+        if throttle.allow_request(request, self):
+            return super().post(request, *args, **kwargs)
+        wait = max(1, round(throttle.wait() or 60))
+        form = self.get_form()
+        form.errors.clear()
+        form.add_error(None, _("Too many sign-ups from your network. Try again later."))
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(wait)
+        return response
 
     def form_valid(self, form):
         data = form.cleaned_data

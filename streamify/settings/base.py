@@ -67,6 +67,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+if not DEBUG:  # production: Content-Security-Policy and Permissions-Policy headers
+    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    MIDDLEWARE.insert(2, "django_permissions_policy.PermissionsPolicyMiddleware")
+
 ROOT_URLCONF = "streamify.urls"
 WSGI_APPLICATION = "streamify.wsgi.application"
 
@@ -245,9 +249,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.pagination.SpotifyPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
+    # Every API request counts against its user's budget and its address's budget (429 JSON).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.UserRateThrottle",
+        "accounts.throttling.AddressRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": "600/min",
-        "user": "1200/min",
+        "user": env.str("THROTTLE_RATE_USER", default="1200/min"),
+        "address": env.str("THROTTLE_RATE_ADDRESS", default="2400/min"),
+        "signup": env.str("THROTTLE_RATE_SIGNUP", default="5/hour"),
         # ScopedRateThrottle scopes of the artist dashboard.
         "artists_insights": env.str("THROTTLE_RATE_ARTISTS_INSIGHTS", default="600/min"),
         "artists_manage": env.str("THROTTLE_RATE_ARTISTS_MANAGE", default="120/min"),
@@ -311,6 +322,39 @@ STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-med
 PLAY_EVENT_PARTITIONS_AHEAD_MONTHS = env.int("PLAY_EVENT_PARTITIONS_AHEAD_MONTHS", default=3)
 STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
+
+# Content-Security-Policy (django-csp), sent when DEBUG is off. The player is ES modules and
+# Web Audio from 'self'; with object storage, audio and images come from the bucket too.
+_MEDIA_ORIGINS = env.list("CSP_MEDIA_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # the admin's and the icons' style attributes
+        "img-src": ["'self'", "data:", *_MEDIA_ORIGINS],
+        "media-src": ["'self'", "blob:", *_MEDIA_ORIGINS],
+        "connect-src": ["'self'", *_MEDIA_ORIGINS],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "autoplay": ["self"],
+    "encrypted-media": ["self"],
+    "fullscreen": ["self"],
+    "picture-in-picture": ["self"],
+}
 
 # Production hardening, active when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
