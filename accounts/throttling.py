@@ -183,3 +183,9 @@ class SignupRateThrottle(AddressRateThrottle):
     """Sign-ups per client address (scope `signup`)."""
 
     scope = "signup"
+
+
+class PasswordResetRateThrottle(AddressRateThrottle):
+    """Password-reset mails asked for per client address (scope `password_reset`)."""
+
+    scope = "password_reset"

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -12,7 +13,7 @@ from django.views.generic import FormView, TemplateView
 from django_countries import countries
 
 from accounts.services import user_create, user_password_set
-from accounts.throttling import SignupRateThrottle
+from accounts.throttling import PasswordResetRateThrottle, SignupRateThrottle
 from web.forms import SignupForm
 
 
@@ -171,3 +172,40 @@ class SignupView(FormView):
         )
         login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return _remember_language(redirect("web:shell"), user.language)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Mail a one-time link; the answer is the same whether the address has an account."""
+
+    template_name = "web/password_reset.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+    extra_context = {"title": _("Reset password")}
+
+    def post(self, request, *args, **kwargs):
+        throttle = PasswordResetRateThrottle()
+        if not throttle.allow_request(request, self):
+            response = redirect(self.success_url)  # the same answer, no mail sent
+            response["Retry-After"] = str(max(1, round(throttle.wait() or 60)))
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class _ResetPasswordForm(SetPasswordForm):
+    def save(self, commit=True):
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set the new password (revoking every OAuth token), then log in on this device."""
+
+    template_name = "web/password_reset_confirm.html"
+    form_class = _ResetPasswordForm
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.ThrottledModelBackend"
+    success_url = reverse_lazy("web:shell")

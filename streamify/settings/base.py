@@ -259,6 +259,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_RATE_USER", default="1200/min"),
         "address": env.str("THROTTLE_RATE_ADDRESS", default="2400/min"),
         "signup": env.str("THROTTLE_RATE_SIGNUP", default="5/hour"),
+        "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="5/hour"),
         # ScopedRateThrottle scopes of the artist dashboard.
         "artists_insights": env.str("THROTTLE_RATE_ARTISTS_INSIGHTS", default="600/min"),
         "artists_manage": env.str("THROTTLE_RATE_ARTISTS_MANAGE", default="120/min"),

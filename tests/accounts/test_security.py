@@ -1,6 +1,7 @@
 """Accounts and tokens: revocation on password change, throttles, email case, headers."""
 
 import base64
+import re
 import uuid
 
 import pytest
@@ -173,3 +174,43 @@ def test_production_sends_csp_and_permissions_policy(client, db, path):
     assert "'self'" in directives["media-src"]
     policy = response["Permissions-Policy"]
     assert "microphone=()" in policy and "camera=()" in policy and "autoplay=(self)" in policy
+
+
+class TestPasswordReset:
+    def test_mailed_link_sets_a_new_password_and_revokes_tokens(self, user, mailoutbox):
+        token = token_request(application(user), SECRET).json()["access_token"]
+        browser = Client()
+        response = browser.post("/accounts/password/reset/", {"email": "Listener@EXAMPLE.com"})
+        assert (response.status_code, response.url) == (302, "/accounts/password/reset/sent/")
+        assert len(mailoutbox) == 1 and mailoutbox[0].to == ["listener@example.com"]
+        link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+)", mailoutbox[0].body)
+        form_url = browser.get(link.group(1)).url  # the token moves out of the URL
+        response = browser.post(
+            form_url,
+            {"new_password1": "a-brand-new-phrase-4", "new_password2": "a-brand-new-phrase-4"},
+        )
+        assert (response.status_code, response.url) == (302, "/")
+        user.refresh_from_db()
+        assert user.check_password("a-brand-new-phrase-4")
+        assert bearer_status(token) in (401, 403)
+        assert browser.get("/").status_code == 200  # logged in on this device
+        assert browser.get(link.group(1)).context["validlink"] is False  # used once
+
+    def test_unknown_address_gets_the_same_answer_and_no_mail(self, db, mailoutbox):
+        response = Client().post("/accounts/password/reset/", {"email": "nobody@example.com"})
+        assert (response.status_code, response.url) == (302, "/accounts/password/reset/sent/")
+        assert mailoutbox == []
+
+    def test_requests_per_address_are_limited_without_saying_so(
+        self, user, mailoutbox, monkeypatch
+    ):
+        monkeypatch.setitem(
+            throttling.PasswordResetRateThrottle.THROTTLE_RATES, "password_reset", "2/hour"
+        )
+        address = an_address()
+        for _ in range(3):
+            response = Client().post(
+                "/accounts/password/reset/", {"email": user.email}, REMOTE_ADDR=address
+            )
+            assert (response.status_code, response.url) == (302, "/accounts/password/reset/sent/")
+        assert len(mailoutbox) == 2
