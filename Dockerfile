@@ -7,7 +7,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DEBUG=1 python manage.py collectstatic --noinput
-RUN useradd --system --uid 10001 streamify && mkdir -p /srv/streamify/media \
+RUN useradd --system --uid 10001 streamify && mkdir -p /srv/streamify/media /srv/streamify/static \
     && chown -R streamify /srv/streamify
 USER streamify
 EXPOSE 8000

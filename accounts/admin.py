@@ -1,13 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import CountryChange, User
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Staff setting a password revoke the user's OAuth tokens too (the service does)."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            services.oauth_credentials_revoke(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = PasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "display_name", "country", "language", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups", "country", "language"]

@@ -18,6 +18,7 @@ class ThrottledModelBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if username is None or password is None:
             return None
+        username = username.strip().lower()  # one throttle budget per account, any case
         address = throttling.client_address(request)
         wait = throttling.login_attempt_reserve(username=username, address=address)
         if wait is not None:

@@ -20,6 +20,10 @@ class UserManager(DjangoUserManager):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username):
+        """Emails are stored lower-cased; a login matches them in any case."""
+        return self.get(email__iexact=username.strip())
+
     def create_user(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)

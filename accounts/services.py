@@ -3,8 +3,15 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_countries import countries
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 
 from accounts import roles
 from accounts.models import CountryChange, User
@@ -116,3 +123,32 @@ def user_country_change(
     user.country = country
     user.save(update_fields=["country"])
     return user
+
+
+def user_password_set(*, user: User, password: str) -> User:
+    """Set a new password and revoke every OAuth credential issued under the old one.
+
+    Other sessions end by themselves: Django keys a session to a hash of the password.
+    The caller re-keys its own session (`update_session_auth_hash`) when it should stay.
+    """
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    oauth_credentials_revoke(user=user)
+    return user
+
+
+@transaction.atomic
+def oauth_credentials_revoke(*, user: User) -> int:
+    """Delete the user's OAuth access and refresh tokens, ID tokens and grants, and those
+    of the applications the user owns (client credentials act as their owner).
+    Return how many were deleted."""
+    owned = Q(user=user) | Q(application__user=user)
+    deleted = 0
+    for model in (
+        get_refresh_token_model(),
+        get_access_token_model(),
+        get_id_token_model(),
+        get_grant_model(),
+    ):
+        deleted += model.objects.filter(owned).delete()[1].get(model._meta.label, 0)
+    return deleted

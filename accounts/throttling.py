@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -142,3 +143,49 @@ def login_attempts_clear_all() -> None:
             store.incr(_GENERATION_KEY)
         except Exception as exc:
             logger.warning("Login throttle clear failed: %r", exc)
+
+
+# --- API request throttles (DRF) ----------------------------------------------------------
+
+
+class _CacheOutageOpen(SimpleRateThrottle):
+    """A throttle that lets requests through while the shared cache is unreachable."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:
+            logger.warning("API throttle %s skipped, the cache failed: %r", self.scope, exc)
+            return True
+
+
+class UserRateThrottle(_CacheOutageOpen):
+    """Requests per signed-in user (scope `user`), across all the user's clients."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AddressRateThrottle(_CacheOutageOpen):
+    """Requests per client address (scope `address`), signed in or not."""
+
+    scope = "address"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+class SignupRateThrottle(AddressRateThrottle):
+    """Sign-ups per client address (scope `signup`)."""
+
+    scope = "signup"
+
+
+class PasswordResetRateThrottle(AddressRateThrottle):
+    """Password-reset mails asked for per client address (scope `password_reset`)."""
+
+    scope = "password_reset"

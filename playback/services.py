@@ -636,10 +636,15 @@ def _insert_events_returning(events: list[PlayEvent]) -> list[uuid.UUID]:
     quote = connection.ops.quote_name
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     pk = quote(meta.pk.column)
+    # PostgreSQL partitions the table by month (playback/partitions.py): its key is
+    # (id, ended_at), which a client's retry repeats exactly.
+    key = pk
+    if connection.vendor == "postgresql":
+        key = f"{pk}, {quote(meta.get_field('ended_at').column)}"
     # Only identifiers from the model's metadata are interpolated; values are parameters.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(events))} ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
+        f"VALUES {', '.join([row] * len(events))} ON CONFLICT ({key}) DO NOTHING RETURNING {pk}"
     )
     params = [
         field.get_db_prep_save(getattr(event, field.attname), connection)

@@ -5,8 +5,9 @@ TRANSCODE_STALE_AFTER_SECONDS, after which a RUNNING job counts as lost and is r
 """
 
 from celery import shared_task
+from django.conf import settings
 
-from playback import services
+from playback import partitions, services
 
 
 @shared_task(
@@ -33,3 +34,10 @@ def transcode_requeue_stale() -> dict[str, int]:
 @shared_task(acks_late=True, soft_time_limit=480, time_limit=540)
 def stream_counts_refresh() -> int:
     return len(services.stream_counts_refresh_recent())
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def play_event_partitions_ensure() -> list[str]:
+    return partitions.play_event_partitions_ensure(
+        months_ahead=settings.PLAY_EVENT_PARTITIONS_AHEAD_MONTHS
+    )

@@ -1,9 +1,12 @@
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
+
+from accounts.oauth_token import ThrottledTokenView
 
 OAUTH2_FLOWS = {"authorize", "token", "revoke-token", "introspect"}
 
@@ -25,9 +28,16 @@ oauth2_patterns = (
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    # The token endpoint with a budget of failed client authentications, then the rest.
+    path("o/token/", ThrottledTokenView.as_view(), name="oauth-token"),
     path("o/", include(oauth2_patterns, namespace="oauth2_provider")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI runs an inline script: its page goes without the CSP (it holds no user data).
+    path(
+        "api/docs/",
+        csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
     path("", include("web.urls")),
 ]
 

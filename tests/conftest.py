@@ -27,6 +27,20 @@ def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _replicas_mirror_the_test_database(django_db_setup):
+    """Read replicas (DATABASE_REPLICA_URLS) read the test database on the primary, in
+    every thread (Django's TEST MIRROR only redirects the main thread's connection)."""
+    from django.db import connections
+
+    primary = connections.settings["default"]
+    for alias, config in connections.settings.items():
+        if alias.startswith("replica_"):
+            config.update(
+                {key: primary[key] for key in ("NAME", "HOST", "PORT", "USER", "PASSWORD")}
+            )
+
+
 @pytest.fixture(autouse=True)
 def _postgres_only(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":

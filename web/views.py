@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -11,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from django_countries import countries
 
-from accounts.services import user_create
+from accounts.services import user_create, user_password_set
+from accounts.throttling import PasswordResetRateThrottle, SignupRateThrottle
 from web.forms import SignupForm
 
 
@@ -125,6 +127,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "web/password_change.html"
     extra_context = {"title": _("Change password")}
 
+    def form_valid(self, form):
+        user_password_set(user=form.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)
+        return redirect(self.get_success_url())
+
     def get_success_url(self):
         return reverse("web:shell")
 
@@ -142,6 +149,18 @@ class SignupView(FormView):
     def get_initial(self):
         return {"language": translation.get_language(), "country": "US"}
 
+    def post(self, request, *args, **kwargs):
+        throttle = SignupRateThrottle()
+        if throttle.allow_request(request, self):
+            return super().post(request, *args, **kwargs)
+        wait = max(1, round(throttle.wait() or 60))
+        form = self.get_form()
+        form.errors.clear()
+        form.add_error(None, _("Too many sign-ups from your network. Try again later."))
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
     def form_valid(self, form):
         data = form.cleaned_data
         user = user_create(
@@ -153,3 +172,40 @@ class SignupView(FormView):
         )
         login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return _remember_language(redirect("web:shell"), user.language)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Mail a one-time link; the answer is the same whether the address has an account."""
+
+    template_name = "web/password_reset.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+    extra_context = {"title": _("Reset password")}
+
+    def post(self, request, *args, **kwargs):
+        throttle = PasswordResetRateThrottle()
+        if not throttle.allow_request(request, self):
+            response = redirect(self.success_url)  # the same answer, no mail sent
+            response["Retry-After"] = str(max(1, round(throttle.wait() or 60)))
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class _ResetPasswordForm(SetPasswordForm):
+    def save(self, commit=True):
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set the new password (revoking every OAuth token), then log in on this device."""
+
+    template_name = "web/password_reset_confirm.html"
+    form_class = _ResetPasswordForm
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.ThrottledModelBackend"
+    success_url = reverse_lazy("web:shell")

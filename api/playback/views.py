@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -293,6 +293,14 @@ def _error(exc: ApplicationError) -> JsonResponse:
     return JsonResponse(error_body(exc.status, exc.message), status=exc.status)
 
 
+def _storage_is_local() -> bool:
+    try:
+        default_storage.path("")
+    except NotImplementedError:
+        return False
+    return True
+
+
 @require_http_methods(["GET", "HEAD"])
 def stream(request, token: str) -> HttpResponse:
     """Send a rendition for a signed token; no session needed (the token binds the user)."""
@@ -301,6 +309,18 @@ def stream(request, token: str) -> HttpResponse:
     except ApplicationError as exc:
         return _error(exc)
     headers = {"Cache-Control": "private, max-age=0, no-transform"}
+    if not _storage_is_local():
+        # Object storage: the bucket (or the CDN before it) sends the bytes and answers
+        # Range itself; the presigned URL lives no longer than a stream grant.
+        url = default_storage.url(
+            rendition.file.name,
+            parameters={
+                "ResponseContentType": rendition.mime_type,
+                "ResponseCacheControl": headers["Cache-Control"],
+            },
+            expire=settings.STREAM_URL_TTL_SECONDS,
+        )
+        return HttpResponseRedirect(url, headers=headers)
     if getattr(settings, "STREAM_X_ACCEL_REDIRECT", False):
         # nginx serves the bytes (and Range) from its internal location over the media volume.
         prefix = getattr(settings, "STREAM_X_ACCEL_PREFIX", "/protected-media/")

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_celery_beat",
     "oauth2_provider",
+    "django_cleanup.apps.CleanupConfig",  # a replaced or deleted file leaves the storage too
     "common",
     "accounts",
     "catalog",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     # Outermost but security: /api/ answers JSON errors and ignores a trailing slash.
     "api.middleware.ApiPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "streamify.db_routing.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +68,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if not DEBUG:  # production: Content-Security-Policy and Permissions-Policy headers
+    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    MIDDLEWARE.insert(2, "django_permissions_policy.PermissionsPolicyMiddleware")
 
 ROOT_URLCONF = "streamify.urls"
 WSGI_APPLICATION = "streamify.wsgi.application"
@@ -100,6 +106,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Read replicas (PostgreSQL hot standbys): reads outside transactions go to a replica unless
+# the client wrote lately (read-your-writes); see streamify/db_routing.py.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+for _number, _url in enumerate(DATABASE_REPLICA_URLS):
+    DATABASES[f"replica_{_number}"] = {
+        **env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["streamify.db_routing.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+# Seconds a client's reads stay on the primary after it wrote (covers replica lag).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=5)
+# Seconds an unreachable replica is skipped before it is tried again.
+DATABASE_REPLICA_RETRY_SECONDS = env.int("DATABASE_REPLICA_RETRY_SECONDS", default=15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -122,8 +144,29 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Media (originals, renditions, images): local disk by default, S3-compatible object storage
+# (django-storages) when AWS_STORAGE_BUCKET_NAME is set; streams then redirect to a
+# short-lived presigned URL (Range is served by the bucket or the CDN in front of it).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": AWS_STORAGE_BUCKET_NAME,
+                "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+                "access_key": env.str("AWS_S3_ACCESS_KEY_ID", default="") or None,
+                "secret_key": env.str("AWS_S3_SECRET_ACCESS_KEY", default="") or None,
+                "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+                "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+                "querystring_auth": True,
+                "default_acl": None,
+                "file_overwrite": True,
+            },
+        }
+        if AWS_STORAGE_BUCKET_NAME
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_STORAGE",
@@ -178,6 +221,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "recommendations.tasks.recommendations_nightly",
         "schedule": 3600.0,
     },
+    # PostgreSQL: monthly play-event partitions exist PLAY_EVENT_PARTITIONS_AHEAD_MONTHS ahead.
+    "playback-play-event-partitions-ensure": {
+        "task": "playback.tasks.play_event_partitions_ensure",
+        "schedule": crontab(minute=17, hour=3),
+    },
     "artists-insights-refresh": {
         "task": "artists.tasks.insights_refresh",
         "schedule": 600.0,
@@ -211,9 +259,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.paging.SpotifyPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # Every API request counts against its user's budget and its address's budget (429 JSON).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.UserRateThrottle",
+        "accounts.throttling.AddressRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": "600/min",
-        "user": "1200/min",
+        "user": env.str("THROTTLE_RATE_USER", default="1200/min"),
+        "address": env.str("THROTTLE_RATE_ADDRESS", default="2400/min"),
+        "signup": env.str("THROTTLE_RATE_SIGNUP", default="5/hour"),
+        "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="5/hour"),
         # ScopedRateThrottle scopes of the artist dashboard.
         "artists_insights": env.str("THROTTLE_RATE_ARTISTS_INSIGHTS", default="600/min"),
         "artists_manage": env.str("THROTTLE_RATE_ARTISTS_MANAGE", default="120/min"),
@@ -279,6 +335,7 @@ TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=5)
 STREAM_URL_TTL_SECONDS = env.int("STREAM_URL_TTL_SECONDS", default=300)
 STREAM_X_ACCEL_REDIRECT = env.bool("STREAM_X_ACCEL_REDIRECT", default=False)
 STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-media/")
+PLAY_EVENT_PARTITIONS_AHEAD_MONTHS = env.int("PLAY_EVENT_PARTITIONS_AHEAD_MONTHS", default=3)
 STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
 # Play-event integrity (playback.integrity) and budgets (playback.ratelimits).
 # PLAY_EVENTS_INTEGRITY=0 counts every play of 30 s as a stream: only for benchmarks.
@@ -288,6 +345,39 @@ PLAY_EVENTS_LIMIT_PER_ADDRESS = env.int("PLAY_EVENTS_LIMIT_PER_ADDRESS", default
 PLAY_EVENTS_LIMIT_WINDOW_SECONDS = env.int("PLAY_EVENTS_LIMIT_WINDOW_SECONDS", default=3600)
 PLAY_GRANT_MAX_AGE_DAYS = env.int("PLAY_GRANT_MAX_AGE_DAYS", default=30)
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
+
+# Content-Security-Policy (django-csp), sent when DEBUG is off. The player is ES modules and
+# Web Audio from 'self'; with object storage, audio and images come from the bucket too.
+_MEDIA_ORIGINS = env.list("CSP_MEDIA_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # the admin's and the icons' style attributes
+        "img-src": ["'self'", "data:", *_MEDIA_ORIGINS],
+        "media-src": ["'self'", "blob:", *_MEDIA_ORIGINS],
+        "connect-src": ["'self'", *_MEDIA_ORIGINS],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "autoplay": ["self"],
+    "encrypted-media": ["self"],
+    "fullscreen": ["self"],
+    "picture-in-picture": ["self"],
+}
 
 # Production hardening, active when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -31,3 +31,12 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Tests run tasks in-process unless a test starts a real worker (marker `celery_worker`).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# API throttles stay out of the way of the suite; tests of throttling set their own rates.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update(  # noqa: F405
+    {
+        "user": "100000/min",
+        "address": "100000/min",
+        "signup": "100000/min",
+        "password_reset": "100000/min",
+    }
+)
