@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from playback import audio, tasks
+from mediatools.errors import ToolError
+from playback import services, tasks
 from playback.models import DailyTrackStreams, PlayEvent, Rendition, TranscodeJob
 from playback.services import track_source_replace
 from tests.accounts.factories import UserFactory
@@ -41,6 +42,8 @@ def test_beat_schedule_has_playback_tasks():
 @pytest.mark.django_db
 def test_transcode_task_is_idempotent(track, flac_path):
     job = track_source_replace(track=track, file=uploaded(flac_path))
+    # First pass (default rendition), then the job queues itself for the others.
+    assert tasks.transcode_track.delay(job.pk).get() == TranscodeJob.State.PENDING
     assert tasks.transcode_track.delay(job.pk).get() == TranscodeJob.State.READY
     files, rows = stored_files("renditions"), Rendition.objects.count()
     assert tasks.transcode_track.delay(job.pk).get() is None
@@ -57,9 +60,9 @@ def test_transcode_task_retries_transient_errors_then_fails(
 
     def flaky(*args, **kwargs):
         calls.append(1)
-        raise audio.ToolError("ffmpeg was killed")
+        raise ToolError("ffmpeg was killed")
 
-    monkeypatch.setattr(audio, "decode_to_wav", flaky)
+    monkeypatch.setattr(services, "transcode", flaky)
     for attempt in (1, 2):
         with pytest.raises(Retry):  # the job went back to PENDING; Celery retries later
             tasks.transcode_track.apply(args=[job.pk])
