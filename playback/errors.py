@@ -31,8 +31,3 @@ class StreamUrlExpired(ApplicationError):
 class StreamUrlInvalid(ApplicationError):
     status = 403
     default_message = "Invalid stream URL."
-
-
-class ToolUnavailable(ApplicationError):
-    status = 503
-    default_message = "Audio processing is unavailable; try again later."
