@@ -68,7 +68,7 @@ def describe_database() -> str:
 
 def make_audio(path: Path, *, seconds: float, args: tuple[str, ...] = ("-c:a", "flac")) -> Path:
     """Music-like test audio: a chord with some noise, stereo 44.1 kHz."""
-    from playback.audio import ffmpeg_binary
+    from mediatools.ffmpeg import ffmpeg_binary
 
     chord = "+".join(f"0.2*sin({f}*2*PI*t)" for f in (220, 277.18, 329.63))
     subprocess.run(

@@ -1,32 +1,26 @@
-"""Read and check delivered audio files: tags with mutagen, a full decode with ffmpeg.
+"""Read delivered audio files for import: content checks from `media`, tags with mutagen.
 
 Nothing here touches the database or storage; `catalog.services` turns an `AudioFile`
-into catalog rows. Works without ffprobe: probing is mutagen plus an ffmpeg decode, and
-ffmpeg is `settings.FFMPEG_BINARY`, else the one on PATH, else the imageio-ffmpeg wheel's.
+into catalog rows. Only headers are read (no decode): the full decode with error
+detection is the transcode job's, and a track stays unplayable until it passes.
 """
 
 import datetime
 import hashlib
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import mutagen
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from mutagen.flac import FLAC
-from mutagen.mp3 import MP3, BitrateMode
+from mutagen.easymp4 import EasyMP4
+from mutagen.mp3 import MP3, EasyMP3
 from mutagen.mp4 import MP4
-from mutagen.oggopus import OggOpus
-from mutagen.oggvorbis import OggVorbis
 
 from catalog.models import Release, TrackArtist
 from common.errors import ValidationFailed
+from mediatools.errors import AudioError
+from mediatools.probe import Probe, probe
 
-AUDIO_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a"})
-DECODE_TIMEOUT_SECONDS = 600
+AUDIO_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".wav"})
 
 _FEATURING = re.compile(r"(?:\s+|\s*[(\[]\s*)(?:feat\.?|ft\.|featuring)\s+", re.IGNORECASE)
 _TITLE_FEATURING = re.compile(r"[(\[]\s*(?:feat\.?|ft\.|featuring)\s+([^)\]]+)[)\]]", re.IGNORECASE)
@@ -75,23 +69,6 @@ class AudioFile:
         return tuple(c.name for c in self.credits if c.role == TrackArtist.Role.PRIMARY)
 
 
-def ffmpeg_binary() -> str:
-    """Return the ffmpeg to run: the setting, else PATH, else the imageio-ffmpeg wheel's."""
-    configured = getattr(settings, "FFMPEG_BINARY", "")
-    if configured:
-        return configured
-    on_path = shutil.which("ffmpeg")
-    if on_path:
-        return on_path
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - the wheel is a runtime requirement
-        raise ImproperlyConfigured(
-            "No ffmpeg: set FFMPEG_BINARY or install imageio-ffmpeg."
-        ) from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -101,23 +78,21 @@ def file_sha256(path: Path) -> str:
 
 
 def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
-    """Read the tags of `path` and decode it completely; raise AudioRejected if unusable.
+    """Check `path` by content and read its tags; raise AudioRejected if unusable.
 
-    Slow for long files (a full decode), so callers skip files they already know by hash.
+    Reads headers and tags only, so it is fast enough for a library of 100k files.
     """
     if path.suffix.lower() not in AUDIO_EXTENSIONS:
         raise AudioRejected(f"unsupported file type {path.suffix or '(no extension)'!r}")
     try:
-        raw = mutagen.File(path)
-        easy = mutagen.File(path, easy=True)
-    except OSError as exc:
-        raise AudioRejected(f"cannot read file ({exc.strerror or exc})") from exc
-    except Exception as exc:  # mutagen raises more than MutagenError on damaged headers
+        info = probe(path)
+        easy = _easy(path, info)
+    except AudioError as exc:
+        raise AudioRejected(_lower_first(str(exc)).rstrip(".")) from exc
+    except Exception as exc:  # mutagen raises many types on damaged tags
         raise AudioRejected(f"not a readable audio file ({exc})") from exc
-    if raw is None or easy is None:
-        raise AudioRejected("not a readable audio file (unknown format)")
-
-    codec, extension = _codec_and_extension(raw)
+    raw = info.file
+    codec, extension = info.codec, info.extension
     tags = _easy_tags(easy)
 
     # Report every problem at once, so one round of fixes is enough.
@@ -128,10 +103,7 @@ def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
     credits = tuple(split_artist_credits(tags.get("artist", []), title=title))
     if not any(c.role == TrackArtist.Role.PRIMARY for c in credits):
         problems.append("missing tag: artist")
-    try:
-        seconds = _check_content(path, raw)
-    except AudioRejected as exc:
-        problems.append(exc.message)
+    seconds = info.duration
     if problems:
         raise AudioRejected("; ".join(problems))
 
@@ -171,22 +143,6 @@ def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
         explicit=_is_explicit(raw, tags),
         label=(_first(tags, "label", "organization", "publisher") or "")[:200],
     )
-
-
-def _check_content(path: Path, raw) -> float:
-    """Decode the whole file; return its length in seconds or raise AudioRejected."""
-    if isinstance(raw, OggVorbis | OggOpus):
-        _check_ogg_complete(path)
-    decoded = _decode_check(path)
-    declared = float(getattr(raw.info, "length", 0) or 0)
-    # Only trust a declared length that came from the container, not from an estimate.
-    declared_is_exact = not (isinstance(raw, MP3) and raw.info.bitrate_mode == BitrateMode.UNKNOWN)
-    if declared_is_exact and declared > 0 and decoded < declared - max(1.0, declared * 0.03):
-        raise AudioRejected(f"truncated: decodes to {decoded:.1f} s of {declared:.1f} s")
-    seconds = declared if declared > 0 else decoded
-    if seconds <= 0:
-        raise AudioRejected("no audio: duration is zero")
-    return seconds
 
 
 def split_artist_credits(values: list[str], *, title: str = "") -> list[Credit]:
@@ -256,99 +212,24 @@ def normalise_isrc(value: str | None) -> str | None:
     return compact if _ISRC.match(compact) else None
 
 
-def _codec_and_extension(raw) -> tuple[str, str]:
-    if isinstance(raw, MP3):
-        return "mp3", "mp3"
-    if isinstance(raw, OggVorbis):
-        return "vorbis", "ogg"
-    if isinstance(raw, OggOpus):
-        return "opus", "opus"
-    if isinstance(raw, FLAC):
-        return "flac", "flac"
-    if isinstance(raw, MP4):
-        codec = (getattr(raw.info, "codec", "") or "").lower()
-        if codec.startswith("mp4a"):
-            return "aac", "m4a"
-        if codec == "alac":
-            return "alac", "m4a"
-        raise AudioRejected(f"unsupported MP4 audio codec {codec or 'unknown'!r}")
-    raise AudioRejected(f"unsupported audio format {type(raw).__name__}")
+def _easy(path: Path, info: Probe):
+    """The tags as mutagen's "easy" mapping (lists of strings under common names)."""
+    if info.container.name == "mp3":
+        return EasyMP3(path)
+    if info.container.name == "mp4":
+        return EasyMP4(path)
+    if info.container.name in ("ogg", "flac"):
+        return info.file  # Vorbis comments already are such a mapping
+    return None  # WAV and ADTS: no tags worth reading
 
 
-def _check_ogg_complete(path: Path) -> None:
-    """A cut Ogg file still parses and decodes; its last page lacks the end-of-stream flag."""
-    from mutagen.ogg import OggPage
-
-    try:
-        with path.open("rb") as fh:
-            first = OggPage(fh)
-            last = OggPage.find_last(fh, first.serial)
-    except (mutagen.MutagenError, OSError, EOFError) as exc:
-        raise AudioRejected(f"corrupt Ogg stream ({exc})") from exc
-    if last is None or not last.last:
-        raise AudioRejected("truncated: the Ogg stream has no end page")
-
-
-def _decode_check(path: Path) -> float:
-    """Decode the first audio stream to nothing; return the decoded seconds.
-
-    ffmpeg exits 0 on many damaged files, so any output at level "error" fails the check.
-    """
-    command = [
-        ffmpeg_binary(),
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-xerror",
-        "-i",
-        str(path),
-        "-map",
-        "0:a:0",
-        "-f",
-        "null",
-        "-progress",
-        "pipe:1",
-        "-",
-    ]
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-            command,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=DECODE_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise ImproperlyConfigured(f"ffmpeg not found at {command[0]!r}") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise AudioRejected(f"decoding took longer than {DECODE_TIMEOUT_SECONDS} s") from exc
-    errors = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    if result.returncode != 0 or errors:
-        reason = _short_ffmpeg_error(errors, path) or f"ffmpeg exit status {result.returncode}"
-        raise AudioRejected(f"corrupt audio: {reason}")
-    microseconds = [
-        int(value)
-        for key, _, value in (line.partition("=") for line in result.stdout.splitlines())
-        if key in ("out_time_us", "out_time_ms") and value.strip().isdigit()
-    ]
-    return (microseconds[-1] if microseconds else 0) / 1_000_000
-
-
-def _short_ffmpeg_error(lines: list[str], path: Path) -> str:
-    # ffmpeg prefixes lines with "[codec @ 0x...]" or the file name; keep the words.
-    cleaned = []
-    for line in lines[:3]:
-        line = re.sub(r"^(?:\[[^\]]*\]\s*)+", "", line)
-        line = line.removeprefix(f"{path}: ")
-        cleaned.append(line)
-    return "; ".join(dict.fromkeys(cleaned))[:300]
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _easy_tags(easy) -> dict[str, list[str]]:
     tags: dict[str, list[str]] = {}
-    for key, values in (easy.tags or {}).items():
+    for key, values in ((easy.tags if easy is not None else None) or {}).items():
         if isinstance(values, str):
             values = [values]
         texts = [str(v).strip() for v in values if str(v).strip()]

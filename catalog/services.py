@@ -135,6 +135,65 @@ def release_get_or_create(
     return release
 
 
+@dataclass
+class _ImportCache:
+    """Rows an import run has already looked up or created, by their lookup key.
+
+    Valid only while no transaction that created them has rolled back: callers clear it
+    when a track's transaction fails.
+    """
+
+    artists: dict[str, Artist] = field(default_factory=dict)
+    labels: dict[str, Label] = field(default_factory=dict)
+    genres: dict[str, Genre] = field(default_factory=dict)
+    releases: dict[tuple[str, int], Release] = field(default_factory=dict)
+    linked: set[tuple[str, int, int]] = field(default_factory=set)  # (kind, row id, genre id)
+
+    def clear(self) -> None:
+        for value in (self.artists, self.labels, self.genres, self.releases, self.linked):
+            value.clear()
+
+    def artist(self, name: str) -> Artist:
+        key = name.strip()[:200].casefold()
+        if key not in self.artists:
+            self.artists[key] = artist_get_or_create(name=name)
+        return self.artists[key]
+
+    def label(self, name: str) -> Label:
+        key = name.strip()[:200].casefold()
+        if key not in self.labels:
+            self.labels[key] = label_get_or_create(name=name)
+        return self.labels[key]
+
+    def genre(self, name: str) -> Genre:
+        key = name.strip()[:100].casefold()
+        if key not in self.genres:
+            self.genres[key] = genre_get_or_create(name=name)
+        return self.genres[key]
+
+    def release(self, *, title: str, artists: list[Artist], **fields) -> Release:
+        key = (title[:300].casefold(), artists[0].pk)
+        cached = self.releases.get(key)
+        if cached is None or (
+            (cached.release_date is None and fields.get("release_date") is not None)
+            or (cached.label_id is None and fields.get("label") is not None)
+        ):
+            cached = release_get_or_create(title=title, artists=artists, **fields)
+            self.releases[key] = cached
+        return cached
+
+    def link_genres(self, kind: str, through, owner_field: str, owner_id: int, genres) -> None:
+        """Add genres to an owner's M2M once per run: one INSERT, no read."""
+        fresh = [g for g in genres if (kind, owner_id, g.pk) not in self.linked]
+        if not fresh:
+            return
+        through.objects.bulk_create(
+            [through(**{f"{owner_field}_id": owner_id, "genre_id": g.pk}) for g in fresh],
+            ignore_conflicts=True,
+        )
+        self.linked.update((kind, owner_id, g.pk) for g in fresh)
+
+
 def track_import(*, path: Path, label_name: str = "") -> TrackImportResult:
     """Import one audio file; a rejected file writes nothing.
 
@@ -194,40 +253,56 @@ def track_import_path(
             "id", "source_sha256"
         ):
             known[track.source_sha256] = track
-    fresh = [f for f in hashes if hashes[f] not in known]
+    cache = _ImportCache()
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        checks = {f: pool.submit(_inspect, f, hashes[f]) for f in fresh}
-        for file, sha256 in hashes.items():
-            if sha256 in known:
-                result = _already_imported(file, known[sha256])
-            else:
-                checked = checks[file].result()
-                if isinstance(checked, AudioFile):
-                    result = track_create_from_audio(audio=checked, label_name=label_name)
+        # Headers and tags are read ahead in threads, a bounded window at a time, so
+        # memory stays flat however large the library.
+        items = list(hashes.items())
+        window = 256
+        for start in range(0, len(items), window):
+            part = items[start : start + window]
+            checks = {
+                f: pool.submit(_inspect, f, sha256) for f, sha256 in part if sha256 not in known
+            }
+            for file, sha256 in part:
+                if sha256 in known:
+                    result = _already_imported(file, known[sha256])
                 else:
-                    result = TrackImportResult(file, TrackImportResult.REJECTED, checked)
-            _record(report, on_result, result)
+                    checked = checks.pop(file).result()
+                    if isinstance(checked, AudioFile):
+                        result = track_create_from_audio(
+                            audio=checked, label_name=label_name, cache=cache
+                        )
+                    else:
+                        result = TrackImportResult(file, TrackImportResult.REJECTED, checked)
+                _record(report, on_result, result)
     return report
 
 
-def track_create_from_audio(*, audio: AudioFile, label_name: str = "") -> TrackImportResult:
+def track_create_from_audio(
+    *, audio: AudioFile, label_name: str = "", cache: _ImportCache | None = None
+) -> TrackImportResult:
     """Create the track, its artists, release and genres, and store the original file.
 
     One transaction; the stored file is deleted again if that transaction fails. (If a
     caller's enclosing transaction rolls back later, the file is left orphaned.)
     """
     stored: list[str] = []
+    cache = cache if cache is not None else _ImportCache()
     try:
         with transaction.atomic():
-            return _track_create_from_audio(audio=audio, label_name=label_name, stored=stored)
+            return _track_create_from_audio(
+                audio=audio, label_name=label_name, stored=stored, cache=cache
+            )
     except BaseException:
+        cache.clear()  # it may hold rows of the rolled-back transaction
         for name in stored:
             Track._meta.get_field("source_file").storage.delete(name)
         raise
 
 
 def _track_create_from_audio(
-    *, audio: AudioFile, label_name: str, stored: list[str]
+    *, audio: AudioFile, label_name: str, stored: list[str], cache: _ImportCache
 ) -> TrackImportResult:
     if existing := Track.objects.filter(source_sha256=audio.sha256).only("id").first():
         return _already_imported(audio.path, existing)
@@ -239,19 +314,19 @@ def _track_create_from_audio(
             existing,
         )
 
-    artists = {c.name.casefold(): artist_get_or_create(name=c.name) for c in audio.credits}
+    artists = {c.name.casefold(): cache.artist(c.name) for c in audio.credits}
     release_artists = [
-        artists.get(name.casefold()) or artist_get_or_create(name=name)
+        artists.get(name.casefold()) or cache.artist(name)
         for name in (audio.album_artists or audio.primary_artists)
     ]
     label_name = label_name or audio.label
-    release = release_get_or_create(
+    release = cache.release(
         title=audio.album or audio.title,
         artists=list(dict.fromkeys(release_artists)),
         release_type=audio.release_type
         or (Release.Type.ALBUM if audio.album else Release.Type.SINGLE),
         release_date=audio.release_date,
-        label=label_get_or_create(name=label_name) if label_name else None,
+        label=cache.label(label_name) if label_name else None,
     )
     disc_number = audio.disc_number or 1
     track_number = audio.track_number or (
@@ -272,12 +347,13 @@ def _track_create_from_audio(
         TrackArtist(track=track, artist=artists[c.name.casefold()], role=c.role, position=i)
         for i, c in enumerate(audio.credits)
     )
-    genres = [genre_get_or_create(name=name) for name in audio.genres]
+    genres = [cache.genre(name) for name in audio.genres]
     if genres:
-        track.genres.add(*genres)
-        release.genres.add(*genres)
+        cache.link_genres("track", Track.genres.through, "track", track.pk, genres)
+        cache.link_genres("release", Release.genres.through, "release", release.pk, genres)
         for credit in audio.credits:
-            artists[credit.name.casefold()].genres.add(*genres)
+            artist = artists[credit.name.casefold()]
+            cache.link_genres("artist", Artist.genres.through, "artist", artist.pk, genres)
 
     with audio.path.open("rb") as fh:
         track.source_file.save(f"{uuid.uuid4().hex}.{audio.extension}", File(fh), save=False)

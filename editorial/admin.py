@@ -32,6 +32,7 @@ from editorial.models import (
     CategoryTranslation,
     EditorialPlaylist,
     EditorialPlaylistChange,
+    EditorialPlaylistRevision,
     EditorialPlaylistTranslation,
     Pitch,
     PlaylistDailyStats,
@@ -369,6 +370,17 @@ def _short(value) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
+def _proposed_track_ids(formset) -> list[int]:
+    """The track list an item formset would leave, in position order."""
+    rows = []
+    for index, item_form in enumerate(formset.forms):
+        data = getattr(item_form, "cleaned_data", None) or {}
+        if not data or data.get("DELETE") or not data.get("track"):
+            continue
+        rows.append((data.get("position") or 0, index, data["track"].pk))
+    return [track_id for _, _, track_id in sorted(rows)]
+
+
 @admin.register(EditorialPlaylist)
 class EditorialPlaylistAdmin(TeamScopedAdmin):
     form = EditorialPlaylistForm
@@ -468,6 +480,17 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             services.check_can_edit(user=request.user, team=obj.team)
+            if services.editorial_playlist_needs_review(playlist=obj, user=request.user):
+                # Live and not a lead: nothing is saved; the edit becomes a revision.
+                form.editorial_review = {
+                    name: form.cleaned_data[name]
+                    for name in form.changed_data
+                    if name in services.UPDATABLE_FIELDS
+                }
+                form.editorial_review_ignored = [
+                    name for name in form.changed_data if name not in services.UPDATABLE_FIELDS
+                ]
+                return
             form.editorial_before = services.editorial_playlist_snapshot(playlist_id=obj.pk)
         else:
             services.editorial_playlist_prepare_new(playlist=obj, user=request.user)
@@ -475,6 +498,15 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
         obj.save()
 
     def save_formset(self, request, form, formset, change):
+        if hasattr(form, "editorial_review"):
+            # Nothing is saved; the admin's change message then lists nothing either.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is PlaylistItem:
+                if formset.has_changed():
+                    form.editorial_review_tracks = _proposed_track_ids(formset)
+            elif formset.has_changed():
+                form.editorial_review_ignored.append(str(formset.model._meta.verbose_name_plural))
+            return
         items = formset.save(commit=False)
         for item in items:
             if isinstance(item, PlaylistItem) and item.added_by_id is None:
@@ -485,6 +517,11 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
         formset.save_m2m()
 
     def save_related(self, request, form, formsets, change):
+        if hasattr(form, "editorial_review"):
+            for formset in formsets:
+                self.save_formset(request, form, formset, change=change)
+            self._propose_revision(request, form)
+            return
         super().save_related(request, form, formsets, change)
         playlist = form.instance
         services.editorial_playlist_changes_record(
@@ -496,6 +533,31 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
                 request,
                 f"{len(warnings)} track(s) are not licensed in some of the playlist's markets: "
                 + "; ".join(f"{w.title} ({', '.join(w.missing_markets)})" for w in warnings[:5]),
+            )
+
+    def _propose_revision(self, request, form):
+        playlist = EditorialPlaylist.objects.get(pk=form.instance.pk)
+        try:
+            revision = services.editorial_playlist_revision_propose(
+                playlist=playlist,
+                user=request.user,
+                fields=form.editorial_review,
+                track_ids=getattr(form, "editorial_review_tracks", None),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return
+        if revision is not None:
+            messages.info(
+                request,
+                f"“{playlist.name}” is live: your change waits for a lead's review "
+                f"(revision {revision.pk}); listeners see the playlist unchanged until then.",
+            )
+        if form.editorial_review_ignored:
+            messages.warning(
+                request,
+                "Not saved (only a lead changes these on a live playlist): "
+                + ", ".join(form.editorial_review_ignored),
             )
 
     # Workflow buttons (posted with the form: the edits are saved first)
@@ -856,3 +918,45 @@ class PlaylistDailyStatsAdmin(TeamScopedAdmin):
     @admin.display(description="minutes played", ordering="ms_played")
     def minutes(self, obj):
         return round(obj.ms_played / 60_000)
+
+
+@admin.register(EditorialPlaylistRevision)
+class EditorialPlaylistRevisionAdmin(TeamScopedAdmin):
+    """Pending changes to live playlists; a lead of the team approves or rejects them."""
+
+    team_lookup = "playlist__team"
+
+    list_display = ["playlist", "author", "state", "created_at", "decided_by", "decided_at"]
+    list_filter = ["state", "playlist__team"]
+    list_select_related = ["playlist", "author", "decided_by"]
+    readonly_fields = [
+        "playlist", "author", "state", "fields", "track_ids", "changes", "note",
+        "created_at", "decided_by", "decided_at",
+    ]  # fmt: skip
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request, queryset, decide, verb: str):
+        done = 0
+        for revision in queryset:
+            try:
+                decide(revision=revision, user=request.user)
+            except ApplicationError as exc:
+                messages.error(request, f"Revision {revision.pk}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"{done} revision(s) {verb}.")
+
+    @admin.action(description="Approve (apply to the live playlist)")
+    def approve_selected(self, request, queryset):
+        self._decide(request, queryset, services.editorial_playlist_revision_approve, "approved")
+
+    @admin.action(description="Reject")
+    def reject_selected(self, request, queryset):
+        self._decide(request, queryset, services.editorial_playlist_revision_reject, "rejected")

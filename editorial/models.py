@@ -237,6 +237,9 @@ class EditorialPlaylistChange(models.Model):
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived (unpublished)")
         REOPENED = "reopened", _("Reopened")
+        PROPOSED = "proposed", _("Change proposed for review")
+        APPROVED = "approved", _("Proposed change approved")
+        REJECTED = "rejected", _("Proposed change rejected")
 
     playlist = models.ForeignKey(
         EditorialPlaylist, on_delete=models.CASCADE, related_name="changes"
@@ -260,6 +263,48 @@ class EditorialPlaylistChange(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} by {self.user or 'scheduler'}"
+
+
+class EditorialPlaylistRevision(models.Model):
+    """An editor's change to a live playlist, waiting for a lead: listeners keep seeing the
+    playlist as it is until a lead approves; then the proposed values are applied."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    playlist = models.ForeignKey(
+        EditorialPlaylist, on_delete=models.CASCADE, related_name="revisions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    fields = models.JSONField(
+        default=dict, blank=True, help_text=_("Proposed field values (field: new value).")
+    )
+    track_ids = models.JSONField(
+        null=True, blank=True, help_text=_("Proposed track list in order; empty: unchanged.")
+    )
+    changes = models.JSONField(default=dict, blank=True, help_text=_("field: [live, proposed]"))
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["playlist", "state"], name="editorial_revision_state")]
+
+    def __str__(self):
+        return f"revision {self.pk} of {self.playlist_id} ({self.state})"
 
 
 class Campaign(models.Model):

@@ -38,6 +38,7 @@ from editorial.models import (
     CategoryTranslation,
     EditorialPlaylist,
     EditorialPlaylistChange,
+    EditorialPlaylistRevision,
     EditorialPlaylistTranslation,
     Pitch,
     PlaylistDailyStats,
@@ -50,6 +51,7 @@ from playback import selectors as playback_selectors
 from playback.models import PlayEvent
 
 State = EditorialPlaylist.State
+Revision = EditorialPlaylistRevision
 Action = EditorialPlaylistChange.Action
 
 OWNER_EMAIL = "editorial@streamify.invalid"
@@ -62,6 +64,7 @@ EDITOR_PERMISSIONS = (
     ("editorial", "editorialplaylist", ("view", "add", "change")),
     ("editorial", "editorialplaylisttranslation", ("view", "add", "change", "delete")),
     ("editorial", "editorialplaylistchange", ("view",)),
+    ("editorial", "editorialplaylistrevision", ("view", "change")),
     ("editorial", "team", ("view",)),
     ("editorial", "category", ("view",)),
     ("editorial", "campaign", ("view", "add", "change")),
@@ -360,7 +363,7 @@ def editorial_playlist_create(
     return playlist
 
 
-_UPDATABLE = {
+UPDATABLE_FIELDS = {
     "name",
     "description",
     "language",
@@ -376,11 +379,16 @@ _UPDATABLE = {
 def editorial_playlist_update(
     *, playlist: EditorialPlaylist, user: User, **fields
 ) -> EditorialPlaylist:
-    unknown = set(fields) - _UPDATABLE
+    unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationFailed(f"Cannot update: {', '.join(sorted(unknown))}.")
     playlist = _lock(playlist)
     check_can_edit(user=user, team=playlist.team)
+    if editorial_playlist_needs_review(playlist=playlist, user=user):
+        playlist.pending_revision = editorial_playlist_revision_propose(
+            playlist=playlist, user=user, fields=fields
+        )
+        return playlist
     before = editorial_playlist_snapshot(playlist_id=playlist.pk)
     if "markets" in fields:
         fields["markets"] = _check_markets(fields["markets"])
@@ -402,11 +410,12 @@ def editorial_playlist_tracks_set(
     """Replace the track list; kept tracks keep when and by whom they were added."""
     playlist = _lock(playlist)
     check_can_edit(user=user, team=playlist.team)
-    track_ids = list(dict.fromkeys(track_ids))
-    found = set(Track.objects.filter(pk__in=track_ids).values_list("pk", flat=True))
-    missing = [track_id for track_id in track_ids if track_id not in found]
-    if missing:
-        raise NotFound(f"Tracks not found: {', '.join(map(str, missing))}.")
+    track_ids = _check_track_ids(track_ids)
+    if editorial_playlist_needs_review(playlist=playlist, user=user):
+        playlist.pending_revision = editorial_playlist_revision_propose(
+            playlist=playlist, user=user, track_ids=track_ids
+        )
+        return playlist
     before = editorial_playlist_snapshot(playlist_id=playlist.pk)
     existing = {}
     for item in PlaylistItem.objects.filter(playlist=playlist).order_by("position", "id"):
@@ -423,6 +432,136 @@ def editorial_playlist_tracks_set(
     )
     editorial_playlist_changes_record(playlist=playlist, user=user, before=before)
     return playlist
+
+
+def _check_track_ids(track_ids: Sequence[int]) -> list[int]:
+    track_ids = list(dict.fromkeys(track_ids))
+    found = set(Track.objects.filter(pk__in=track_ids).values_list("pk", flat=True))
+    missing = [track_id for track_id in track_ids if track_id not in found]
+    if missing:
+        raise NotFound(f"Tracks not found: {', '.join(map(str, missing))}.")
+    return track_ids
+
+
+# Review of changes to live playlists
+
+
+def editorial_playlist_needs_review(*, playlist: EditorialPlaylist, user: User) -> bool:
+    """An editor who is not a lead of the team changes a published playlist only through
+    a revision a lead approves."""
+    return playlist.state == State.PUBLISHED and not selectors.user_can_publish(
+        user=user, team_id=playlist.team_id
+    )
+
+
+def _check_fields(*, playlist: EditorialPlaylist, fields: dict) -> dict:
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Cannot update: {', '.join(sorted(unknown))}.")
+    fields = dict(fields)
+    if "markets" in fields:
+        fields["markets"] = _check_markets(fields["markets"])
+        check_markets_of_team(team=playlist.team, markets=fields["markets"])
+    if "language" in fields:
+        validate_language(fields["language"])
+    check_schedule(
+        publish_at=fields.get("publish_at", playlist.publish_at),
+        unpublish_at=fields.get("unpublish_at", playlist.unpublish_at),
+    )
+    return fields
+
+
+@transaction.atomic
+def editorial_playlist_revision_propose(
+    *,
+    playlist: EditorialPlaylist,
+    user: User,
+    fields: dict | None = None,
+    track_ids: Sequence[int] | None = None,
+    note: str = "",
+) -> EditorialPlaylistRevision | None:
+    """Keep a change to a live playlist for a lead's review; the playlist is not touched.
+
+    Return None when the proposal changes nothing.
+    """
+    playlist = _lock(playlist)
+    check_can_edit(user=user, team=playlist.team)
+    fields = _check_fields(playlist=playlist, fields=fields or {})
+    if track_ids is not None:
+        track_ids = _check_track_ids(track_ids)
+    before = editorial_playlist_snapshot(playlist_id=playlist.pk)
+    proposed = {name: _json_value(value) for name, value in fields.items()}
+    changes = {
+        name: [before.get(name), value]
+        for name, value in proposed.items()
+        if before.get(name) != value
+    }
+    if track_ids is not None and track_ids != before["tracks"]:
+        changes["tracks"] = _tracks_diff(before["tracks"], track_ids)
+    else:
+        track_ids = None
+    if not changes:
+        return None
+    revision = Revision.objects.create(
+        playlist=playlist,
+        author=user,
+        fields={name: proposed[name] for name in changes if name != "tracks"},
+        track_ids=track_ids,
+        changes=changes,
+        note=note,
+    )
+    _record(playlist, user, Action.PROPOSED, {"revision": revision.pk, **changes}, note)
+    return revision
+
+
+def _pending_revision_lock(revision: EditorialPlaylistRevision) -> EditorialPlaylistRevision:
+    revision = Revision.objects.select_for_update().select_related("playlist").get(pk=revision.pk)
+    if revision.state != Revision.State.PENDING:
+        raise ValidationFailed(f"This revision was already {revision.get_state_display().lower()}.")
+    return revision
+
+
+@transaction.atomic
+def editorial_playlist_revision_approve(
+    *, revision: EditorialPlaylistRevision, user: User, note: str = ""
+) -> EditorialPlaylist:
+    """A lead applies a pending revision to the live playlist (one transaction)."""
+    revision = _pending_revision_lock(revision)
+    playlist = _lock(revision.playlist)
+    check_can_publish(user=user, team=playlist.team)
+    fields = {
+        name: datetime.datetime.fromisoformat(value)
+        if name in ("publish_at", "unpublish_at") and value
+        else value
+        for name, value in revision.fields.items()
+    }
+    if fields:
+        playlist = editorial_playlist_update(playlist=playlist, user=user, **fields)
+    if revision.track_ids is not None:
+        playlist = editorial_playlist_tracks_set(
+            playlist=playlist, user=user, track_ids=revision.track_ids
+        )
+    _revision_decide(revision, user, Revision.State.APPROVED)
+    _record(playlist, user, Action.APPROVED, {"revision": revision.pk}, note)
+    return playlist
+
+
+@transaction.atomic
+def editorial_playlist_revision_reject(
+    *, revision: EditorialPlaylistRevision, user: User, note: str = ""
+) -> EditorialPlaylistRevision:
+    revision = _pending_revision_lock(revision)
+    check_can_publish(user=user, team=revision.playlist.team)
+    _revision_decide(revision, user, Revision.State.REJECTED)
+    _record(revision.playlist, user, Action.REJECTED, {"revision": revision.pk}, note)
+    return revision
+
+
+def _revision_decide(revision: EditorialPlaylistRevision, user: User, state: str) -> None:
+    revision.state = state
+    revision.decided_by = user
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["state", "decided_by", "decided_at"])
 
 
 def _lock(playlist: EditorialPlaylist) -> EditorialPlaylist:

@@ -15,11 +15,19 @@ STREAM_THRESHOLD_MS = 30_000  # a play counts as a stream from 30 s on
 class RenditionProfile:
     codec: str
     bitrate_kbps: int
-    pydub_format: str  # the ffmpeg muxer pydub is told to use
+    muxer: str  # ffmpeg's -f
     encoder: str
     extension: str
     mime_type: str
     parameters: tuple[str, ...] = ()
+
+    @property
+    def ffmpeg_options(self) -> tuple[str, ...]:
+        return (
+            *("-c:a", self.encoder, "-b:a", f"{self.bitrate_kbps}k"),
+            *self.parameters,
+            *("-f", self.muxer),
+        )
 
 
 class Rendition(models.Model):
@@ -86,7 +94,7 @@ RENDITION_PROFILES: dict[str, RenditionProfile] = {
     Rendition.Profile.OPUS_160: RenditionProfile(
         "opus", 160, "ogg", "libopus", "ogg", "audio/ogg; codecs=opus"
     ),
-    # pydub's "m4a" format fails in ffmpeg; "ipod" is the MP4 muxer for audio.
+    # ffmpeg's "m4a" is not a muxer; "ipod" is the MP4 muxer for audio.
     Rendition.Profile.AAC_128: RenditionProfile(
         "aac", 128, "ipod", "aac", "m4a", "audio/mp4", ("-movflags", "+faststart")
     ),
@@ -97,6 +105,10 @@ RENDITION_PROFILES: dict[str, RenditionProfile] = {
         "mp3", 320, "mp3", "libmp3lame", "mp3", "audio/mpeg"
     ),
 }
+
+# Made first for every track (the web player's normal quality in its preferred codec), so
+# a library becomes playable before the other renditions are made.
+DEFAULT_PROFILE = Rendition.Profile.OPUS_96
 
 
 class TranscodeJob(models.Model):

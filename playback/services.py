@@ -8,7 +8,6 @@ import os
 import socket
 import tempfile
 import uuid
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +23,20 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import Track
 from common.errors import NotFound, ValidationFailed
-from playback import audio, integrity, ratelimits, selectors
+from mediatools.errors import AudioError, ToolError
+from mediatools.probe import Probe, probe
+from mediatools.transcode import Output, Result, transcode
+from playback import integrity, ratelimits, selectors
 from playback.errors import (
     Conflict,
     NotPlayable,
     PayloadTooLarge,
     StreamUrlExpired,
     StreamUrlInvalid,
-    ToolUnavailable,
     UnavailableInMarket,
 )
 from playback.models import (
+    DEFAULT_PROFILE,
     RENDITION_PROFILES,
     STREAM_THRESHOLD_MS,
     DailyListenerTrack,
@@ -59,15 +61,15 @@ MAX_EVENTS_PER_BATCH = 500
 
 
 def upload_max_bytes() -> int:
-    return getattr(settings, "UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+    return settings.UPLOAD_MAX_BYTES
 
 
 def _stale_after() -> datetime.timedelta:
-    return datetime.timedelta(seconds=getattr(settings, "TRANSCODE_STALE_AFTER_SECONDS", 1500))
+    return datetime.timedelta(seconds=settings.TRANSCODE_STALE_AFTER_SECONDS)
 
 
 def _max_attempts() -> int:
-    return getattr(settings, "TRANSCODE_MAX_ATTEMPTS", 5)
+    return settings.TRANSCODE_MAX_ATTEMPTS
 
 
 # --- Sources -------------------------------------------------------------------------------
@@ -75,8 +77,8 @@ def _max_attempts() -> int:
 
 @dataclass(frozen=True)
 class SourceCheck:
-    probe: audio.Probe
-    duration_seconds: float
+    probe: Probe
+    duration_seconds: float  # as declared; the transcode's decode sets the real one
     sha256: str
 
 
@@ -102,17 +104,16 @@ def _local_copy(file) -> Iterator[tuple[Path, str]]:
 
 
 def source_check_path(*, path: Path, sha256: str) -> SourceCheck:
-    """Validate by content (probe, then a full decode with error detection)."""
+    """Validate by content: an allowed container and acceptable stream headers.
+
+    Headers only, so a web request never decodes; the full decode with error detection
+    is the transcode job's, and the track stays unplayable until it passes.
+    """
     try:
-        info = audio.probe(path)
-        audio.check_probe(info)
-        decoded = audio.decode_check(path, info)
-    except audio.AudioError as exc:
+        info = probe(path)
+    except AudioError as exc:
         raise ValidationFailed(f"Invalid audio file: {exc}") from None
-    except audio.ToolError as exc:
-        logger.error("Audio check failed to run: %s", exc)
-        raise ToolUnavailable() from None
-    return SourceCheck(probe=info, duration_seconds=decoded, sha256=sha256)
+    return SourceCheck(probe=info, duration_seconds=info.duration, sha256=sha256)
 
 
 def source_check(*, file) -> SourceCheck:
@@ -292,27 +293,34 @@ class TranscodeInterrupted(Exception):
 
 
 def transcode_job_run(*, job_id: int) -> TranscodeJob | None:
-    """Make every missing rendition of the job's original, its loudness and waveform.
+    """Run the next pass of the job's transcoding; return None when there was nothing to do
+    (finished, superseded, or running elsewhere within its deadline).
 
-    Idempotent: renditions already READY for this original are skipped and files are
-    written at paths named by the original's hash. Return None when there was nothing to
-    do (finished, superseded, or running elsewhere within its deadline).
+    The first pass decodes the original with error detection into the default rendition,
+    its loudness and waveform: the track becomes playable only if that decode passes. The
+    job then goes back to the queue (behind other tracks' first passes) for the second
+    pass, the other renditions. Idempotent: renditions already READY for this original
+    are skipped, files are written at paths named by the original's hash.
+
+    A corrupt original fails the job for good; anything else (ffmpeg could not start,
+    storage or database trouble) releases it and raises TranscodeInterrupted for a retry.
     """
     job = _transcode_job_claim(job_id)
     if job is None:
         return None
     try:
         _transcode(job)
-    except audio.AudioError as exc:
+    except AudioError as exc:
         _transcode_job_fail(job, str(exc))
         return job
     except Exception as exc:
-        logger.warning("Transcode job %s interrupted: %r", job.pk, exc)
+        reason = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
+        logger.warning("Transcode job %s interrupted: %s", job.pk, reason)
         if job.attempts >= _max_attempts():
-            _transcode_job_fail(job, f"{type(exc).__name__}: {exc}")
+            _transcode_job_fail(job, f"Gave up after {job.attempts} attempts: {reason}")
             return job
-        _transcode_job_release(job, f"{type(exc).__name__}: {exc}")
-        raise TranscodeInterrupted(str(exc)) from exc
+        _transcode_job_release(job, reason)
+        raise TranscodeInterrupted(reason) from exc
     return job
 
 
@@ -403,62 +411,69 @@ def rendition_path(*, source_sha256: str, profile: str) -> str:
     return f"renditions/{source_sha256[:2]}/{source_sha256}/{profile}.{spec.extension}"
 
 
-def _transcode(job: TranscodeJob) -> None:
-    # pydub warns on import: audioop is deprecated, and ffmpeg may not be on PATH (we set
-    # AudioSegment.converter to the resolved binary below).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pydub import AudioSegment
+@dataclass(frozen=True)
+class _Stored:
+    rendition_id: int
+    name: str
+    sha256: str
+    size: int
 
+
+def _transcode(job: TranscodeJob) -> None:
     track = Track.objects.get(pk=job.track_id)
     todo = [
         r
         for r in Rendition.objects.filter(track_id=job.track_id)
         if not (r.state == Rendition.State.READY and r.source_sha256 == job.source_sha256)
     ]
-    AudioSegment.converter = audio.ffmpeg_binary()
+    analysed = TrackAudio.objects.filter(
+        track_id=job.track_id, source_sha256=job.source_sha256, analysed_at__isnull=False
+    ).exists()
+    first_pass = not analysed or any(r.profile == DEFAULT_PROFILE for r in todo)
+    batch = [r for r in todo if r.profile == DEFAULT_PROFILE] if first_pass else todo
+    if not first_pass and not todo:  # everything was made before (a re-delivered message)
+        _transcode_pass_finish(job=job, stored=[], info=None, result=None, more=False)
+        return
     with tempfile.TemporaryDirectory(prefix="streamify-transcode-") as tmp:
         workdir = Path(tmp)
         source = _source_local_path(track, workdir)
-        info = audio.probe(source)
-        wav = workdir / "decoded.wav"
-        audio.decode_to_wav(source, wav)
-        segment = AudioSegment.from_file(wav, format="wav")
-        loudness = audio.measure_loudness(wav)
-        peaks = audio.waveform_peaks(
-            segment.get_array_of_samples(),
-            channels=segment.channels,
-            full_scale=1 << (8 * segment.sample_width - 1),
+        info = probe(source)
+        outputs = [
+            Output(workdir / f"{r.profile}.{r.spec.extension}", r.spec.ffmpeg_options)
+            for r in batch
+        ]
+        result = transcode(
+            source,
+            info,
+            outputs=outputs,
+            analyse=first_pass,
+            timeout=settings.FFMPEG_TIMEOUT_SECONDS,
         )
-        wav.unlink()
-        for rendition in todo:
-            spec = rendition.spec
-            out = workdir / f"{rendition.profile}.{spec.extension}"
-            segment.export(
-                out,
-                format=spec.pydub_format,
-                codec=spec.encoder,
-                bitrate=f"{spec.bitrate_kbps}k",
-                parameters=["-map_metadata", "-1", *spec.parameters],
-            ).close()
-            name = rendition_path(source_sha256=job.source_sha256, profile=rendition.profile)
-            digest, size = _sha256_file(out)
-            # Same path for the same original: a re-run overwrites instead of adding files.
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            with out.open("rb") as handle:
-                stored = default_storage.save(name, File(handle))
-            out.unlink()
-            _rendition_ready(
-                rendition_id=rendition.pk,
-                name=stored,
-                sha256=digest,
-                size=size,
-                source_sha256=job.source_sha256,
+        stored = [
+            _rendition_store(
+                rendition=rendition, local=output.path, source_sha256=job.source_sha256
             )
-    _transcode_job_finish(
-        job=job, info=info, duration_ms=len(segment), loudness=loudness, peaks=peaks
+            for rendition, output in zip(batch, outputs, strict=True)
+        ]
+    _transcode_pass_finish(
+        job=job,
+        stored=stored,
+        info=info,
+        result=result if first_pass else None,
+        more=len(batch) < len(todo),
     )
+
+
+def _rendition_store(*, rendition: Rendition, local: Path, source_sha256: str) -> _Stored:
+    name = rendition_path(source_sha256=source_sha256, profile=rendition.profile)
+    digest, size = _sha256_file(local)
+    # Same path for the same original: a re-run overwrites instead of adding files.
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    with local.open("rb") as handle:
+        stored = default_storage.save(name, File(handle))
+    local.unlink()
+    return _Stored(rendition_id=rendition.pk, name=stored, sha256=digest, size=size)
 
 
 def _source_local_path(track: Track, workdir: Path) -> Path:
@@ -481,52 +496,67 @@ def _sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-@transaction.atomic
-def _rendition_ready(
-    *, rendition_id: int, name: str, sha256: str, size: int, source_sha256: str
-) -> None:
-    rendition = Rendition.objects.select_for_update().get(pk=rendition_id)
+def _rendition_ready(*, stored: _Stored, source_sha256: str) -> None:
+    rendition = Rendition.objects.select_for_update().get(pk=stored.rendition_id)
     previous = rendition.file.name
-    rendition.file.name = name
-    rendition.sha256 = sha256
-    rendition.size_bytes = size
+    rendition.file.name = stored.name
+    rendition.sha256 = stored.sha256
+    rendition.size_bytes = stored.size
     rendition.source_sha256 = source_sha256
     rendition.state = Rendition.State.READY
     rendition.error = ""
     rendition.save()
-    if previous and previous != name:
+    if previous and previous != stored.name:
         transaction.on_commit(lambda: default_storage.delete(previous))
 
 
 @transaction.atomic
-def _transcode_job_finish(
+def _transcode_pass_finish(
     *,
     job: TranscodeJob,
-    info: audio.Probe,
-    duration_ms: int,
-    loudness: audio.Loudness,
-    peaks: list[float],
+    stored: list[_Stored],
+    info: Probe | None,
+    result: Result | None,
+    more: bool,
 ) -> None:
+    """Record a pass: the analysis (first pass), its renditions, then the job's next state."""
     now = timezone.now()
-    TrackAudio.objects.update_or_create(
-        track_id=job.track_id,
-        defaults={
-            "source_sha256": job.source_sha256,
-            "source_format": info.format_name[:60],
-            "source_codec": info.codec[:30],
-            "channels": info.channels,
-            "sample_rate": info.sample_rate,
-            "duration_ms": duration_ms,
-            "loudness_lufs": loudness.integrated_lufs,
-            "loudness_range_lu": loudness.range_lu,
-            "true_peak_dbtp": loudness.true_peak_dbtp,
-            "peaks": peaks,
-            "analysed_at": now,
-        },
-    )
-    catalog_services.track_duration_set(
-        track_id=job.track_id, source_sha256=job.source_sha256, duration_ms=duration_ms
-    )
+    if result is not None and info is not None:
+        duration_ms = round((result.decoded_seconds or 0) * 1000)
+        loudness = result.loudness
+        TrackAudio.objects.update_or_create(
+            track_id=job.track_id,
+            defaults={
+                "source_sha256": job.source_sha256,
+                "source_format": info.format_name[:60],
+                "source_codec": info.codec[:30],
+                "channels": info.channels,
+                "sample_rate": info.sample_rate,
+                "duration_ms": duration_ms,
+                "loudness_lufs": loudness.integrated_lufs if loudness else None,
+                "loudness_range_lu": loudness.range_lu if loudness else None,
+                "true_peak_dbtp": loudness.true_peak_dbtp if loudness else None,
+                "peaks": result.peaks,
+                "analysed_at": now,
+            },
+        )
+        catalog_services.track_duration_set(
+            track_id=job.track_id, source_sha256=job.source_sha256, duration_ms=duration_ms
+        )
+    for item in stored:
+        _rendition_ready(stored=item, source_sha256=job.source_sha256)
+    if more:
+        # Progress made: the attempts start afresh for the next pass, queued at the back.
+        TranscodeJob.objects.filter(pk=job.pk).update(
+            state=TranscodeJob.State.PENDING,
+            attempts=0,
+            error="",
+            queued_at=now,
+            deadline_at=None,
+        )
+        job.state, job.attempts = TranscodeJob.State.PENDING, 0
+        _enqueue_transcode(job.pk)
+        return
     TranscodeJob.objects.filter(pk=job.pk).update(
         state=TranscodeJob.State.READY, error="", finished_at=now, deadline_at=None
     )

@@ -316,11 +316,12 @@ SPECTACULAR_SETTINGS = {
 
 # Audio tools: Debian's ffmpeg when on PATH, else the binary of the imageio-ffmpeg wheel.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
-FFPROBE_BINARY = env.str("FFPROBE_BINARY", default="")
+# One ffmpeg run of a transcode (decode check, renditions) may take this long; below the
+# transcode task's soft time limit (1080 s).
+FFMPEG_TIMEOUT_SECONDS = env.int("FFMPEG_TIMEOUT_SECONDS", default=1000)
 # Playback: uploads, transcoding, signed stream URLs (X-Accel-Redirect behind nginx).
 # Decides per track who may upload its audio; the artists app knows the teams.
 TRACK_UPLOAD_PERMISSION = "artists.permissions.track_upload_allowed"
-AUDIO_CHECK_TIMEOUT_SECONDS = env.int("AUDIO_CHECK_TIMEOUT_SECONDS", default=120)
 FFMPEG_MAX_DATA_MB = env.int("FFMPEG_MAX_DATA_MB", default=512)
 # Failed logins allowed per account and per client address within the window.
 LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)

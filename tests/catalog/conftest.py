@@ -9,7 +9,7 @@ import pytest
 from mutagen.id3 import TXXX
 from mutagen.mp4 import MP4FreeForm
 
-from catalog.audio import ffmpeg_binary
+from mediatools.ffmpeg import ffmpeg_binary
 
 ENCODERS = {
     "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],

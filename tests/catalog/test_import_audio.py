@@ -23,6 +23,8 @@ from catalog.models import (
     TrackArtist,
     TrackAvailabilityProfile,
 )
+from playback.models import Rendition, TranscodeJob
+from playback.services import transcode_jobs_create_missing
 from tests.catalog.factories import ArtistFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,16 +168,35 @@ def test_same_isrc_in_another_file_is_skipped(make_audio, media_root):
     assert len(stored_files(media_root)) == 1
 
 
-@pytest.mark.parametrize("extension", ["mp3", "ogg", "opus", "flac", "m4a"])
-def test_truncated_file_is_rejected(make_audio, media_root, extension):
+@pytest.mark.parametrize("extension", ["ogg", "opus", "m4a"])
+def test_truncated_file_caught_by_its_headers_is_rejected(make_audio, media_root, extension):
     path = truncate(make_audio("cut", extension))
 
     output = import_audio(path)
 
     assert "rejected 1" in output
-    assert any(word in output for word in ("truncated", "corrupt", "not a readable"))
+    assert any(word in output for word in ("truncated", "not a recognised"))
     assert catalog_counts()["Track"] == 0
     assert stored_files(media_root) == []
+
+
+@pytest.mark.parametrize("extension", ["mp3", "flac"])
+def test_truncated_file_is_caught_by_the_transcode_and_never_plays(
+    make_audio, media_root, extension, django_capture_on_commit_callbacks
+):
+    """The import reads headers only (fast); the transcode's decode is the full check."""
+    path = truncate(make_audio("cut", extension))
+
+    output = import_audio(path)
+
+    assert "Created 1 tracks" in output
+    track = Track.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transcode_jobs_create_missing() == 1
+    job = TranscodeJob.objects.get(track=track)
+    assert job.state == TranscodeJob.State.FAILED
+    assert "truncated" in job.error or "corrupt" in job.error
+    assert not Rendition.objects.filter(track=track, state=Rendition.State.READY).exists()
 
 
 def test_bad_files_are_reported_and_leave_nothing_behind(make_audio, media_root):
@@ -188,15 +209,15 @@ def test_bad_files_are_reported_and_leave_nothing_behind(make_audio, media_root)
 
     output = import_audio(folder)
 
-    assert "Created 1 tracks, skipped 0 already imported, rejected 4." in output
+    # The cut FLAC's headers are intact: it is imported, and its transcode will fail.
+    assert "Created 2 tracks, skipped 0 already imported, rejected 3." in output
     assert f"{folder / 'untitled.mp3'}: missing tag: title" in output
     assert f"{folder / 'anonymous.flac'}: missing tag: artist" in output
-    assert f"{folder / 'readme.mp3'}: not a readable audio file" in output
-    assert f"{folder / 'cut.flac'}: corrupt audio" in output
-    assert list(Track.objects.values_list("title", flat=True)) == ["Good Song"]
-    assert list(Artist.objects.values_list("name", flat=True)) == ["Good Artist"]
-    assert Release.objects.count() == 1
-    assert len(stored_files(media_root)) == 1
+    assert f"{folder / 'readme.mp3'}: the file is not a recognised audio format" in output
+    assert sorted(Track.objects.values_list("title", flat=True)) == ["Cut", "Good Song"]
+    assert sorted(Artist.objects.values_list("name", flat=True)) == ["Ghost Artist", "Good Artist"]
+    assert Release.objects.count() == 2
+    assert len(stored_files(media_root)) == 2
 
 
 def test_rejected_single_file_creates_no_rows_and_no_file(make_audio, media_root):

@@ -81,7 +81,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def tones(tmp_path_factory) -> dict[int, Path]:
     """FLAC sine tones of TRACK_SECONDS, one per frequency (distinct content, distinct hash)."""
-    from playback.audio import ffmpeg_binary
+    from mediatools.ffmpeg import ffmpeg_binary
 
     folder = tmp_path_factory.mktemp("tones")
     made = {}

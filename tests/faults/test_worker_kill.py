@@ -18,7 +18,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import PlaylistItem
-from playback import audio, services
+from mediatools import ffmpeg as audio
+from playback import services
 from playback import tasks as playback_tasks
 from playback.models import RENDITION_PROFILES, Rendition, TrackAudio, TranscodeJob
 from recommendations import tasks as reco_tasks

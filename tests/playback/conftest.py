@@ -5,7 +5,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from playback import audio
+from mediatools import ffmpeg as audio
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import TrackFactory
 

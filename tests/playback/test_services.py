@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from catalog.models import Track
 from common.errors import NotFound, ValidationFailed
-from playback import audio, services
+from mediatools import ffmpeg as audio
+from mediatools.errors import ToolError
+from mediatools.probe import probe
+from playback import services
 from playback.errors import Conflict, NotPlayable, PayloadTooLarge, UnavailableInMarket
 from playback.models import (
     RENDITION_PROFILES,
@@ -35,11 +38,19 @@ from tests.playback.factories import PlayEventFactory, RenditionFactory
 pytestmark = pytest.mark.django_db
 
 
+def transcode_all(job_id: int) -> TranscodeJob | None:
+    """Run the job's passes one after another, as the queue would."""
+    job = services.transcode_job_run(job_id=job_id)
+    while job is not None and job.state == TranscodeJob.State.PENDING:
+        job = services.transcode_job_run(job_id=job_id)
+    return job
+
+
 def upload_and_transcode(track, path, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = services.track_source_replace(track=track, file=uploaded(path))
     assert callbacks, "transcoding is queued on commit"
-    return services.transcode_job_run(job_id=job.pk)
+    return transcode_all(job.pk)
 
 
 class TestSourceUpload:
@@ -60,7 +71,7 @@ class TestSourceUpload:
         assert (info.source_codec, info.channels, info.sample_rate) == ("flac", 2, 44100)
         assert len(callbacks) == 1
 
-    @pytest.mark.parametrize("kind", ["text", "image", "truncated_flac", "truncated_mp3", "empty"])
+    @pytest.mark.parametrize("kind", ["text", "image", "truncated_ogg", "empty", "playlist"])
     def test_bad_file_is_rejected_and_nothing_stored(
         self, track, tmp_path, flac_path, mp3_path, kind
     ):
@@ -89,12 +100,27 @@ class TestSourceUpload:
                 ],
                 check=True,
             )
-        elif kind == "truncated_flac":
-            path = tmp_path / "cut.flac"
-            path.write_bytes(flac_path.read_bytes()[: flac_path.stat().st_size * 6 // 10])
-        elif kind == "truncated_mp3":
-            path = tmp_path / "cut.mp3"
-            path.write_bytes(mp3_path.read_bytes()[: mp3_path.stat().st_size * 6 // 10])
+        elif kind == "truncated_ogg":
+            whole = tmp_path / "whole.ogg"
+            subprocess.run(
+                [
+                    audio.ffmpeg_binary(),
+                    "-v",
+                    "error",
+                    "-y",
+                    "-i",
+                    str(flac_path),
+                    "-c:a",
+                    "libvorbis",
+                    str(whole),
+                ],
+                check=True,
+            )
+            path = tmp_path / "cut.ogg"
+            path.write_bytes(whole.read_bytes()[: whole.stat().st_size * 6 // 10])
+        elif kind == "playlist":
+            path = tmp_path / "list.m3u8"
+            path.write_text(f"#EXTM3U\n#EXTINF:5,\n{flac_path}\n#EXT-X-ENDLIST\n")
         else:
             path = tmp_path / "empty.wav"
             path.write_bytes(b"")
@@ -132,13 +158,19 @@ class TestSourceUpload:
         again = services.track_source_replace(track=track, file=uploaded(flac_path))
         assert (again.pk, again.state) == (job.pk, TranscodeJob.State.PENDING)
 
-    def test_probe_without_ffprobe_parses_ffmpeg(self, flac_path, mp3_path, monkeypatch):
-        with_ffprobe = [audio.probe(p) for p in (flac_path, mp3_path)]
-        monkeypatch.setattr(audio, "ffprobe_binary", lambda: None)
-        without = [audio.probe(p) for p in (flac_path, mp3_path)]
-        for a, b in zip(with_ffprobe, without, strict=True):
-            assert (a.codec, a.channels, a.sample_rate) == (b.codec, b.channels, b.sample_rate)
-            assert a.duration == pytest.approx(b.duration, abs=0.05)
+    @pytest.mark.parametrize("fraction", [0.6, 0.3])
+    def test_cut_file_is_accepted_then_fails_the_decode_and_never_plays(
+        self, track, tmp_path, flac_path, fraction, django_capture_on_commit_callbacks
+    ):
+        path = tmp_path / "cut.flac"
+        path.write_bytes(flac_path.read_bytes()[: int(flac_path.stat().st_size * fraction)])
+        job = services.track_source_replace(track=track, file=uploaded(path))
+        assert job.state == TranscodeJob.State.PENDING  # headers are fine: no decode here
+        job = transcode_all(job.pk)
+        assert job.state == TranscodeJob.State.FAILED
+        assert "truncated" in job.error or "corrupt" in job.error
+        assert not Rendition.objects.filter(track=track, state=Rendition.State.READY).exists()
+        assert TrackAudio.objects.get(track=track).analysed_at is None
 
 
 class TestTranscode:
@@ -154,12 +186,12 @@ class TestTranscode:
             assert rendition.source_sha256 == job.source_sha256
             assert job.source_sha256 in rendition.file.name
             assert default_storage.size(rendition.file.name) == rendition.size_bytes > 0
-            info = audio.probe(default_storage.path(rendition.file.name))
+            info = probe(default_storage.path(rendition.file.name))
             assert info.codec == RENDITION_PROFILES[profile].codec
             assert info.duration == pytest.approx(5, abs=0.1)
         info = TrackAudio.objects.get(track=track)
         assert info.loudness_lufs == pytest.approx(-21.8, abs=1.5)
-        assert len(info.peaks) == audio.PEAKS_COUNT and 0 < max(info.peaks) <= 1
+        assert len(info.peaks) == 800 and 0 < max(info.peaks) <= 1
         assert Track.objects.get(pk=track.pk).duration_ms == pytest.approx(5000, abs=30)
 
     def test_running_twice_creates_nothing_new(
@@ -171,7 +203,7 @@ class TestTranscode:
         assert services.transcode_job_run(job_id=job.pk) is None  # state guard
         # Even forced back to pending, the READY renditions are skipped.
         TranscodeJob.objects.filter(pk=job.pk).update(state=TranscodeJob.State.PENDING)
-        assert services.transcode_job_run(job_id=job.pk).state == TranscodeJob.State.READY
+        assert transcode_all(job.pk).state == TranscodeJob.State.READY
         assert stored_files("renditions") == files
         assert list(Rendition.objects.values_list("pk", "file", "sha256").order_by("pk")) == rows
 
@@ -182,7 +214,7 @@ class TestTranscode:
         files = stored_files("renditions")
         Rendition.objects.update(state=Rendition.State.PENDING)  # files written, rows not
         TranscodeJob.objects.filter(pk=job.pk).update(state=TranscodeJob.State.PENDING)
-        services.transcode_job_run(job_id=job.pk)
+        transcode_all(job.pk)
         assert stored_files("renditions") == files
         assert Rendition.objects.filter(state=Rendition.State.READY).count() == len(files)
 
@@ -216,9 +248,9 @@ class TestTranscode:
         job = services.track_source_replace(track=track, file=uploaded(flac_path))
 
         def broken(*args, **kwargs):
-            raise audio.ToolError("ffmpeg crashed")
+            raise ToolError("ffmpeg crashed")
 
-        monkeypatch.setattr(audio, "decode_to_wav", broken)
+        monkeypatch.setattr(services, "transcode", broken)
         with pytest.raises(services.TranscodeInterrupted):
             services.transcode_job_run(job_id=job.pk)
         job.refresh_from_db()
@@ -254,7 +286,8 @@ class TestTranscode:
         with django_capture_on_commit_callbacks(execute=True):
             assert services.transcode_jobs_requeue_stale() == 1
         job.refresh_from_db()
-        assert job.state == TranscodeJob.State.READY and job.attempts == 2
+        # attempts count per pass: the second pass (other renditions) took one
+        assert job.state == TranscodeJob.State.READY and job.attempts == 1
 
     def test_job_of_a_killed_pool_process_is_taken_over_at_once(
         self, track, flac_path, django_capture_on_commit_callbacks
@@ -269,7 +302,7 @@ class TestTranscode:
             worker=f"{socket.gethostname()}:{gone.pid}",
         )
         # Celery redelivers the message (reject_on_worker_lost): no wait for the deadline.
-        assert services.transcode_job_run(job_id=job.pk).state == TranscodeJob.State.READY
+        assert transcode_all(job.pk).state == TranscodeJob.State.READY
 
     def test_running_job_within_deadline_is_left_alone(self, track, flac_path):
         job = services.track_source_replace(track=track, file=uploaded(flac_path))

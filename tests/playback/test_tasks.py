@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from playback import audio, tasks
+from mediatools.errors import ToolError
+from playback import services, tasks
 from playback.models import DailyTrackStreams, PlayEvent, Rendition, TranscodeJob
 from playback.services import track_source_replace
 from tests.accounts.factories import UserFactory
@@ -41,6 +42,8 @@ def test_beat_schedule_has_playback_tasks():
 @pytest.mark.django_db
 def test_transcode_task_is_idempotent(track, flac_path):
     job = track_source_replace(track=track, file=uploaded(flac_path))
+    # First pass (default rendition), then the job queues itself for the others.
+    assert tasks.transcode_track.delay(job.pk).get() == TranscodeJob.State.PENDING
     assert tasks.transcode_track.delay(job.pk).get() == TranscodeJob.State.READY
     files, rows = stored_files("renditions"), Rendition.objects.count()
     assert tasks.transcode_track.delay(job.pk).get() is None
@@ -57,9 +60,9 @@ def test_transcode_task_retries_transient_errors_then_fails(
 
     def flaky(*args, **kwargs):
         calls.append(1)
-        raise audio.ToolError("ffmpeg was killed")
+        raise ToolError("ffmpeg was killed")
 
-    monkeypatch.setattr(audio, "decode_to_wav", flaky)
+    monkeypatch.setattr(services, "transcode", flaky)
     for attempt in (1, 2):
         with pytest.raises(Retry):  # the job went back to PENDING; Celery retries later
             tasks.transcode_track.apply(args=[job.pk])
@@ -146,10 +149,26 @@ def _database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+FLAKY_FFMPEG = """#!/bin/sh
+# ffmpeg that fails to start on its first run, as under memory pressure.
+runs=$(cat "{counter}" 2>/dev/null || echo 0)
+echo $((runs + 1)) > "{counter}"
+if [ "$runs" -lt 1 ]; then
+  echo "ffmpeg: error while loading shared libraries: libfake.so" >&2
+  exit 127
+fi
+exec "{real}" "$@"
+"""
+
+
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, settings):
-    """A real `celery worker` process on Redis and the test database transcodes an upload."""
+@pytest.mark.parametrize(
+    "flaky", [False, True], ids=["steady ffmpeg", "ffmpeg fails to start once"]
+)
+def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, settings, flaky):
+    """A real `celery worker` process on Redis and the test database transcodes an upload;
+    a tool that could not start is retried with backoff by the worker, not given up."""
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
         pytest.skip("REDIS_URL is not set")
@@ -168,6 +187,14 @@ def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, setti
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
+    counter = tmp_path / "ffmpeg-runs"
+    if flaky:
+        from mediatools.ffmpeg import ffmpeg_binary
+
+        wrapper = tmp_path / "ffmpeg"
+        wrapper.write_text(FLAKY_FFMPEG.format(counter=counter, real=ffmpeg_binary()))
+        wrapper.chmod(0o755)
+        env["FFMPEG_BINARY"] = str(wrapper)
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
     app.conf.update(task_always_eager=False, broker_url=redis_url)
     log = (tmp_path / "worker.log").open("wb")
@@ -192,14 +219,16 @@ def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, setti
             f"/api/v1/tracks/{track.pk}/source", {"file": uploaded(flac_path)}, format="multipart"
         )
         assert response.status_code == 202, response.content
-        deadline = time.monotonic() + 45
+        deadline = time.monotonic() + 240  # a retry waits up to 30 s (backoff with jitter)
         job = TranscodeJob.objects.get(track=track)
         while job.state not in ("ready", "failed") and time.monotonic() < deadline:
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             time.sleep(0.2)
             job.refresh_from_db()
         assert job.state == TranscodeJob.State.READY, (tmp_path / "worker.log").read_text()
-        assert job.attempts == 1
+        assert job.attempts == 1  # of the last pass; a pass that made progress resets them
+        if flaky:
+            assert int(counter.read_text()) == 3  # failed start, first pass, second pass
         ready = Rendition.objects.filter(track=track, state=Rendition.State.READY)
         assert ready.count() == 5
         for rendition in ready:

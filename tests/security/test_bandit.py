@@ -12,6 +12,7 @@ ROOT = Path(settings.BASE_DIR)
 CONFIG = Path(__file__).with_name("bandit.yaml")
 PACKAGES = [
     "common",
+    "mediatools",
     "accounts",
     "catalog",
     "playback",

@@ -11,7 +11,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog.models import Track
-from playback import audio, services
+from mediatools import ffmpeg as audio
+from playback import services
 from playback.models import RENDITION_PROFILES, Rendition, TranscodeJob
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import TrackFactory

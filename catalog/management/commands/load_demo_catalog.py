@@ -29,7 +29,6 @@ from mutagen.oggvorbis import OggVorbis
 
 from accounts import roles
 from accounts.services import user_create
-from catalog.audio import ffmpeg_binary
 from catalog.management.commands.import_audio import write_summary
 from catalog.models import Genre, Label, Playlist, Release, Track
 from catalog.services import (
@@ -40,6 +39,7 @@ from catalog.services import (
     track_availability_replace,
     track_import_path,
 )
+from mediatools.ffmpeg import ffmpeg_binary
 
 PACKAGE = "singularity-music"
 PACKAGE_MUSIC_DIR = Path("usr/share/games/singularity/music")
