@@ -190,7 +190,9 @@ def unpack(data: bytes | memoryview) -> dict[str, np.ndarray]:
         return {name: loaded[name] for name in loaded.files}
 
 
-def factors_pack(factors: Factors) -> tuple[bytes, bytes]:
+def factors_pack(
+    factors: Factors, *, items_extra: dict | None = None, users_extra: dict | None = None
+) -> tuple[bytes, bytes]:
     """Return (item bytes, user bytes) for the two binary fields of a ModelVersion."""
     items = pack(
         {
@@ -202,7 +204,10 @@ def factors_pack(factors: Factors) -> tuple[bytes, bytes]:
             "artist_listeners": factors.artist_listeners,
             "related_index": factors.related_index,
             "related_scores": factors.related_scores,
+            **(items_extra or {}),
         }
     )
-    users = pack({"user_ids": factors.user_ids, "user_factors": factors.user_factors})
+    users = pack(
+        {"user_ids": factors.user_ids, "user_factors": factors.user_factors, **(users_extra or {})}
+    )
     return items, users

@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import Playlist, PlaylistItem, Track, TrackArtist
 from playback.models import DailyListenerTrack
-from recommendations import als
+from recommendations import als, discover
 from recommendations.data import column_arrays
 from recommendations.models import (
     ModelVersion,
@@ -43,6 +43,7 @@ from recommendations.models import (
     week_start,
 )
 from recommendations.scoring import RankingParams, ScoringContext, chunk_recommend
+from recommendations.synthetic import ListeningLog
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +135,67 @@ def factors_fit(interactions: als.Interactions, params: als.AlsParams) -> als.Fa
     )
 
 
-def model_train(*, params: als.AlsParams | None = None) -> ModelVersion:
-    """Train ALS on all listening; the new version is READY (or FAILED, and raises)."""
+def discover_weekly_fit(
+    *, now: datetime.datetime, params: als.AlsParams
+) -> tuple[discover.Model, ListeningLog]:
+    """Tune Discover Weekly on the last week of listening, then fit it on all of it.
+
+    The same code the offline evaluation runs (`evaluation.nightly_model`); the chosen
+    settings and what was tried are in the model's `tuning`.
+    """
+    from recommendations import evaluation
+
+    log = evaluation.log_from_database(now=now)
+    training = evaluation.training_at(log, log.days, skip_weight=params.skip_weight)
+    validation = evaluation.split_at(
+        log, log.days - 7, max_listeners=int(_setting("TUNING_LISTENERS", 2000)), seed=0
+    )
+    model = evaluation.nightly_model(
+        validation=validation, training=training, als_base=params, cache={}
+    )
+    model.tuning["validation_cutoff_day"] = str(
+        (now - datetime.timedelta(days=7)).astimezone(datetime.UTC).date()
+    )
+    return model, log
+
+
+def discover_weekly_arrays(model: discover.Model, log) -> tuple[dict, dict]:
+    """(item arrays, user arrays) of a fitted Discover Weekly, for the model's npz."""
+    knn = model.knn.tocsr()
+    return (
+        {
+            "dw_track_ids": log.track_ids,
+            "dw_track_artist": log.track_artist,
+            "dw_item_factors": model.item_factors,
+            "dw_artist_factors": model.artist_factors,
+            "dw_knn_indptr": knn.indptr.astype(np.int64),
+            "dw_knn_indices": knn.indices.astype(np.int32),
+            "dw_knn_data": knn.data.astype(np.float32),
+            "dw_standing": model.standing,
+            "dw_popularity": model.popularity,
+            "dw_fresh": evaluation_fresh(log),
+            "dw_markets": np.asarray(log.markets, dtype="U8"),
+        },
+        {
+            "dw_user_ids": log.user_ids,
+            "dw_user_factors": model.user_factors,
+            "dw_artist_user_factors": model.artist_user_factors,
+        },
+    )
+
+
+def evaluation_fresh(log) -> np.ndarray:
+    from recommendations import evaluation
+
+    return evaluation.training_at(log, log.days).fresh
+
+
+def model_train(
+    *, params: als.AlsParams | None = None, now: datetime.datetime | None = None
+) -> ModelVersion:
+    """Train ALS and Discover Weekly on all listening; the version is READY (or FAILED)."""
     params = params or als_params()
+    now = now or timezone.now()
     version = ModelVersion.objects.create(params=params.as_dict())
     started = time.monotonic()
     try:
@@ -145,7 +204,12 @@ def model_train(*, params: als.AlsParams | None = None) -> ModelVersion:
         stages["load"] = time.monotonic() - started
         factors = factors_fit(interactions, params)
         stages["fit"] = time.monotonic() - started - stages["load"]
-        version.item_factors, version.user_factors = als.factors_pack(factors)
+        model, log = discover_weekly_fit(now=now, params=params)
+        stages["discover_weekly"] = time.monotonic() - started - stages["load"] - stages["fit"]
+        dw_items, dw_users = discover_weekly_arrays(model, log)
+        version.item_factors, version.user_factors = als.factors_pack(
+            factors, items_extra=dw_items, users_extra=dw_users
+        )
     except Exception as exc:
         ModelVersion.objects.filter(pk=version.pk).update(
             state=ModelVersion.State.FAILED, error=repr(exc)[:2000]
@@ -158,7 +222,17 @@ def model_train(*, params: als.AlsParams | None = None) -> ModelVersion:
     version.interactions = interactions.nnz
     version.training_seconds = time.monotonic() - started
     version.trained_at = timezone.now()
-    version.params = {**params.as_dict(), "stages": stages}
+    version.params = {
+        **params.as_dict(),
+        "stages": stages,
+        "discover_weekly": {
+            "blend": model.blend.as_dict(),
+            "als": {
+                f: getattr(model.als_params, f) for f in ("factors", "regularization", "alpha")
+            },
+        },
+        "tuning": model.tuning,
+    }
     version.save()
     model_versions_prune()
     return version
@@ -226,6 +300,7 @@ def run_start(
         run.model_version = None
         run.chunks_total = run.chunks_done = run.listeners = 0
         run.counts, run.durations, run.metrics, run.error = {}, {}, {}, ""
+        run.tuning = {}
         run.started_at, run.finished_at = now, None
         run.deadline_at = now + datetime.timedelta(seconds=_setting("RUN_DEADLINE_SECONDS", 10800))
         run.save()
@@ -268,7 +343,7 @@ def run_train(*, run_id: int) -> RecommendationRun | None:
         return None
     started = time.monotonic()
     try:
-        version = model_train()
+        version = model_train(now=run.started_at)
     except Exception as exc:
         run_fail(run_id=run_id, error=f"training failed: {exc!r}")
         raise
@@ -279,6 +354,7 @@ def run_train(*, run_id: int) -> RecommendationRun | None:
         if run is None:
             return None
         run.model_version = version
+        run.tuning = version.params.get("tuning", {})
         run.durations = {
             "load": round(version.params.get("stages", {}).get("load", 0.0), 3),
             "train": round(trained, 3),
@@ -332,10 +408,10 @@ def scoring_context(run: RecommendationRun) -> ScoringContext:
     key = run.pk * 1000 + run.attempts
     if key not in _contexts:
         _contexts.clear()
-        version = ModelVersion.objects.only("item_factors", "user_factors").get(
+        version = ModelVersion.objects.only("item_factors", "user_factors", "params").get(
             pk=run.model_version_id
         )
-        _contexts[key] = ScoringContext(
+        context = ScoringContext(
             item_arrays=als.unpack(version.item_factors) if version.item_factors else {},
             user_arrays=als.unpack(version.user_factors) if version.user_factors else {},
             now=run.started_at or timezone.now(),
@@ -343,6 +419,8 @@ def scoring_context(run: RecommendationRun) -> ScoringContext:
             params=RankingParams.from_settings(),
             seed=int(run.day.toordinal()),
         )
+        context.dw_blend(version.params.get("discover_weekly", {}).get("blend", {}))
+        _contexts[key] = context
     return _contexts[key]
 
 
