@@ -508,7 +508,10 @@ def tune(
                     best, weights = value, trial
     chosen = replace(base, **{name: float(w) for name, w in zip(SIGNALS, weights, strict=True)})
     record.update(
-        chosen={**chosen.as_dict(), "als": {f: getattr(best_als, f) for f in ALS_GRID[0]}},
+        chosen={
+            **chosen.as_dict(),
+            "als_settings": {f: getattr(best_als, f) for f in ALS_GRID[0]},
+        },
         als_recall=round(best_recall, 5),
         validation_recall=round(best, 5),
         seconds=round(time.monotonic() - started, 1),

@@ -475,6 +475,7 @@ def nightly_model(
     validation: Split,
     training: discover.Training,
     als_base: als.AlsParams,
+    als_grid: tuple[dict, ...] = discover.ALS_GRID,
     cache: dict | None = None,
 ) -> discover.Model:
     """What a nightly run does: tune on the validation week, fit on everything."""
@@ -483,6 +484,7 @@ def nightly_model(
             training=validation.training, truth=validation.truth, rows=validation.rows
         ),
         als_base=als_base,
+        als_grid=als_grid,
         cache=cache,
     )
     model = discover.fit(training, blend=blend, als_params=als_params, cache=cache)

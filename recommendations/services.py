@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -148,10 +148,14 @@ def discover_weekly_fit(
     log = evaluation.log_from_database(now=now)
     training = evaluation.training_at(log, log.days, skip_weight=params.skip_weight)
     validation = evaluation.split_at(
-        log, log.days - 7, max_listeners=int(_setting("TUNING_LISTENERS", 2000)), seed=0
+        log, log.days - 7, max_listeners=settings.RECOMMENDATIONS_TUNING_LISTENERS, seed=0
     )
     model = evaluation.nightly_model(
-        validation=validation, training=training, als_base=params, cache={}
+        validation=validation,
+        training=training,
+        als_base=params,
+        als_grid=tuple(settings.RECOMMENDATIONS_DW_ALS_GRID),
+        cache={},
     )
     model.tuning["validation_cutoff_day"] = str(
         (now - datetime.timedelta(days=7)).astimezone(datetime.UTC).date()
@@ -674,3 +678,116 @@ def nightly_run_sync(
     except Exception as exc:
         run_fail(run_id=run.pk, error=repr(exc))
         raise
+
+
+# Same-day availability: personalised playlists never keep a track their owner cannot play.
+
+
+def personalised_playlists_refresh_availability(
+    *, now: datetime.datetime | None = None
+) -> dict[str, int]:
+    """Remove tracks no longer playable in the owner's market; refill Discover Weekly.
+
+    A withdrawn Discover Weekly track is replaced, at its position, by the market's most
+    streamed playable track of the last 28 days that the listener never played and that
+    keeps the artist cap; Release Radar only loses it (its tracks are new releases).
+    Idempotent: a second call finds nothing to do. Returns counts of removed and added.
+    """
+    from catalog.selectors import track_playable_in
+    from playback.models import DailyTrackStreams
+
+    now = now or timezone.now()
+    params = RankingParams.from_settings()
+    removed = added = 0
+    markets = (
+        PersonalisedPlaylist.objects.values_list("user__country", flat=True)
+        .distinct()
+        .order_by("user__country")
+    )
+    for market in list(markets):
+        stale = (
+            PlaylistItem.objects.filter(
+                playlist__personalised_by__isnull=False,
+                playlist__personalised_by__user__country=market,
+            )
+            .exclude(track_playable_in(market=market, now=now, track_ref="track_id"))
+            .values_list("pk", "playlist_id")
+        )
+        stale = list(stale)
+        if not stale:
+            continue
+        by_playlist: dict[int, list[int]] = {}
+        for item_id, playlist_id in stale:
+            by_playlist.setdefault(playlist_id, []).append(item_id)
+        since = now.date() - datetime.timedelta(days=params.popular_days)
+        chart = list(
+            Track.objects.filter(track_playable_in(market=market, now=now))
+            .filter(
+                pk__in=DailyTrackStreams.objects.filter(day__gte=since, country=market).values(
+                    "track_id"
+                )
+            )
+            .values_list("pk", flat=True)
+        )
+        streams = dict(
+            DailyTrackStreams.objects.filter(day__gte=since, country=market, track_id__in=chart)
+            .values("track_id")
+            .annotate(total=models.Sum("streams"))
+            .values_list("track_id", "total")
+        )
+        chart.sort(key=lambda t: (-streams.get(t, 0), t))
+        with transaction.atomic():
+            for playlist_id, item_ids in sorted(by_playlist.items()):
+                removed_n, added_n = _playlist_replace_unplayable(
+                    playlist_id=playlist_id, item_ids=item_ids, chart=chart, params=params, now=now
+                )
+                removed += removed_n
+                added += added_n
+    return {"removed": removed, "added": added}
+
+
+def _playlist_replace_unplayable(*, playlist_id, item_ids, chart, params, now) -> tuple[int, int]:
+    personalised = PersonalisedPlaylist.objects.get(playlist_id=playlist_id)
+    items = PlaylistItem.objects.filter(playlist_id=playlist_id)
+    gone = list(
+        items.filter(pk__in=item_ids).order_by("position").values_list("position", flat=True)
+    )
+    items.filter(pk__in=item_ids).delete()
+    new_items = []
+    if personalised.kind == PlaylistKind.DISCOVER_WEEKLY:
+        kept = list(items.values_list("track_id", flat=True))
+        played = set(
+            DailyListenerTrack.objects.filter(
+                user_id=personalised.user_id, track_id__in=chart
+            ).values_list("track_id", flat=True)
+        )
+        artists = dict(
+            zip(
+                [*kept, *chart],
+                primary_artists(np.asarray([*kept, *chart], dtype=np.int64)).tolist(),
+                strict=True,
+            )
+        )
+        per_artist: dict[int, int] = {}
+        for track_id in kept:
+            per_artist[artists[track_id]] = per_artist.get(artists[track_id], 0) + 1
+        taken = set(kept)
+        candidates = iter(chart)
+        for position in gone:
+            for track_id in candidates:
+                artist = artists[track_id]
+                if track_id in taken or track_id in played:
+                    continue
+                if artist >= 0 and per_artist.get(artist, 0) >= params.artist_cap:
+                    continue
+                per_artist[artist] = per_artist.get(artist, 0) + 1
+                taken.add(track_id)
+                new_items.append(
+                    PlaylistItem(
+                        playlist_id=playlist_id, track_id=track_id, position=position, added_at=now
+                    )
+                )
+                break
+        PlaylistItem.objects.bulk_create(new_items)
+    Playlist.objects.filter(pk=playlist_id).update(snapshot=F("snapshot") + 1, updated_at=now)
+    return len(gone), len(new_items)

@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "recommendations.tasks.recommendations_nightly",
         "schedule": 3600.0,
     },
+    # Tracks withdrawn from a market leave personalised playlists within minutes.
+    "recommendations-availability-refresh": {
+        "task": "recommendations.tasks.personalised_playlists_refresh_availability",
+        "schedule": 300.0,
+    },
     "artists-insights-refresh": {
         "task": "artists.tasks.insights_refresh",
         "schedule": 600.0,
@@ -244,6 +249,16 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
     "OAUTH2_TOKEN_URL": "/o/token/",
 }
+
+# Recommendations: Discover Weekly tunes its ALS settings (one of these) and its blend on
+# the last week of listening at every nightly run, on at most TUNING_LISTENERS listeners.
+RECOMMENDATIONS_DW_ALS_GRID = [
+    {"factors": 64, "regularization": 0.05, "alpha": 8.0},
+    {"factors": 64, "regularization": 1.0, "alpha": 4.0},
+    {"factors": 64, "regularization": 5.0, "alpha": 2.0},
+    {"factors": 128, "regularization": 5.0, "alpha": 4.0},
+]
+RECOMMENDATIONS_TUNING_LISTENERS = env.int("RECOMMENDATIONS_TUNING_LISTENERS", default=2000)
 
 # Audio tools: Debian's ffmpeg when on PATH, else the binary of the imageio-ffmpeg wheel.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")

@@ -388,3 +388,70 @@ def test_run_records_counts_durations_and_metrics(world):
     assert 0 < metrics["catalogue_coverage"] <= 1
     assert metrics["novelty_bits"] > 0
     assert RunChunk.objects.filter(run=run, state="done").count() == 4
+
+
+def test_same_data_gives_the_same_playlists(world):
+    services.nightly_run_sync(kinds=[DW])
+    first = {user.pk: track_ids_of(user) for user in world.listeners}
+    services._contexts.clear()
+
+    services.nightly_run_sync(kinds=[DW], force=True)
+
+    assert {user.pk: track_ids_of(user) for user in world.listeners} == first
+    assert all(len(tracks) == 30 for tracks in first.values())
+
+
+def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
+    run = services.nightly_run_sync(kinds=[DW])
+
+    tuning = RecommendationRun.objects.get(pk=run.pk).tuning
+    assert tuning["listeners"] > 0
+    assert {"factors", "regularization", "alpha"} <= set(tuning["chosen"]["als_settings"])
+    assert {"als", "knn", "artist", "fresh", "popularity"} <= set(tuning["chosen"])
+    assert [entry["factors"] for entry in tuning["als"]] == [8, 8]
+    chosen = run.model_version.params["discover_weekly"]
+    assert chosen["als"] == tuning["chosen"]["als_settings"]
+    assert chosen["blend"]["knn"] == tuning["chosen"]["knn"]
+
+
+def test_a_withdrawn_track_leaves_personal_playlists_the_same_day(world):
+    from catalog.services import track_availability_replace
+    from recommendations import tasks
+
+    services.nightly_run_sync()
+    listener = world.listeners[0]
+    before = track_ids_of(listener)
+    withdrawn = before[3]
+    holders = PersonalisedPlaylist.objects.filter(
+        kind=DW, playlist__items__track_id=withdrawn
+    ).values_list("user_id", flat=True)
+    holders = set(holders)
+    snapshot = playlist_of(listener).snapshot
+
+    track_availability_replace(track_ids=[withdrawn], windows=[])  # a takedown
+    result = tasks.personalised_playlists_refresh_availability.delay().get()
+
+    assert result["removed"] >= 1 and result["added"] >= 1
+    after = track_ids_of(listener)
+    assert withdrawn not in after
+    assert len(after) == 30 and after[:3] == before[:3] and after[4:] == before[4:]
+    assert after[3] in playable_in("SE") and after[3] not in ever_played(listener)
+    assert max(Counter(primary_artist_ids(after).values()).values()) <= 2
+    assert playlist_of(listener).snapshot == snapshot + 1
+    for user_id in holders:
+        assert withdrawn not in track_ids_of(User.objects.get(pk=user_id))
+    # Nothing left to do: a second pass changes nothing.
+    assert services.personalised_playlists_refresh_availability() == {"removed": 0, "added": 0}
+
+
+def test_capped_top_keeps_the_artist_cap_and_breaks_ties_by_position():
+    from recommendations import discover
+
+    candidates = np.asarray([[5, 1, 2, 3, 4, 0]])
+    scores = np.asarray([[1.0, 1.0, 1.0, 0.5, 0.5, -np.inf]])
+    artists = np.asarray([9, 7, 7, 7, 8, 8])
+
+    picks = discover.capped_top(candidates, scores, artists, k=4, cap=2)
+
+    # Ties at 1.0 in position order (1, 2, 5); 3 is a third track of artist 7.
+    assert picks.tolist() == [[1, 2, 5, 4]]
