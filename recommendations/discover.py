@@ -65,7 +65,7 @@ ALS_GRID = (
     {"factors": 64, "regularization": 5.0, "alpha": 2.0},
     {"factors": 128, "regularization": 5.0, "alpha": 4.0},
 )
-WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 @dataclass

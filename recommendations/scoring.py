@@ -61,7 +61,8 @@ class RankingParams:
     batch: int = 256  # listeners scored per matrix product
     popular_days: int = 28
     pool: int = 300  # popular and editorial tracks per market kept for fallbacks
-    window_days: int = 7
+    window_days: int = 14  # Release Radar: releases live in the market in these last days
+    related_fill: int = 10  # at most this many Release Radar tracks from related artists
     tracks_per_release: int = 2
     skip_weight: float = 0.2
 
@@ -593,13 +594,15 @@ def _release_radar(ctx, result, user_ids, markets, history, followed) -> None:
         top, top_scores = als.top_k_rows(scores, p.playlist_size)
         names = {1: "followed", 2: "played", 3: "related", 4: "popular"}
         for i, row in enumerate(rows.tolist()):
-            tracks = [
-                (
-                    int(ctx.track_ids[releases.positions[c]]),
-                    float(s),
-                    names.get(int(track_source[i, c]), "related"),
-                )
-                for c, s in zip(top[i].tolist(), top_scores[i].tolist(), strict=True)
-                if np.isfinite(s)
-            ]
+            tracks, related = [], 0
+            for c, s in zip(top[i].tolist(), top_scores[i].tolist(), strict=True):
+                source = names.get(int(track_source[i, c]), "related")
+                if not np.isfinite(s):
+                    continue
+                if source == "related":
+                    # Related artists only fill the list, and only so far.
+                    if related >= p.related_fill:
+                        continue
+                    related += 1
+                tracks.append((int(ctx.track_ids[releases.positions[c]]), float(s), source))
             result.add(RR, int(user_ids[row]), tracks)

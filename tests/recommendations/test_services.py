@@ -303,10 +303,10 @@ def radar():
 
     releases = {
         "a_new": release(a, 2, "A new"),
-        "a_old": release(a, 8, "A old"),
+        "a_old": release(a, 15, "A old"),
         "a_future": release(a, -1, "A future"),
         "b_new": release(b, 0, "B new"),
-        "c_new": release(c, 3, "C new"),
+        "c_new": release(c, 10, "C new"),
         "d_new": release(d, 1, "D new"),
         "a_us_only": release(a, 1, "A US", markets=("US",)),
         # Global date in the window but live in SE only in two days...
@@ -455,3 +455,19 @@ def test_capped_top_keeps_the_artist_cap_and_breaks_ties_by_position():
 
     # Ties at 1.0 in position order (1, 2, 5); 3 is a third track of artist 7.
     assert picks.tolist() == [[1, 2, 5, 4]]
+
+
+def test_release_radar_related_artists_are_a_bounded_fill_marked_in_the_run(radar, settings):
+    settings.RECOMMENDATIONS_ALS = {**settings.RECOMMENDATIONS_ALS, "related_artists": 3}
+    settings.RECOMMENDATIONS_RANKING = {"related_fill": 1}
+    listener, releases, _ = radar
+
+    run = services.nightly_run_sync(kinds=[RR])
+
+    tracks = track_ids_of(listener, RR)
+    direct = {t.pk for name in ("a_new", "b_new", "a_se_now") for t in releases[name][1]}
+    assert len([t for t in tracks if t not in direct]) == 1
+    assert tracks[:6] == [t for t in tracks if t in direct]
+    counts = RecommendationRun.objects.get(pk=run.pk).counts["release_radar"]
+    assert counts["related"] <= counts["listeners"]
+    assert counts["followed"] + counts["played"] >= 6
