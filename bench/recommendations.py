@@ -5,7 +5,7 @@ Default (comparison): for each seed and scale, generates a realistic listening l
 (`recommendations.evaluation`): temporal split, every model tuned on the validation week,
 recall@30, NDCG@30, coverage, novelty, paired bootstrap CIs. In memory, no database:
 
-    .venv/bin/python bench/recommendations.py --seeds 1,2 --scales 2000x5000,5000x20000
+    .venv/bin/python bench/recommendations.py --seeds 1,2 --scales 1000x3000,2000x5000
 
 Prints each table and the peak memory of the whole bench (this process and any child).
 
@@ -640,7 +640,7 @@ def main() -> None:
     if "--rebuild" not in sys.argv:
         parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
         parser.add_argument("--seeds", default="1,2")
-        parser.add_argument("--scales", default="2000x5000,5000x20000")
+        parser.add_argument("--scales", default="1000x3000,2000x5000")
         parser.add_argument("--max-listeners", type=int, default=2000)
         parser.add_argument("--threads", type=int, default=2)
         args = parser.parse_args()

@@ -28,6 +28,8 @@ class AlsParams:
     threads: int = 0  # implicit's own threads; 0: every core
     related_artists: int = 20
     related_max_artists: int = 50_000  # artists (by listeners) that get related artists
+    backend: str = "implicit"  # or "spark": Spark MLlib ALS on `spark_master`
+    spark_master: str = "local[2]"
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "AlsParams":
@@ -98,6 +100,10 @@ def train(interactions: Interactions, params: AlsParams) -> tuple[np.ndarray, np
             np.zeros((len(interactions.user_ids), params.factors), np.float32),
             np.zeros((len(interactions.track_ids), params.factors), np.float32),
         )
+    if params.backend == "spark":
+        from recommendations import spark_als
+
+        return spark_als.train(interactions, params, master=params.spark_master)
     # implicit parallelises itself; BLAS threads on top of it only contend (and it warns).
     with threadpool_limits(limits=1, user_api="blas"):
         model = AlternatingLeastSquares(

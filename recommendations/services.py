@@ -71,7 +71,13 @@ def _setting(name: str, default):
 
 
 def als_params() -> als.AlsParams:
-    return als.AlsParams.from_dict(_setting("ALS", {}))
+    return als.AlsParams.from_dict(
+        {
+            **_setting("ALS", {}),
+            "backend": settings.RECOMMENDATIONS_ALS_BACKEND,
+            "spark_master": settings.RECOMMENDATIONS_SPARK_MASTER,
+        }
+    )
 
 
 # Training

@@ -259,6 +259,10 @@ RECOMMENDATIONS_DW_ALS_GRID = [
     {"factors": 128, "regularization": 5.0, "alpha": 4.0},
 ]
 RECOMMENDATIONS_TUNING_LISTENERS = env.int("RECOMMENDATIONS_TUNING_LISTENERS", default=2000)
+# Where ALS trains: "implicit" (this machine) or "spark" (Spark MLlib on SPARK_MASTER, e.g.
+# spark://spark-master:7077; needs pyspark and Java on the worker). README: the cut-over.
+RECOMMENDATIONS_ALS_BACKEND = env.str("RECOMMENDATIONS_ALS_BACKEND", default="implicit")
+RECOMMENDATIONS_SPARK_MASTER = env.str("RECOMMENDATIONS_SPARK_MASTER", default="local[2]")
 
 # Audio tools: Debian's ffmpeg when on PATH, else the binary of the imageio-ffmpeg wheel.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
