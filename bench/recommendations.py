@@ -1,4 +1,15 @@
-"""Nightly recommendations at scale: a synthetic listening log, the rebuild timed end to end.
+"""Discover Weekly against baselines on realistic logs; the nightly rebuild at scale.
+
+Default (comparison): for each seed and scale, generates a realistic listening log
+(`recommendations.synthetic`: no planted clusters) and runs the offline evaluation
+(`recommendations.evaluation`): temporal split, every model tuned on the validation week,
+recall@30, NDCG@30, coverage, novelty, paired bootstrap CIs. In memory, no database:
+
+    .venv/bin/python bench/recommendations.py --seeds 1,2 --scales 1000x3000,2000x5000
+
+Prints each table and the peak memory of the whole bench (this process and any child).
+
+`--rebuild` (below): the nightly rebuild at scale on PostgreSQL, timed end to end.
 
 1. Generates (numpy, seeded) a realistic log into PostgreSQL with COPY: listeners in 10
    markets with clustered tastes (two taste clusters each, plus some mainstream listening),
@@ -583,7 +594,59 @@ def ann_check(sample: int) -> None:
     print("  -> voyager qualifies" if qualifies else "  -> exact scoring kept (recall < 0.95)")
 
 
+def peak_memory_mib() -> float:
+    """Peak RSS of this process plus the largest child's (ru_maxrss is in KiB on Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024
+
+
+def compare(args) -> None:
+    from recommendations import evaluation, synthetic
+
+    started = time.monotonic()
+    ratios = []
+    for scale in args.scales.split(","):
+        listeners, tracks = (int(x) for x in scale.lower().split("x"))
+        for seed in (int(s) for s in args.seeds.split(",")):
+            t0 = time.monotonic()
+            log_ = synthetic.generate(
+                synthetic.WorldParams(listeners=listeners, tracks=tracks, seed=seed)
+            )
+            generated = time.monotonic() - t0
+            report = evaluation.evaluate(
+                log_, max_listeners=args.max_listeners, seed=seed, threads=args.threads
+            )
+            print()
+            print(f"seed {seed}, {log_.describe()} (generated in {generated:.0f} s)")
+            print(
+                f"test week: {report.listeners} listeners, {report.held_out} held-out pairs; "
+                f"evaluated in {time.monotonic() - t0 - generated:.0f} s"
+            )
+            print(report.table(), flush=True)
+            best = report.best_baseline()
+            ratios.append((scale, seed, best.name, report.ci[best.name]["ratio"]))
+    print()
+    print(f"{'scale':<14}{'seed':>5}  {'best baseline':<28}{'DW / best, recall@30 [95% CI]':>32}")
+    for scale, seed, name, (ratio, low, high) in ratios:
+        print(f"{scale:<14}{seed:>5}  {name:<28}{ratio:>14.3f}x [{low:.3f}, {high:.3f}]")
+    print(
+        f"bench: {time.monotonic() - started:.0f} s, peak memory of the whole bench "
+        f"{peak_memory_mib():.0f} MiB"
+    )
+
+
 def main() -> None:
+    if "--rebuild" not in sys.argv:
+        parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+        parser.add_argument("--seeds", default="1,2")
+        parser.add_argument("--scales", default="1000x3000,2000x5000")
+        parser.add_argument("--max-listeners", type=int, default=2000)
+        parser.add_argument("--threads", type=int, default=2)
+        args = parser.parse_args()
+        compare(args)
+        return
+    sys.argv.remove("--rebuild")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--listeners", type=int, default=100_000)
     parser.add_argument("--tracks", type=int, default=200_000)

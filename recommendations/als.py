@@ -28,6 +28,8 @@ class AlsParams:
     threads: int = 0  # implicit's own threads; 0: every core
     related_artists: int = 20
     related_max_artists: int = 50_000  # artists (by listeners) that get related artists
+    backend: str = "implicit"  # or "spark": Spark MLlib ALS on `spark_master`
+    spark_master: str = "local[2]"
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "AlsParams":
@@ -98,6 +100,10 @@ def train(interactions: Interactions, params: AlsParams) -> tuple[np.ndarray, np
             np.zeros((len(interactions.user_ids), params.factors), np.float32),
             np.zeros((len(interactions.track_ids), params.factors), np.float32),
         )
+    if params.backend == "spark":
+        from recommendations import spark_als
+
+        return spark_als.train(interactions, params, master=params.spark_master)
     # implicit parallelises itself; BLAS threads on top of it only contend (and it warns).
     with threadpool_limits(limits=1, user_api="blas"):
         model = AlternatingLeastSquares(
@@ -190,7 +196,9 @@ def unpack(data: bytes | memoryview) -> dict[str, np.ndarray]:
         return {name: loaded[name] for name in loaded.files}
 
 
-def factors_pack(factors: Factors) -> tuple[bytes, bytes]:
+def factors_pack(
+    factors: Factors, *, items_extra: dict | None = None, users_extra: dict | None = None
+) -> tuple[bytes, bytes]:
     """Return (item bytes, user bytes) for the two binary fields of a ModelVersion."""
     items = pack(
         {
@@ -202,7 +210,10 @@ def factors_pack(factors: Factors) -> tuple[bytes, bytes]:
             "artist_listeners": factors.artist_listeners,
             "related_index": factors.related_index,
             "related_scores": factors.related_scores,
+            **(items_extra or {}),
         }
     )
-    users = pack({"user_ids": factors.user_ids, "user_factors": factors.user_factors})
+    users = pack(
+        {"user_ids": factors.user_ids, "user_factors": factors.user_factors, **(users_extra or {})}
+    )
     return items, users

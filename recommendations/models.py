@@ -97,6 +97,11 @@ class RecommendationRun(models.Model):
     metrics = models.JSONField(
         default=dict, blank=True, help_text=_("Catalogue coverage, novelty, artist diversity.")
     )
+    tuning = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Discover Weekly settings chosen on the validation week, and what was tried."),
+    )
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(

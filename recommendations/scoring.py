@@ -42,7 +42,7 @@ from catalog.selectors import track_playable_in
 from editorial.models import EditorialPlaylist
 from licensing.models import ReleaseMarketDate
 from playback.models import DailyListenerTrack, DailyTrackStreams
-from recommendations import als, ranking
+from recommendations import als, discover, ranking
 from recommendations.data import column_arrays
 from recommendations.models import PlaylistKind
 
@@ -61,7 +61,8 @@ class RankingParams:
     batch: int = 256  # listeners scored per matrix product
     popular_days: int = 28
     pool: int = 300  # popular and editorial tracks per market kept for fallbacks
-    window_days: int = 7
+    window_days: int = 14  # Release Radar: releases live in the market in these last days
+    related_fill: int = 10  # at most this many Release Radar tracks from related artists
     tracks_per_release: int = 2
     skip_weight: float = 0.2
 
@@ -229,10 +230,60 @@ class ScoringContext:
             ),
             shape=(n, a),
         )
+        self._load_discover_weekly(items, users)
         artist_plays = np.bincount(
             self.artist_index[has_artist], weights=self.listeners[has_artist], minlength=a
         )
         self.artist_popularity = artist_plays / max(float(artist_plays.max(initial=0)), 1.0)
+
+    def _load_discover_weekly(self, items: dict, users: dict) -> None:
+        """The blended Discover Weekly model; its columns are the catalogue at training."""
+        self.dw = None
+        if "dw_track_ids" not in items:
+            return
+        track_ids = items["dw_track_ids"]
+        n = len(track_ids)
+        knn = sp.csr_matrix(
+            (items["dw_knn_data"], items["dw_knn_indices"], items["dw_knn_indptr"]), shape=(n, n)
+        )
+        self.dw = discover.Model(
+            blend=discover.BlendParams(),
+            als_params=als.AlsParams(),
+            user_factors=users["dw_user_factors"],
+            item_factors=items["dw_item_factors"],
+            knn=knn,
+            standing=items["dw_standing"],
+            popularity=items["dw_popularity"],
+            artist_user_factors=users["dw_artist_user_factors"],
+            artist_factors=items["dw_artist_factors"],
+        )
+        self.dw_user_ids = users["dw_user_ids"]
+        self.dw_track_artist = items["dw_track_artist"]
+        self.dw_fresh = items["dw_fresh"]
+        self.dw_markets = [str(m) for m in items["dw_markets"]]
+        found, where = self.positions_of(track_ids)
+        self.dw_pos = np.full(n, -1, dtype=np.int64)  # catalogue position of each column
+        self.dw_pos[found] = where
+        self.dw_select = sp.csr_matrix(
+            (np.ones(int(found.sum()), np.float32), (where, np.flatnonzero(found))),
+            shape=(len(self.track_ids), n),
+        )
+        self._dw_live: dict[str, np.ndarray] = {}
+
+    def dw_blend(self, blend: dict) -> None:
+        if self.dw is not None:
+            self.dw.blend = discover.BlendParams.from_dict(blend)
+
+    def dw_live(self) -> np.ndarray:
+        """(columns, model markets): playable now in the market (tonight's availability)."""
+        key = "all"
+        if key not in self._dw_live:
+            live = np.zeros((len(self.dw_pos), len(self.dw_markets)), dtype=bool)
+            known = self.dw_pos >= 0
+            for m, market in enumerate(self.dw_markets):
+                live[known, m] = self.eligible(market)[self.dw_pos[known]]
+            self._dw_live[key] = live
+        return self._dw_live[key]
 
     # Per market, loaded on first use
 
@@ -432,55 +483,62 @@ def _by_market(markets: list[str]) -> dict[str, np.ndarray]:
 
 
 def _user_seed(ctx: ScoringContext, user_id: int) -> int:
-    return zlib.crc32(f"{ctx.seed}:{user_id}".encode())
+    """The seed of a listener's fallback mix: the same for the same listener and data."""
+    return zlib.crc32(f"{user_id}".encode())
 
 
 def _discover_weekly(ctx, result, user_ids, markets, history) -> None:
     p = ctx.params
-    model_rows = np.searchsorted(ctx.user_ids, user_ids).clip(0, max(len(ctx.user_ids) - 1, 0))
-    in_model = (
-        (ctx.user_ids[model_rows] == user_ids)
-        if len(ctx.user_ids)
-        else np.zeros(len(user_ids), bool)
-    )
-    can_score = len(ctx.cand_pos) > 0 and ctx.user_factors.size > 0
     novelty, novelty_n = 0.0, 0
+    picks: dict[int, list[tuple[int, float]]] = {}
+    if ctx.dw is not None and len(user_ids):
+        market_index = {m: i for i, m in enumerate(ctx.dw_markets)}
+        factor_rows = np.searchsorted(ctx.dw_user_ids, user_ids).clip(
+            0, max(len(ctx.dw_user_ids) - 1, 0)
+        )
+        if len(ctx.dw_user_ids):
+            factor_rows = np.where(ctx.dw_user_ids[factor_rows] == user_ids, factor_rows, -1)
+        else:
+            factor_rows = np.full(len(user_ids), -1)
+        model_markets = np.asarray([market_index.get(m, -1) for m in markets], dtype=np.int64)
+        columns = history @ ctx.dw_select
+        live = ctx.dw_live()
+        has_history = np.diff(history.indptr) > 0
+        # Enough per batch to use BLAS, few enough that (signals x batch x tracks) fits.
+        batch = int(max(8, min(p.batch, 2e7 // max(len(ctx.dw_pos), 1))))
+        rows_all = np.flatnonzero(has_history)
+        for start in range(0, len(rows_all), batch):
+            rows = rows_all[start : start + batch]
+            chosen, scores = discover.recommend_for(
+                ctx.dw,
+                discover.Listeners(
+                    history=columns[rows],
+                    factor_rows=factor_rows[rows],
+                    markets=model_markets[rows],
+                ),
+                track_artist=ctx.dw_track_artist,
+                live=live,
+                fresh=ctx.dw_fresh,
+                k=p.playlist_size,
+                cap=p.artist_cap,
+            )
+            for i, row in enumerate(rows.tolist()):
+                ok = chosen[i] >= 0
+                picks[row] = [
+                    (int(ctx.dw_pos[c]), float(sc))
+                    for c, sc in zip(chosen[i][ok].tolist(), scores[i][ok].tolist(), strict=True)
+                    if ctx.dw_pos[c] >= 0
+                ]
     for market, rows in _by_market(markets).items():
         eligible = ctx.eligible(market)
         pools = ctx.fallback_pools(market)
-        allowed = eligible[ctx.cand_pos] if can_score else None
-        picks: dict[int, list[int]] = {}
-        scored = rows[in_model[rows]] if can_score else rows[:0]
-        for start in range(0, len(scored), p.batch):
-            batch = scored[start : start + p.batch]
-            scores = ctx.user_factors[model_rows[batch]] @ ctx.cand_factors.T
-            scores[:, ~allowed] = -np.inf
-            played = history[batch].tocoo()
-            cand = ctx.cand_of_pos[played.col]
-            hit = cand >= 0
-            scores[played.row[hit], cand[hit]] = -np.inf
-            top, top_scores = als.top_k_rows(scores, p.candidates)
-            chosen = ranking.diversify(
-                top=top,
-                scores=top_scores,
-                unit_factors=ctx.cand_unit,
-                artists=ctx.cand_artist,
-                size=p.playlist_size,
-                artist_cap=p.artist_cap,
-                diversity=p.diversity,
-            )
-            for i, row in enumerate(batch):
-                cols = chosen[i][chosen[i] >= 0]
-                picks[int(row)] = [
-                    (int(ctx.cand_pos[top[i, c]]), float(top_scores[i, c])) for c in cols
-                ]
         for row in rows.tolist():
             user_id = int(user_ids[row])
             scored_picks = picks.get(row, [])
             played = set(history.indices[history.indptr[row] : history.indptr[row + 1]].tolist())
             positions = [position for position, _ in scored_picks]
-            als_n = len(positions)
-            if als_n < p.playlist_size:
+            model_n = len(positions)
+            if model_n < p.playlist_size:
                 mix = ranking.blend(
                     pools[:2], seed=_user_seed(ctx, user_id), width=3 * p.playlist_size
                 )
@@ -493,8 +551,8 @@ def _discover_weekly(ctx, result, user_ids, markets, history) -> None:
                     artists=ctx.artist_code,
                     artist_cap=p.artist_cap,
                 )
-            tracks = [(int(ctx.track_ids[pos]), score, "als") for pos, score in scored_picks] + [
-                (int(ctx.track_ids[pos]), 0.0, "fallback") for pos in positions[als_n:]
+            tracks = [(int(ctx.track_ids[pos]), score, "model") for pos, score in scored_picks] + [
+                (int(ctx.track_ids[pos]), 0.0, "fallback") for pos in positions[model_n:]
             ]
             result.add(DW, user_id, tracks)
             for pos in positions:
@@ -536,13 +594,15 @@ def _release_radar(ctx, result, user_ids, markets, history, followed) -> None:
         top, top_scores = als.top_k_rows(scores, p.playlist_size)
         names = {1: "followed", 2: "played", 3: "related", 4: "popular"}
         for i, row in enumerate(rows.tolist()):
-            tracks = [
-                (
-                    int(ctx.track_ids[releases.positions[c]]),
-                    float(s),
-                    names.get(int(track_source[i, c]), "related"),
-                )
-                for c, s in zip(top[i].tolist(), top_scores[i].tolist(), strict=True)
-                if np.isfinite(s)
-            ]
+            tracks, related = [], 0
+            for c, s in zip(top[i].tolist(), top_scores[i].tolist(), strict=True):
+                source = names.get(int(track_source[i, c]), "related")
+                if not np.isfinite(s):
+                    continue
+                if source == "related":
+                    # Related artists only fill the list, and only so far.
+                    if related >= p.related_fill:
+                        continue
+                    related += 1
+                tracks.append((int(ctx.track_ids[releases.positions[c]]), float(s), source))
             result.add(RR, int(user_ids[row]), tracks)

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from catalog import services as catalog_services
 from catalog.models import Track, TrackArtist
 from playback.models import DailyListenerTrack
-from recommendations import als
+from recommendations import als, discover
 from recommendations.data import column_arrays
 from recommendations.models import (
     ModelVersion,
@@ -43,6 +44,7 @@ from recommendations.models import (
     week_start,
 )
 from recommendations.scoring import RankingParams, ScoringContext, chunk_recommend
+from recommendations.synthetic import ListeningLog
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +72,13 @@ def _setting(name: str, default):
 
 
 def als_params() -> als.AlsParams:
-    return als.AlsParams.from_dict(_setting("ALS", {}))
+    return als.AlsParams.from_dict(
+        {
+            **_setting("ALS", {}),
+            "backend": settings.RECOMMENDATIONS_ALS_BACKEND,
+            "spark_master": settings.RECOMMENDATIONS_SPARK_MASTER,
+        }
+    )
 
 
 # Training
@@ -134,9 +142,71 @@ def factors_fit(interactions: als.Interactions, params: als.AlsParams) -> als.Fa
     )
 
 
-def model_train(*, params: als.AlsParams | None = None) -> ModelVersion:
-    """Train ALS on all listening; the new version is READY (or FAILED, and raises)."""
+def discover_weekly_fit(
+    *, now: datetime.datetime, params: als.AlsParams
+) -> tuple[discover.Model, ListeningLog]:
+    """Tune Discover Weekly on the last week of listening, then fit it on all of it.
+
+    The same code the offline evaluation runs (`evaluation.nightly_model`); the chosen
+    settings and what was tried are in the model's `tuning`.
+    """
+    from recommendations import evaluation
+
+    log = evaluation.log_from_database(now=now)
+    training = evaluation.training_at(log, log.days, skip_weight=params.skip_weight)
+    validation = evaluation.split_at(
+        log, log.days - 7, max_listeners=settings.RECOMMENDATIONS_TUNING_LISTENERS, seed=0
+    )
+    model = evaluation.nightly_model(
+        validation=validation,
+        training=training,
+        als_base=params,
+        als_grid=tuple(settings.RECOMMENDATIONS_DW_ALS_GRID),
+        cache={},
+    )
+    model.tuning["validation_cutoff_day"] = str(
+        (now - datetime.timedelta(days=7)).astimezone(datetime.UTC).date()
+    )
+    return model, log
+
+
+def discover_weekly_arrays(model: discover.Model, log) -> tuple[dict, dict]:
+    """(item arrays, user arrays) of a fitted Discover Weekly, for the model's npz."""
+    knn = model.knn.tocsr()
+    return (
+        {
+            "dw_track_ids": log.track_ids,
+            "dw_track_artist": log.track_artist,
+            "dw_item_factors": model.item_factors,
+            "dw_artist_factors": model.artist_factors,
+            "dw_knn_indptr": knn.indptr.astype(np.int64),
+            "dw_knn_indices": knn.indices.astype(np.int32),
+            "dw_knn_data": knn.data.astype(np.float32),
+            "dw_standing": model.standing,
+            "dw_popularity": model.popularity,
+            "dw_fresh": evaluation_fresh(log),
+            "dw_markets": np.asarray(log.markets, dtype="U8"),
+        },
+        {
+            "dw_user_ids": log.user_ids,
+            "dw_user_factors": model.user_factors,
+            "dw_artist_user_factors": model.artist_user_factors,
+        },
+    )
+
+
+def evaluation_fresh(log) -> np.ndarray:
+    from recommendations import evaluation
+
+    return evaluation.training_at(log, log.days).fresh
+
+
+def model_train(
+    *, params: als.AlsParams | None = None, now: datetime.datetime | None = None
+) -> ModelVersion:
+    """Train ALS and Discover Weekly on all listening; the version is READY (or FAILED)."""
     params = params or als_params()
+    now = now or timezone.now()
     version = ModelVersion.objects.create(params=params.as_dict())
     started = time.monotonic()
     try:
@@ -145,7 +215,12 @@ def model_train(*, params: als.AlsParams | None = None) -> ModelVersion:
         stages["load"] = time.monotonic() - started
         factors = factors_fit(interactions, params)
         stages["fit"] = time.monotonic() - started - stages["load"]
-        version.item_factors, version.user_factors = als.factors_pack(factors)
+        model, log = discover_weekly_fit(now=now, params=params)
+        stages["discover_weekly"] = time.monotonic() - started - stages["load"] - stages["fit"]
+        dw_items, dw_users = discover_weekly_arrays(model, log)
+        version.item_factors, version.user_factors = als.factors_pack(
+            factors, items_extra=dw_items, users_extra=dw_users
+        )
     except Exception as exc:
         ModelVersion.objects.filter(pk=version.pk).update(
             state=ModelVersion.State.FAILED, error=repr(exc)[:2000]
@@ -158,7 +233,17 @@ def model_train(*, params: als.AlsParams | None = None) -> ModelVersion:
     version.interactions = interactions.nnz
     version.training_seconds = time.monotonic() - started
     version.trained_at = timezone.now()
-    version.params = {**params.as_dict(), "stages": stages}
+    version.params = {
+        **params.as_dict(),
+        "stages": stages,
+        "discover_weekly": {
+            "blend": model.blend.as_dict(),
+            "als": {
+                f: getattr(model.als_params, f) for f in ("factors", "regularization", "alpha")
+            },
+        },
+        "tuning": model.tuning,
+    }
     version.save()
     model_versions_prune()
     return version
@@ -226,6 +311,7 @@ def run_start(
         run.model_version = None
         run.chunks_total = run.chunks_done = run.listeners = 0
         run.counts, run.durations, run.metrics, run.error = {}, {}, {}, ""
+        run.tuning = {}
         run.started_at, run.finished_at = now, None
         run.deadline_at = now + datetime.timedelta(seconds=_setting("RUN_DEADLINE_SECONDS", 10800))
         run.save()
@@ -268,7 +354,7 @@ def run_train(*, run_id: int) -> RecommendationRun | None:
         return None
     started = time.monotonic()
     try:
-        version = model_train()
+        version = model_train(now=run.started_at)
     except Exception as exc:
         run_fail(run_id=run_id, error=f"training failed: {exc!r}")
         raise
@@ -279,6 +365,7 @@ def run_train(*, run_id: int) -> RecommendationRun | None:
         if run is None:
             return None
         run.model_version = version
+        run.tuning = version.params.get("tuning", {})
         run.durations = {
             "load": round(version.params.get("stages", {}).get("load", 0.0), 3),
             "train": round(trained, 3),
@@ -332,10 +419,10 @@ def scoring_context(run: RecommendationRun) -> ScoringContext:
     key = run.pk * 1000 + run.attempts
     if key not in _contexts:
         _contexts.clear()
-        version = ModelVersion.objects.only("item_factors", "user_factors").get(
+        version = ModelVersion.objects.only("item_factors", "user_factors", "params").get(
             pk=run.model_version_id
         )
-        _contexts[key] = ScoringContext(
+        context = ScoringContext(
             item_arrays=als.unpack(version.item_factors) if version.item_factors else {},
             user_arrays=als.unpack(version.user_factors) if version.user_factors else {},
             now=run.started_at or timezone.now(),
@@ -343,6 +430,8 @@ def scoring_context(run: RecommendationRun) -> ScoringContext:
             params=RankingParams.from_settings(),
             seed=int(run.day.toordinal()),
         )
+        context.dw_blend(version.params.get("discover_weekly", {}).get("blend", {}))
+        _contexts[key] = context
     return _contexts[key]
 
 
@@ -578,3 +667,116 @@ def nightly_run_sync(
     except Exception as exc:
         run_fail(run_id=run.pk, error=repr(exc))
         raise
+
+
+# Same-day availability: personalised playlists never keep a track their owner cannot play.
+
+
+def personalised_playlists_refresh_availability(
+    *, now: datetime.datetime | None = None
+) -> dict[str, int]:
+    """Remove tracks no longer playable in the owner's market; refill Discover Weekly.
+
+    A withdrawn Discover Weekly track is replaced, at its position, by the market's most
+    streamed playable track of the last 28 days that the listener never played and that
+    keeps the artist cap; Release Radar only loses it (its tracks are new releases).
+    Idempotent: a second call finds nothing to do. Returns counts of removed and added.
+    """
+    from catalog.selectors import track_playable_in
+    from playback.models import DailyTrackStreams
+
+    now = now or timezone.now()
+    params = RankingParams.from_settings()
+    removed = added = 0
+    markets = (
+        PersonalisedPlaylist.objects.values_list("user__country", flat=True)
+        .distinct()
+        .order_by("user__country")
+    )
+    for market in list(markets):
+        stale = (
+            PlaylistItem.objects.filter(
+                playlist__personalised_by__isnull=False,
+                playlist__personalised_by__user__country=market,
+            )
+            .exclude(track_playable_in(market=market, now=now, track_ref="track_id"))
+            .values_list("pk", "playlist_id")
+        )
+        stale = list(stale)
+        if not stale:
+            continue
+        by_playlist: dict[int, list[int]] = {}
+        for item_id, playlist_id in stale:
+            by_playlist.setdefault(playlist_id, []).append(item_id)
+        since = now.date() - datetime.timedelta(days=params.popular_days)
+        chart = list(
+            Track.objects.filter(track_playable_in(market=market, now=now))
+            .filter(
+                pk__in=DailyTrackStreams.objects.filter(day__gte=since, country=market).values(
+                    "track_id"
+                )
+            )
+            .values_list("pk", flat=True)
+        )
+        streams = dict(
+            DailyTrackStreams.objects.filter(day__gte=since, country=market, track_id__in=chart)
+            .values("track_id")
+            .annotate(total=models.Sum("streams"))
+            .values_list("track_id", "total")
+        )
+        chart.sort(key=lambda t: (-streams.get(t, 0), t))
+        with transaction.atomic():
+            for playlist_id, item_ids in sorted(by_playlist.items()):
+                removed_n, added_n = _playlist_replace_unplayable(
+                    playlist_id=playlist_id, item_ids=item_ids, chart=chart, params=params, now=now
+                )
+                removed += removed_n
+                added += added_n
+    return {"removed": removed, "added": added}
+
+
+def _playlist_replace_unplayable(*, playlist_id, item_ids, chart, params, now) -> tuple[int, int]:
+    personalised = PersonalisedPlaylist.objects.get(playlist_id=playlist_id)
+    items = PlaylistItem.objects.filter(playlist_id=playlist_id)
+    gone = list(
+        items.filter(pk__in=item_ids).order_by("position").values_list("position", flat=True)
+    )
+    items.filter(pk__in=item_ids).delete()
+    new_items = []
+    if personalised.kind == PlaylistKind.DISCOVER_WEEKLY:
+        kept = list(items.values_list("track_id", flat=True))
+        played = set(
+            DailyListenerTrack.objects.filter(
+                user_id=personalised.user_id, track_id__in=chart
+            ).values_list("track_id", flat=True)
+        )
+        artists = dict(
+            zip(
+                [*kept, *chart],
+                primary_artists(np.asarray([*kept, *chart], dtype=np.int64)).tolist(),
+                strict=True,
+            )
+        )
+        per_artist: dict[int, int] = {}
+        for track_id in kept:
+            per_artist[artists[track_id]] = per_artist.get(artists[track_id], 0) + 1
+        taken = set(kept)
+        candidates = iter(chart)
+        for position in gone:
+            for track_id in candidates:
+                artist = artists[track_id]
+                if track_id in taken or track_id in played:
+                    continue
+                if artist >= 0 and per_artist.get(artist, 0) >= params.artist_cap:
+                    continue
+                per_artist[artist] = per_artist.get(artist, 0) + 1
+                taken.add(track_id)
+                new_items.append(
+                    PlaylistItem(
+                        playlist_id=playlist_id, track_id=track_id, position=position, added_at=now
+                    )
+                )
+                break
+        PlaylistItem.objects.bulk_create(new_items)
+    Playlist.objects.filter(pk=playlist_id).update(snapshot=F("snapshot") + 1, updated_at=now)
+    return len(gone), len(new_items)

@@ -111,3 +111,17 @@ def recommendations_finish(run_id: int) -> str | None:
         services.run_fail(run_id=run_id, error=f"swap failed: {exc!r}")
         raise
     return run.state if run is not None else None
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=10,
+    max_retries=3,
+    soft_time_limit=540,
+    time_limit=600,
+)
+def personalised_playlists_refresh_availability() -> dict:
+    """Beat, every few minutes: withdrawn tracks leave personalised playlists the same day."""
+    return services.personalised_playlists_refresh_availability()

@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "playback.tasks.play_event_partitions_ensure",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Tracks withdrawn from a market leave personalised playlists within minutes.
+    "recommendations-availability-refresh": {
+        "task": "recommendations.tasks.personalised_playlists_refresh_availability",
+        "schedule": 300.0,
+    },
     "artists-insights-refresh": {
         "task": "artists.tasks.insights_refresh",
         "schedule": 600.0,
@@ -313,6 +318,20 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
     "OAUTH2_TOKEN_URL": "/o/token/",
 }
+
+# Recommendations: Discover Weekly tunes its ALS settings (one of these) and its blend on
+# the last week of listening at every nightly run, on at most TUNING_LISTENERS listeners.
+RECOMMENDATIONS_DW_ALS_GRID = [
+    {"factors": 64, "regularization": 0.05, "alpha": 8.0},
+    {"factors": 64, "regularization": 1.0, "alpha": 4.0},
+    {"factors": 64, "regularization": 5.0, "alpha": 2.0},
+    {"factors": 128, "regularization": 5.0, "alpha": 4.0},
+]
+RECOMMENDATIONS_TUNING_LISTENERS = env.int("RECOMMENDATIONS_TUNING_LISTENERS", default=2000)
+# Where ALS trains: "implicit" (this machine) or "spark" (Spark MLlib on SPARK_MASTER, e.g.
+# spark://spark-master:7077; needs pyspark and Java on the worker). README: the cut-over.
+RECOMMENDATIONS_ALS_BACKEND = env.str("RECOMMENDATIONS_ALS_BACKEND", default="implicit")
+RECOMMENDATIONS_SPARK_MASTER = env.str("RECOMMENDATIONS_SPARK_MASTER", default="local[2]")
 
 # Audio tools: Debian's ffmpeg when on PATH, else the binary of the imageio-ffmpeg wheel.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")

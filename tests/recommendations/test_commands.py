@@ -1,10 +1,6 @@
-import datetime
-
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
-from playback.models import DailyListenerTrack
 from recommendations.models import RecommendationRun
 from tests.recommendations.factories import build_world
 
@@ -26,30 +22,26 @@ def test_rebuild_recommendations_runs_once_per_day(capsys):
         call_command("rebuild_recommendations", kinds="daily_mix")
 
 
-def test_evaluate_recommendations_prints_the_table(capsys):
-    world = build_world(plays_per_listener=12)
-    # A held-out week: every listener discovers two more tracks of their cluster.
-    today = timezone.now().date() + datetime.timedelta(days=1)
-    rows = []
-    for user in world.listeners:
-        cluster = world.clusters[world.cluster_of_listener[user.pk]]
-        fresh = [
-            t for a in cluster for t in world.tracks_of[a.pk] if t.pk not in world.played[user.pk]
-        ]
-        rows += [
-            DailyListenerTrack(day=today, user=user, track=t, plays=2, streams=2) for t in fresh[:2]
-        ]
-    DailyListenerTrack.objects.bulk_create(rows)
+def test_evaluate_recommendations_refuses_a_catalogue_too_small_for_k():
+    build_world(plays_per_listener=12)  # 80 tracks: a list of 30 holds much of it
 
-    call_command("evaluate_recommendations", holdout_days=1)
+    with pytest.raises(CommandError, match="catalogue has 80 tracks"):
+        call_command("evaluate_recommendations")
+
+
+def test_evaluate_recommendations_compares_with_baselines_on_a_synthetic_log(capsys):
+    call_command(
+        "evaluate_recommendations", synthetic=True, listeners=400, tracks=1200, seed=3, threads=1
+    )
 
     out = capsys.readouterr().out
     assert "recall@30" in out and "NDCG@30" in out and "novelty" in out
-    lines = {line.split("  ")[0]: line.split() for line in out.splitlines()}
-    popularity = float(lines["popularity"][1])
-    als_recall = float(lines["als"][1])
-    assert als_recall > popularity
-    assert "x" in out.splitlines()[-1]
+    rows = {line[:30].strip(): line[30:].split() for line in out.splitlines()}
+    for name in ("most popular, per market", "ItemKNN (cosine)", "implicit ALS, tuned"):
+        recall, low, high = float(rows[name][0]), rows[name][1], rows[name][2]
+        assert 0 < recall < 1 and float(low.strip("[,")) <= recall <= float(high.strip("]"))
+    assert float(rows["Discover Weekly (shipped)"][0]) > float(rows["most popular, global"][0])
+    assert "Discover Weekly / best baseline" in out.splitlines()[-1]
 
 
 def test_evaluate_recommendations_needs_history():

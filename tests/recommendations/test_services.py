@@ -303,10 +303,10 @@ def radar():
 
     releases = {
         "a_new": release(a, 2, "A new"),
-        "a_old": release(a, 8, "A old"),
+        "a_old": release(a, 15, "A old"),
         "a_future": release(a, -1, "A future"),
         "b_new": release(b, 0, "B new"),
-        "c_new": release(c, 3, "C new"),
+        "c_new": release(c, 10, "C new"),
         "d_new": release(d, 1, "D new"),
         "a_us_only": release(a, 1, "A US", markets=("US",)),
         # Global date in the window but live in SE only in two days...
@@ -388,3 +388,86 @@ def test_run_records_counts_durations_and_metrics(world):
     assert 0 < metrics["catalogue_coverage"] <= 1
     assert metrics["novelty_bits"] > 0
     assert RunChunk.objects.filter(run=run, state="done").count() == 4
+
+
+def test_same_data_gives_the_same_playlists(world):
+    services.nightly_run_sync(kinds=[DW])
+    first = {user.pk: track_ids_of(user) for user in world.listeners}
+    services._contexts.clear()
+
+    services.nightly_run_sync(kinds=[DW], force=True)
+
+    assert {user.pk: track_ids_of(user) for user in world.listeners} == first
+    assert all(len(tracks) == 30 for tracks in first.values())
+
+
+def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
+    run = services.nightly_run_sync(kinds=[DW])
+
+    tuning = RecommendationRun.objects.get(pk=run.pk).tuning
+    assert tuning["listeners"] > 0
+    assert {"factors", "regularization", "alpha"} <= set(tuning["chosen"]["als_settings"])
+    assert {"als", "knn", "artist", "fresh", "popularity"} <= set(tuning["chosen"])
+    assert [entry["factors"] for entry in tuning["als"]] == [8, 8]
+    chosen = run.model_version.params["discover_weekly"]
+    assert chosen["als"] == tuning["chosen"]["als_settings"]
+    assert chosen["blend"]["knn"] == tuning["chosen"]["knn"]
+
+
+def test_a_withdrawn_track_leaves_personal_playlists_the_same_day(world):
+    from catalog.services import track_availability_replace
+    from recommendations import tasks
+
+    services.nightly_run_sync()
+    listener = world.listeners[0]
+    before = track_ids_of(listener)
+    withdrawn = before[3]
+    holders = PersonalisedPlaylist.objects.filter(
+        kind=DW, playlist__items__track_id=withdrawn
+    ).values_list("user_id", flat=True)
+    holders = set(holders)
+    snapshot = playlist_of(listener).snapshot
+
+    track_availability_replace(track_ids=[withdrawn], windows=[])  # a takedown
+    result = tasks.personalised_playlists_refresh_availability.delay().get()
+
+    assert result["removed"] >= 1 and result["added"] >= 1
+    after = track_ids_of(listener)
+    assert withdrawn not in after
+    assert len(after) == 30 and after[:3] == before[:3] and after[4:] == before[4:]
+    assert after[3] in playable_in("SE") and after[3] not in ever_played(listener)
+    assert max(Counter(primary_artist_ids(after).values()).values()) <= 2
+    assert playlist_of(listener).snapshot == snapshot + 1
+    for user_id in holders:
+        assert withdrawn not in track_ids_of(User.objects.get(pk=user_id))
+    # Nothing left to do: a second pass changes nothing.
+    assert services.personalised_playlists_refresh_availability() == {"removed": 0, "added": 0}
+
+
+def test_capped_top_keeps_the_artist_cap_and_breaks_ties_by_position():
+    from recommendations import discover
+
+    candidates = np.asarray([[5, 1, 2, 3, 4, 0]])
+    scores = np.asarray([[1.0, 1.0, 1.0, 0.5, 0.5, -np.inf]])
+    artists = np.asarray([9, 7, 7, 7, 8, 8])
+
+    picks = discover.capped_top(candidates, scores, artists, k=4, cap=2)
+
+    # Ties at 1.0 in position order (1, 2, 5); 3 is a third track of artist 7.
+    assert picks.tolist() == [[1, 2, 5, 4]]
+
+
+def test_release_radar_related_artists_are_a_bounded_fill_marked_in_the_run(radar, settings):
+    settings.RECOMMENDATIONS_ALS = {**settings.RECOMMENDATIONS_ALS, "related_artists": 3}
+    settings.RECOMMENDATIONS_RANKING = {"related_fill": 1}
+    listener, releases, _ = radar
+
+    run = services.nightly_run_sync(kinds=[RR])
+
+    tracks = track_ids_of(listener, RR)
+    direct = {t.pk for name in ("a_new", "b_new", "a_se_now") for t in releases[name][1]}
+    assert len([t for t in tracks if t not in direct]) == 1
+    assert tracks[:6] == [t for t in tracks if t in direct]
+    counts = RecommendationRun.objects.get(pk=run.pk).counts["release_radar"]
+    assert counts["related"] <= counts["listeners"]
+    assert counts["followed"] + counts["played"] >= 6

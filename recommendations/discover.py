@@ -1,0 +1,531 @@
+"""Discover Weekly's model: ALS, item neighbours, artist affinity and market charts, blended.
+
+Pure numpy/scipy, no database: the nightly run and the offline evaluation call the same
+functions, so what is evaluated is what ships.
+
+A listener's score for a track is a weighted sum of five signals, each standardised:
+
+- `als`: the implicit-feedback ALS preference (Hu, Koren and Volinsky);
+- `knn`: item-item cosine neighbours of what the listener streamed (ItemKNN);
+- `artist`: the listener's share of streams on the track's artist, times the track's
+  standing among that artist's tracks (album sessions, fans exploring a catalogue);
+- `fresh`: that artist affinity on tracks that went live in the listener's market in
+  the last `fresh_days` (new releases from artists they play);
+- `popularity`: listeners of the track in the listener's market in the last
+  `popular_days` (recency and local charts).
+
+The weights and the ALS settings are chosen at every nightly run on a validation week
+(`tune`): train on everything before the last 7 days, score the listeners' new tracks of
+those days, keep the best; then fit again on everything. The playlist takes the best
+scores among tracks licensed and live in the market and never played, at most
+`artist_cap` per artist; ties break by track position, and every fit runs with fixed seeds
+and thread counts, so the same data gives the same playlists.
+"""
+
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from recommendations import als
+
+SIGNALS = ("als", "knn", "artist", "fresh", "popularity", "artist_als")
+
+
+@dataclass(frozen=True)
+class BlendParams:
+    als: float = 1.0
+    knn: float = 0.5
+    artist: float = 0.3
+    fresh: float = 0.3
+    popularity: float = 0.3
+    artist_als: float = 0.0
+    neighbours: int = 100
+    popular_days: int = 7
+    fresh_days: int = 14
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> "BlendParams":
+        known = {f.name for f in fields(cls)}
+        return replace(cls(), **{k: v for k, v in (values or {}).items() if k in known})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def weights(self) -> np.ndarray:
+        return np.asarray([getattr(self, name) for name in SIGNALS], dtype=np.float32)
+
+
+# The ALS settings tried at every nightly run (factors, regularization, alpha).
+ALS_GRID = (
+    {"factors": 64, "regularization": 0.05, "alpha": 8.0},
+    {"factors": 64, "regularization": 1.0, "alpha": 4.0},
+    {"factors": 64, "regularization": 5.0, "alpha": 2.0},
+    {"factors": 128, "regularization": 5.0, "alpha": 4.0},
+)
+WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+
+@dataclass
+class Training:
+    """Everything known at the moment playlists are built; rows and columns by position.
+
+    `weights` holds streams + skip_weight * skips per listener and track (every play,
+    however short, leaves a non-zero cell: that is "played"); `market_recent` listeners
+    per market and track over the last `popular_days`; `live` (T, M) whether the track is
+    licensed and live in the market; `fresh` (T, M) live there for at most `fresh_days`.
+    """
+
+    weights: sp.csr_matrix
+    user_market: np.ndarray
+    track_artist: np.ndarray
+    live: np.ndarray
+    fresh: np.ndarray
+    market_recent: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.weights.shape
+
+
+def weights_build(
+    *, users, tracks, streams, skips, n_users: int, n_tracks: int, skip_weight: float
+) -> sp.csr_matrix:
+    values = np.maximum(streams + skip_weight * skips, 1e-3).astype(np.float32)
+    matrix = sp.csr_matrix((values, (users, tracks)), shape=(n_users, n_tracks), dtype=np.float32)
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    return matrix
+
+
+def market_recent_build(*, users, tracks, user_market, n_markets: int, n_tracks: int):
+    """(M, T) distinct listeners per market and track among the given play rows."""
+    pairs = np.unique(users.astype(np.int64) * n_tracks + tracks)
+    u, t = pairs // n_tracks, pairs % n_tracks
+    m = user_market[u]
+    ok = m >= 0
+    counts = np.zeros((n_markets, n_tracks), dtype=np.float32)
+    np.add.at(counts, (m[ok], t[ok]), 1.0)
+    return counts
+
+
+# Signals
+
+
+def knn_fit(weights: sp.csr_matrix, neighbours: int, block: int = 1024) -> sp.csr_matrix:
+    """Item-item cosine similarity of binary listening, `neighbours` per track (T, T)."""
+    binary = weights.copy()
+    binary.data[:] = 1.0
+    n = binary.shape[1]
+    by_item = binary.T.tocsr()
+    norms = np.sqrt(np.asarray(binary.sum(axis=0)).ravel()).astype(np.float32)
+    inv = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-9), 0.0).astype(np.float32)
+    rows, cols, vals = [], [], []
+    keep = min(neighbours, max(n - 1, 0))
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        co = (by_item[start:end] @ binary).toarray().astype(np.float32)
+        co *= inv[start:end, None]
+        co *= inv[None, :]
+        co[np.arange(end - start), np.arange(start, end)] = 0.0
+        if keep == 0:
+            continue
+        top, top_scores = als.top_k_rows(co, keep)
+        ok = top_scores > 0
+        rows.append(np.repeat(np.arange(start, end), keep)[ok.ravel()])
+        cols.append(top.ravel()[ok.ravel()])
+        vals.append(top_scores.ravel()[ok.ravel()])
+    if not rows:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n, n),
+        dtype=np.float32,
+    )
+
+
+def artist_standing(weights: sp.csr_matrix, track_artist: np.ndarray) -> np.ndarray:
+    """Per track, its listeners / the most any track of its artist has, in (0, 1]."""
+    listeners = np.diff(weights.tocsc().indptr).astype(np.float64)
+    best = np.zeros(int(track_artist.max(initial=-1)) + 1)
+    np.maximum.at(best, track_artist, listeners)
+    return ((1.0 + listeners) / (1.0 + best[track_artist])).astype(np.float32)
+
+
+@dataclass
+class Model:
+    """A fitted Discover Weekly: the factors and neighbours, plus the blend to apply."""
+
+    blend: BlendParams
+    als_params: als.AlsParams
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    knn: sp.csr_matrix
+    standing: np.ndarray
+    popularity: np.ndarray  # (M, T) log listeners lately, scaled to [0, 1] per market
+    artist_user_factors: np.ndarray
+    artist_factors: np.ndarray
+    tuning: dict = field(default_factory=dict)
+
+
+def fit(
+    training: Training,
+    *,
+    blend: BlendParams,
+    als_params: als.AlsParams,
+    cache: dict | None = None,
+) -> Model:
+    """Fit every signal; `cache` (keyed by settings) lets a tuning reuse fits."""
+    cache = cache if cache is not None else {}
+    key = ("als", id(training.weights), als_params)
+    if key not in cache:
+        interactions = als.Interactions(
+            user_ids=np.arange(training.shape[0]),
+            track_ids=np.arange(training.shape[1]),
+            weights=training.weights,
+        )
+        cache[key] = als.train(interactions, als_params)
+    user_factors, item_factors = cache[key]
+    key = ("knn", id(training.weights), blend.neighbours)
+    if key not in cache:
+        cache[key] = knn_fit(training.weights, blend.neighbours)
+    knn = cache[key]
+    key = ("artist-als", id(training.weights))
+    if key not in cache:
+        cache[key] = artist_als_fit(training, als_params)
+    artist_user_factors, artist_factors = cache[key]
+    recent = np.log1p(training.market_recent)
+    scale = np.maximum(recent.max(axis=1, keepdims=True), 1e-9)
+    return Model(
+        artist_user_factors=artist_user_factors,
+        artist_factors=artist_factors,
+        blend=blend,
+        als_params=als_params,
+        user_factors=user_factors,
+        item_factors=item_factors,
+        knn=knn,
+        standing=artist_standing(training.weights, training.track_artist),
+        popularity=(recent / scale).astype(np.float32),
+    )
+
+
+def artist_als_fit(training: Training, params: als.AlsParams):
+    """ALS on listener x artist weights: taste at the artist level, where data is denser."""
+    n_tracks = training.shape[1]
+    n_artists = int(training.track_artist.max(initial=-1)) + 1
+    membership = sp.csr_matrix(
+        (np.ones(n_tracks, np.float32), (np.arange(n_tracks), training.track_artist)),
+        shape=(n_tracks, n_artists),
+    )
+    per_artist = sp.csr_matrix(training.weights @ membership)
+    interactions = als.Interactions(
+        user_ids=np.arange(training.shape[0]), track_ids=np.arange(n_artists), weights=per_artist
+    )
+    return als.train(interactions, replace(params, factors=32, regularization=1.0, alpha=4.0))
+
+
+def _standardise(matrix: np.ndarray) -> np.ndarray:
+    mean = matrix.mean(axis=1, keepdims=True)
+    std = matrix.std(axis=1, keepdims=True)
+    return (matrix - mean) / np.maximum(std, 1e-6)
+
+
+@dataclass
+class Listeners:
+    """A batch of listeners: their play history (rows x T), model rows (-1: not in the
+    model), and market indices (-1: none)."""
+
+    history: sp.csr_matrix
+    factor_rows: np.ndarray
+    markets: np.ndarray
+
+    @classmethod
+    def of(cls, training: Training, rows: np.ndarray) -> "Listeners":
+        return cls(
+            history=training.weights[rows], factor_rows=rows, markets=training.user_market[rows]
+        )
+
+
+def _rows_of(factors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    out = np.zeros((len(rows), factors.shape[1]), dtype=np.float32)
+    known = rows >= 0
+    out[known] = factors[rows[known]]
+    return out
+
+
+def signals_for(
+    model: Model, listeners: Listeners, track_artist: np.ndarray, fresh: np.ndarray
+) -> np.ndarray:
+    """(signals, listeners, T) standardised signals (see the module docstring)."""
+    history = listeners.history
+    n, n_tracks = history.shape
+    out = np.empty((len(SIGNALS), n, n_tracks), dtype=np.float32)
+    out[0] = _standardise(
+        _rows_of(model.user_factors, listeners.factor_rows) @ model.item_factors.T
+    )
+    log_history = history.copy()
+    log_history.data = np.log1p(log_history.data)
+    out[1] = _standardise((log_history @ model.knn).toarray())
+    n_artists = int(track_artist.max(initial=-1)) + 1
+    membership = sp.csr_matrix(
+        (np.ones(n_tracks, np.float32), (np.arange(n_tracks), track_artist)),
+        shape=(n_tracks, n_artists),
+    )
+    per_artist = (log_history @ membership).toarray()
+    per_artist /= np.maximum(per_artist.max(axis=1, keepdims=True), 1e-9)
+    affinity = per_artist[:, track_artist]
+    out[2] = affinity * model.standing[None, :]
+    markets = listeners.markets.clip(0)
+    out[3] = affinity * fresh.T[markets]
+    out[4] = model.popularity[markets] * (listeners.markets >= 0)[:, None]
+    artist_pref = (
+        _rows_of(model.artist_user_factors, listeners.factor_rows) @ model.artist_factors.T
+    )
+    out[5] = _standardise(artist_pref)[:, track_artist]
+    return out
+
+
+def signals(model: Model, training: Training, rows: np.ndarray) -> np.ndarray:
+    return signals_for(model, Listeners.of(training, rows), training.track_artist, training.fresh)
+
+
+def allowed_for(listeners: Listeners, live: np.ndarray) -> np.ndarray:
+    """(listeners, T) live in the listener's market and never played by them."""
+    markets = listeners.markets
+    mask = np.where(markets[:, None] >= 0, live.T[markets.clip(0)], False)
+    played = listeners.history.tocoo()
+    mask[played.row, played.col] = False
+    return mask
+
+
+def allowed(training: Training, rows: np.ndarray) -> np.ndarray:
+    return allowed_for(Listeners.of(training, rows), training.live)
+
+
+def capped_top(
+    candidates: np.ndarray, scores: np.ndarray, artists: np.ndarray, *, k: int, cap: int
+) -> np.ndarray:
+    """Per row, the k best `candidates` with at most `cap` per artist; -1 pads.
+
+    Rows are ordered by score, then by candidate (lower first), so ties always break
+    the same way. `scores` of -inf are never taken.
+    """
+    n, c = candidates.shape
+    out = np.full((n, k), -1, dtype=np.int64)
+    if n == 0 or c == 0:
+        return out
+    # Sort by candidate, then stably by score: ties keep the lower candidate first.
+    by_cand = np.argsort(candidates, axis=1, kind="stable")
+    cand = np.take_along_axis(candidates, by_cand, axis=1)
+    sc = np.take_along_axis(scores, by_cand, axis=1)
+    by_score = np.argsort(-sc, axis=1, kind="stable")
+    cand = np.take_along_axis(cand, by_score, axis=1)
+    sc = np.take_along_axis(sc, by_score, axis=1)
+    art = artists[cand]
+    # Occurrence number of each artist along the row (vectorised cumcount).
+    keys = np.arange(n)[:, None].astype(np.int64) * (int(artists.max(initial=0)) + 2) + (
+        art - int(artists.min(initial=0))
+    )
+    flat = keys.ravel()
+    order = np.argsort(flat, kind="stable")
+    sorted_keys = flat[order]
+    starts = np.r_[0, np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(flat)]))
+    occurrence = np.empty(len(flat), dtype=np.int64)
+    occurrence[order] = np.arange(len(flat)) - group_start
+    ok = (occurrence.reshape(n, c) < cap) & np.isfinite(sc)
+    rank = np.cumsum(ok, axis=1) - 1
+    take = ok & (rank < k)
+    rows_i, cols_i = np.nonzero(take)
+    out[rows_i, rank[rows_i, cols_i]] = cand[rows_i, cols_i]
+    return out
+
+
+def recommend_for(
+    model: Model,
+    listeners: Listeners,
+    *,
+    track_artist: np.ndarray,
+    live: np.ndarray,
+    fresh: np.ndarray,
+    k: int = 30,
+    cap: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, scores), each (listeners, k): -1 and -inf where nothing is left."""
+    weights = model.blend.weights()
+    total = np.tensordot(weights, signals_for(model, listeners, track_artist, fresh), axes=1)
+    total[~allowed_for(listeners, live)] = -np.inf
+    top, top_scores = als.top_k_rows(total, min(4 * k, total.shape[1]))
+    picks = capped_top(top, top_scores, track_artist, k=k, cap=cap)
+    rows = np.arange(len(picks))[:, None]
+    scores = np.where(picks >= 0, total[rows, picks.clip(0)], -np.inf)
+    return picks, scores
+
+
+def recommend(
+    model: Model,
+    training: Training,
+    rows: np.ndarray,
+    *,
+    k: int = 30,
+    cap: int = 2,
+    batch: int = 256,
+) -> np.ndarray:
+    """(len(rows), k) track positions for the listeners at `rows`; -1 where none is left."""
+    out = np.full((len(rows), k), -1, dtype=np.int64)
+    for start in range(0, len(rows), batch):
+        part = rows[start : start + batch]
+        out[start : start + len(part)] = recommend_for(
+            model,
+            Listeners.of(training, part),
+            track_artist=training.track_artist,
+            live=training.live,
+            fresh=training.fresh,
+            k=k,
+            cap=cap,
+        )[0]
+    return out
+
+
+# Tuning on a validation week
+
+
+def held_out(
+    *, users, tracks, streams, before: sp.csr_matrix, rows: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """Binary (U, T): tracks streamed in these rows that `before` never had."""
+    ok = streams > 0
+    matrix = sp.csr_matrix(
+        (np.ones(int(ok.sum()), np.float32), (users[ok], tracks[ok])), shape=before.shape
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    matrix = matrix - matrix.multiply(before > 0)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    return matrix
+
+
+def recall_at(recs: np.ndarray, truth: sp.csr_matrix, rows: np.ndarray, k: int) -> np.ndarray:
+    """Per listener: hits in the first k / min(k, held-out tracks)."""
+    n_tracks = truth.shape[1]
+    sub = truth[rows].tocoo()
+    held_keys = sub.row.astype(np.int64) * n_tracks + sub.col
+    recs = recs[:, :k]
+    keys = np.arange(len(rows))[:, None].astype(np.int64) * n_tracks + recs
+    hits = np.isin(keys, held_keys) & (recs >= 0)
+    sizes = np.minimum(np.asarray(truth[rows].getnnz(axis=1)), k)
+    return np.where(sizes > 0, hits.sum(axis=1) / np.maximum(sizes, 1), 0.0)
+
+
+@dataclass
+class Validation:
+    """The pieces of a tuning: a training before the validation week and its truth."""
+
+    training: Training
+    truth: sp.csr_matrix
+    rows: np.ndarray
+
+
+def tune(
+    validation: Validation,
+    *,
+    k: int = 30,
+    cap: int = 2,
+    base: BlendParams = BlendParams(),
+    als_base: als.AlsParams = als.AlsParams(),  # noqa: B008
+    als_grid: tuple[dict, ...] = ALS_GRID,
+    cache: dict | None = None,
+) -> tuple[BlendParams, als.AlsParams, dict]:
+    """Choose ALS settings, then blend weights, by recall@k on the validation listeners.
+
+    Return the chosen blend, ALS settings and a record of what was tried.
+    """
+    started = time.monotonic()
+    cache = cache if cache is not None else {}
+    training, truth, rows = validation.training, validation.truth, validation.rows
+    record: dict = {"listeners": len(rows), "als": [], "weights": []}
+    if len(rows) == 0:
+        record["skipped"] = "no listener with new tracks in the validation week"
+        return base, als_base, record
+    allowed_mask = None
+    best_als, best_recall = als_base, -1.0
+    for values in als_grid:
+        params = replace(als_base, **values)
+        model = fit(
+            training, blend=base,
+            als_params=params, cache=cache,
+        )  # fmt: skip
+        sig0 = _standardise(model.user_factors[rows] @ model.item_factors.T)
+        if allowed_mask is None:
+            allowed_mask = allowed(training, rows)
+        sig0[~allowed_mask] = -np.inf
+        top, top_scores = als.top_k_rows(sig0, 300)
+        recs = capped_top(top, top_scores, training.track_artist, k=k, cap=cap)
+        recall = float(recall_at(recs, truth, rows, k).mean())
+        record["als"].append({**values, "recall": round(recall, 5)})
+        if recall > best_recall:
+            best_als, best_recall = params, recall
+    model = fit(training, blend=base, als_params=best_als, cache=cache)
+    stacked = signals(model, training, rows)
+    # Candidates: the union of every signal's 200 best allowed tracks per listener.
+    cand_sets = []
+    for s in range(len(SIGNALS)):
+        sig = np.where(allowed_mask, stacked[s], -np.inf)
+        cand_sets.append(als.top_k_rows(sig, 200)[0])
+    candidates = np.concatenate(cand_sets, axis=1)
+    candidates.sort(axis=1)
+    dup = np.zeros_like(candidates, dtype=bool)
+    dup[:, 1:] = candidates[:, 1:] == candidates[:, :-1]
+    values = np.take_along_axis(stacked, candidates[None, :, :], axis=2)  # (S, n, C)
+    values[:, dup] = -np.inf
+    ok_mask = np.take_along_axis(allowed_mask, candidates, axis=1) & ~dup
+    del stacked
+
+    values = np.where(np.isfinite(values), values, 0.0)
+
+    def score(weights: np.ndarray) -> float:
+        total = np.tensordot(weights, values, axes=1)
+        total[~ok_mask] = -np.inf
+        top, top_scores = als.top_k_rows(total, min(4 * k, total.shape[1]))
+        best = np.take_along_axis(candidates, top, axis=1)
+        recs = capped_top(best, top_scores, training.track_artist, k=k, cap=cap)
+        return float(recall_at(recs, truth, rows, k).mean())
+
+    weights = np.zeros(len(SIGNALS), dtype=np.float32)
+    weights[0] = 1.0
+    best = score(weights)
+    for _ in range(2):
+        for s in range(len(SIGNALS)):
+            for step in WEIGHT_STEPS:
+                trial = weights.copy()
+                trial[s] = step
+                value = score(trial)
+                record["weights"].append({"signal": SIGNALS[s], "weight": step, "recall": value})
+                if value > best + 1e-9:
+                    best, weights = value, trial
+    chosen = replace(base, **{name: float(w) for name, w in zip(SIGNALS, weights, strict=True)})
+    record.update(
+        chosen={
+            **chosen.as_dict(),
+            "als_settings": {f: getattr(best_als, f) for f in ALS_GRID[0]},
+        },
+        als_recall=round(best_recall, 5),
+        validation_recall=round(best, 5),
+        seconds=round(time.monotonic() - started, 1),
+    )
+    record["weights"] = [
+        {**w, "recall": round(w["recall"], 5)} for w in record["weights"] if w["recall"] >= 0
+    ][-10:]
+    return chosen, best_als, record
+
+
+def als_fixed(params: als.AlsParams, threads: int) -> als.AlsParams:
+    """The same settings with a fixed thread count (results then never depend on cores)."""
+    return replace(params, threads=threads)
+
+
+def blas_single():
+    return threadpool_limits(limits=1, user_api="blas")
