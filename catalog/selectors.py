@@ -529,3 +529,17 @@ def track_durations_and_windows(
         if starts_at is not None:
             track_windows.append((starts_at, ends_at))
     return found
+
+
+def playlist_item_rows(*, playlist_id: int) -> QuerySet:
+    """(id, track_id, added_by_id, added_at) of a playlist's items, in order."""
+    return (
+        PlaylistItem.objects.filter(playlist_id=playlist_id)
+        .order_by("position", "id")
+        .values_list("pk", "track_id", "added_by_id", "added_at")
+    )
+
+
+def playlist_items_personalised() -> QuerySet:
+    """Items of personalised playlists (Discover Weekly, Release Radar)."""
+    return PlaylistItem.objects.filter(playlist__kind=Playlist.Kind.PERSONALISED)

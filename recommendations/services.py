@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import Track, TrackArtist
 from playback.models import DailyListenerTrack
@@ -695,7 +695,8 @@ def personalised_playlists_refresh_availability(
     )
     for market in list(markets):
         stale = (
-            PlaylistItem.objects.filter(
+            catalog_selectors.playlist_items_personalised()
+            .filter(
                 playlist__personalised_by__isnull=False,
                 playlist__personalised_by__user__country=market,
             )
@@ -736,15 +737,16 @@ def personalised_playlists_refresh_availability(
 
 
 def _playlist_replace_unplayable(*, playlist_id, item_ids, chart, params, now) -> tuple[int, int]:
+    """Drop the playlist's unplayable items; in Discover Weekly, refill each one's place from
+    the market chart (never played, artist cap kept). Writes go through catalog's services."""
     personalised = PersonalisedPlaylist.objects.get(playlist_id=playlist_id)
-    items = PlaylistItem.objects.filter(playlist_id=playlist_id)
-    gone = list(
-        items.filter(pk__in=item_ids).order_by("position").values_list("position", flat=True)
-    )
-    items.filter(pk__in=item_ids).delete()
-    new_items = []
+    current = list(
+        catalog_selectors.playlist_item_rows(playlist_id=playlist_id)
+    )  # (id, track_id, added_by_id, added_at) by position
+    gone = set(item_ids)
+    kept = [row[1] for row in current if row[0] not in gone]
+    replacements: dict[int, int] = {}
     if personalised.kind == PlaylistKind.DISCOVER_WEEKLY:
-        kept = list(items.values_list("track_id", flat=True))
         played = set(
             DailyListenerTrack.objects.filter(
                 user_id=personalised.user_id, track_id__in=chart
@@ -762,7 +764,7 @@ def _playlist_replace_unplayable(*, playlist_id, item_ids, chart, params, now) -
             per_artist[artists[track_id]] = per_artist.get(artists[track_id], 0) + 1
         taken = set(kept)
         candidates = iter(chart)
-        for position in gone:
+        for item_id in (row[0] for row in current if row[0] in gone):
             for track_id in candidates:
                 artist = artists[track_id]
                 if track_id in taken or track_id in played:
@@ -771,12 +773,19 @@ def _playlist_replace_unplayable(*, playlist_id, item_ids, chart, params, now) -
                     continue
                 per_artist[artist] = per_artist.get(artist, 0) + 1
                 taken.add(track_id)
-                new_items.append(
-                    PlaylistItem(
-                        playlist_id=playlist_id, track_id=track_id, position=position, added_at=now
-                    )
-                )
+                replacements[item_id] = track_id
                 break
-        PlaylistItem.objects.bulk_create(new_items)
-    Playlist.objects.filter(pk=playlist_id).update(snapshot=F("snapshot") + 1, updated_at=now)
-    return len(gone), len(new_items)
+    items = []
+    for item_id, track_id, added_by_id, added_at in current:
+        if item_id in gone:
+            if item_id not in replacements:
+                continue
+            track_id, added_by_id, added_at = replacements[item_id], None, now
+        items.append(
+            catalog_services.PlaylistItemSpec(
+                track_id=track_id, added_by_id=added_by_id, added_at=added_at
+            )
+        )
+    catalog_services.playlist_items_replace(playlist_id=playlist_id, items=items)
+    catalog_services.playlist_snapshot_bump(playlist_ids=[playlist_id], now=now)
+    return sum(1 for row in current if row[0] in gone), len(replacements)
