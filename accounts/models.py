@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -61,3 +62,29 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.display_name or self.email.split("@")[0]
+
+
+class AppPassword(models.Model):
+    """A secret for one client app (OpenSubsonic): its password and its API key at once.
+
+    Token auth sends md5(secret + salt), so the server needs the secret itself: it is kept
+    encrypted (`accounts.app_passwords`, keys from settings), never the account password.
+    `secret_digest` (SHA-256) finds the secret sent as an API key with one index probe.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
+    )
+    name = models.CharField(max_length=100)
+    secret_encrypted = models.TextField(editable=False)
+    secret_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apppassword_user_active")]
+
+    def __str__(self):
+        return f"{self.name} ({self.user_id})"

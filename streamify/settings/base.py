@@ -4,6 +4,8 @@ Unset variables give the embedded default: SQLite, eager Celery, files on local 
 Every variable is listed in `.env.example`.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
@@ -265,6 +267,13 @@ STREAM_URL_TTL_SECONDS = env.int("STREAM_URL_TTL_SECONDS", default=300)
 STREAM_X_ACCEL_REDIRECT = env.bool("STREAM_X_ACCEL_REDIRECT", default=False)
 STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-media/")
 STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
+# Fernet keys for app passwords at rest (first encrypts, all decrypt); unset: one derived
+# from SECRET_KEY, so rotating SECRET_KEY without listing the old derived key voids them.
+APP_PASSWORD_ENCRYPTION_KEYS = env.list("APP_PASSWORD_ENCRYPTION_KEYS", default=[]) or [
+    base64.urlsafe_b64encode(hashlib.sha256(f"app-passwords:{SECRET_KEY}".encode()).digest())
+]
+# OpenSubsonic API (/rest/): the music folder name clients show.
+SUBSONIC_MUSIC_FOLDER_NAME = env.str("SUBSONIC_MUSIC_FOLDER_NAME", default="Streamify")
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
 
 # Production hardening, active when DEBUG is off.
