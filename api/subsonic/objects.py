@@ -132,6 +132,8 @@ def album(release, listening: Listening, *, songs: list[dict] | None = None) -> 
     entry = {
         "id": make_id(ALBUM, release.pk),
         "name": release.title,
+        "songCount": getattr(release, "total_tracks", 0),
+        "duration": getattr(release, "duration_ms_total", 0) // 1000,
         "artist": ", ".join(a.name for a in artists),
         "artistId": make_id(ARTIST, artists[0].pk) if artists else None,
         "coverArt": make_id(ALBUM, release.pk),
@@ -165,6 +167,9 @@ def album_as_directory(release, listening: Listening) -> dict:
         "parent": make_id(ARTIST, artists[0].pk) if artists else None,
         "isDir": True,
         "title": release.title,
+        "name": release.title,
+        "songCount": getattr(release, "total_tracks", 0),
+        "duration": getattr(release, "duration_ms_total", 0) // 1000,
         "album": release.title,
         "artist": ", ".join(a.name for a in artists),
         "year": _year(release),

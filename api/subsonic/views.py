@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -53,7 +54,7 @@ class Call:
         return str(self.user.country)
 
 
-Handler = Callable[[Call], dict | HttpResponse]
+Handler = Callable[[Call], dict | HttpResponseBase]
 HANDLERS: dict[str, Handler] = {}
 WITHOUT_AUTH = {"getOpenSubsonicExtensions"}
 EXTENSIONS = [
@@ -94,7 +95,7 @@ def rest(request, method_name: str) -> HttpResponse:
     except Exception:
         logger.exception("OpenSubsonic %s failed", method_name)
         return failure(params, errors.GENERIC, "The server could not answer; try again later.")
-    if isinstance(result, HttpResponse):
+    if isinstance(result, HttpResponseBase):
         return result
     return render(params, "ok", result)
 

@@ -210,3 +210,73 @@ def test_lists_cost_a_fixed_number_of_queries(client, world, method, params, key
     assert large[key] != small[key]
     assert after == before
     assert after <= 20
+
+
+def _every_json_call(world) -> list[tuple[str, dict]]:
+    song, album, artist = (
+        f"tr-{world.tracks[0].pk}",
+        f"al-{world.release.pk}",
+        f"ar-{world.artist.pk}",
+    )
+    playlist = f"pl-{world.own_playlist.pk}"
+    calls = [
+        ("ping", {}),
+        ("getLicense", {}),
+        ("getMusicFolders", {}),
+        ("getIndexes", {}),
+        ("getMusicDirectory", {"id": artist}),
+        ("getMusicDirectory", {"id": album}),
+        ("getArtists", {}),
+        ("getArtist", {"id": artist}),
+        ("getAlbum", {"id": album}),
+        ("getSong", {"id": song}),
+        ("getRandomSongs", {"size": 5}),
+        ("getGenres", {}),
+        ("getSongsByGenre", {"genre": "Rock"}),
+        ("search2", {"query": "aurora"}),
+        ("search3", {"query": "aurora"}),
+        ("search3", {"query": ""}),
+        ("getPlaylists", {}),
+        ("getPlaylist", {"id": playlist}),
+        ("createPlaylist", {"name": "New", "songId": [song]}),
+        ("updatePlaylist", {"playlistId": playlist, "name": "Renamed"}),
+        ("star", {"id": song, "albumId": album, "artistId": artist}),
+        ("getStarred", {}),
+        ("getStarred2", {}),
+        ("setRating", {"id": song, "rating": 4}),
+        ("unstar", {"id": song}),
+        ("scrobble", {"id": song, "submission": "false"}),
+        ("getNowPlaying", {}),
+        ("scrobble", {"id": song}),
+        ("getUser", {"username": world.listener.email}),
+        ("deletePlaylist", {"id": playlist}),
+    ]
+    for list_type in (
+        "random",
+        "newest",
+        "frequent",
+        "recent",
+        "highest",
+        "alphabeticalByName",
+        "alphabeticalByArtist",
+        "starred",
+    ):
+        calls.append(("getAlbumList", {"type": list_type}))
+        calls.append(("getAlbumList2", {"type": list_type}))
+    for method in ("getAlbumList", "getAlbumList2"):
+        calls.append((method, {"type": "byGenre", "genre": "Rock"}))
+        calls.append((method, {"type": "byYear", "fromYear": 2025, "toYear": 2000}))
+    return calls
+
+
+def test_every_answer_matches_the_spec(client, world):
+    """Each JSON answer of the methods of issue 16 item 3 validates against the spec's schema."""
+    for method, params in _every_json_call(world):
+        answer = call(client, method, token_params(world, **params))  # validates
+        assert answer["status"] == "ok", (method, params, answer)
+
+
+def test_failures_match_the_spec(client, world):
+    for method in ("getAlbum", "getSong", "getArtist", "getPlaylist", "getMusicDirectory"):
+        answer = call(client, method, token_params(world, id="xx-1"))
+        assert answer["status"] == "failed" and answer["error"]["code"] == 70
