@@ -132,8 +132,6 @@ def album(release, listening: Listening, *, songs: list[dict] | None = None) -> 
     entry = {
         "id": make_id(ALBUM, release.pk),
         "name": release.title,
-        "songCount": getattr(release, "total_tracks", 0),
-        "duration": getattr(release, "duration_ms_total", 0) // 1000,
         "artist": ", ".join(a.name for a in artists),
         "artistId": make_id(ARTIST, artists[0].pk) if artists else None,
         "coverArt": make_id(ALBUM, release.pk),
