@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from catalog import selectors as catalog_selectors
 from catalog.models import Track
 from catalog.selectors import track_open_markets
 from common.errors import NotFound, ValidationFailed
@@ -26,10 +27,13 @@ from playback.errors import NoActiveDevice, PlayerRestricted, UnavailableInMarke
 from playback.models import PlayerDevice, PlayerQueueItem, PlayerState
 
 QUEUE_MAX_TRACKS = 2000
+# A device that has not been heard from for this long no longer plays (a closed tab).
+DEVICE_STALE_AFTER = datetime.timedelta(seconds=60)
 DEVICE_ID_MAX_LENGTH = 64
 
 __all__ = [
     "PlayerSnapshot",
+    "player_context_track_ids",
     "player_device_register",
     "player_devices_list",
     "player_next",
@@ -56,10 +60,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PlayerSnapshot:
-    """The state with its derived progress, as of `at`."""
+    """The state with its derived progress and playing flag, as of `at`.
+
+    A playing device not heard from within DEVICE_STALE_AFTER counts as stopped where it
+    was last heard from.
+    """
 
     state: PlayerState
     progress_ms: int
+    is_playing: bool
     at: datetime.datetime
 
     @property
@@ -94,7 +103,18 @@ def player_snapshot_get(*, user: User, now: datetime.datetime | None = None):
     if state is None:
         return None
     now = now or timezone.now()
-    return PlayerSnapshot(state=state, progress_ms=player_progress_ms(state=state, now=now), at=now)
+    progress, is_playing = _heard(state, now)
+    return PlayerSnapshot(state=state, progress_ms=progress, is_playing=is_playing, at=now)
+
+
+def _heard(state: PlayerState, now: datetime.datetime) -> tuple[int, bool]:
+    """The progress and playing flag now, stopping a stale device where it was last heard."""
+    heard_until, is_playing = now, state.is_playing
+    if is_playing and state.device is not None:
+        last_seen = state.device.last_seen_at
+        if now - last_seen > DEVICE_STALE_AFTER:
+            heard_until, is_playing = max(last_seen, state.measured_at), False
+    return player_progress_ms(state=state, now=heard_until), is_playing
 
 
 def player_devices_list(*, user: User) -> list[PlayerDevice]:
@@ -117,6 +137,29 @@ def player_queue_upcoming(*, user: User, limit: int = 20) -> list[PlayerQueueIte
     if state.repeat == PlayerState.Repeat.CONTEXT and len(upcoming) < limit:
         upcoming += list(items.filter(position__lte=state.current_index)[: limit - len(upcoming)])
     return upcoming
+
+
+CONTEXT_KINDS = ("album", "playlist", "artist")
+
+
+def player_context_track_ids(*, kind: str, object_id: int | None, user: User) -> list[int]:
+    """The track ids a context plays, in order: an album's tracks, a playlist the listener
+    may read, an artist's top tracks in the listener's market; 404 when unknown."""
+    if kind == "album":
+        release = catalog_selectors.release_get_minimal(release_id=object_id)
+        tracks = catalog_selectors.release_tracks(release=release)
+        return list(tracks.values_list("pk", flat=True))
+    if kind == "playlist":
+        playlist = catalog_selectors.playlist_get_visible(playlist_id=object_id, user=user)
+        items = catalog_selectors.playlist_items(playlist=playlist)
+        return list(items.values_list("track_id", flat=True))
+    if kind == "artist":
+        artist = catalog_selectors.artist_get_minimal(artist_id=object_id)
+        return [
+            track.pk
+            for track in catalog_selectors.artist_top_tracks(artist=artist, market=_market(user))
+        ]
+    raise ValidationFailed(f"Invalid context: one of {', '.join(CONTEXT_KINDS)}.")
 
 
 # --- Checks --------------------------------------------------------------------------------
@@ -163,12 +206,17 @@ def _check_device_id(device_id: str) -> str:
 
 
 def _locked_state(user: User) -> PlayerState:
+    """The listener's state, locked; a stale device's playback is stopped first."""
     PlayerState.objects.get_or_create(user=user)
-    return (
+    state = (
         PlayerState.objects.select_for_update(of=("self",))
         .select_related("device", "track")
         .get(user=user)
     )
+    now = timezone.now()
+    if state.is_playing and not _heard(state, now)[1]:
+        _freeze(state, now)
+    return state
 
 
 def _device_of(user: User, device_id: str | None, state: PlayerState) -> PlayerDevice:
@@ -183,17 +231,22 @@ def _device_of(user: User, device_id: str | None, state: PlayerState) -> PlayerD
     return device
 
 
-def _activate(state: PlayerState, device: PlayerDevice, now: datetime.datetime) -> None:
-    """Make `device` the active one, keeping the position reached so far."""
+def _activate(
+    state: PlayerState, device: PlayerDevice, now: datetime.datetime, *, seen: bool
+) -> None:
+    """Make `device` the active one, keeping the position reached so far; `seen`: the
+    command came from the device itself (it names itself), so it is alive."""
     if state.device_id != device.pk:
         _freeze(state, now)
         state.device = device
-    PlayerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
+    if seen:
+        device.last_seen_at = now
+        PlayerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
 
 
 def _freeze(state: PlayerState, now: datetime.datetime) -> None:
     """Store the position reached now, so a change of playing state or device keeps it."""
-    state.position_ms = player_progress_ms(state=state, now=now)
+    state.position_ms, state.is_playing = _heard(state, now)
     state.measured_at = now
 
 
@@ -277,7 +330,7 @@ def player_transfer(*, user: User, device_id: str, play: bool = False) -> Player
     state = _locked_state(user)
     device = _device_of(user, device_id, state)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     if play and not state.is_playing and state.track_id:
         _freeze(state, now)
         state.is_playing = True
@@ -316,7 +369,7 @@ def player_queue_save(
         device = player_device_register(user=user, device_id=device_id, name=device_name)
     state = _locked_state(user)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     _queue_replace(user, track_ids)
     _go_to(state, current_index if track_ids else None, now)
     state.position_ms = position_ms or 0
@@ -372,7 +425,7 @@ def player_play(
     state = _locked_state(user)
     device = _device_of(user, device_id, state)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     if track_ids is not None:
         _queue_replace(user, track_ids)
         _go_to(state, start, now)
@@ -396,7 +449,7 @@ def player_pause(*, user: User, device_id: str | None = None) -> PlayerState:
     state = _locked_state(user)
     device = _device_of(user, device_id, state)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     _freeze(state, now)
     state.is_playing = False
     return _save(state, now)
@@ -414,7 +467,7 @@ def player_seek(*, user: User, position_ms: int, device_id: str | None = None) -
     if state.track_id is None:
         raise PlayerRestricted("Player command failed: Nothing is playing.")
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     if state.track.duration_ms and position_ms >= state.track.duration_ms:
         _advance(state, now, +1)
     else:
@@ -446,7 +499,7 @@ def player_next(*, user: User, device_id: str | None = None) -> PlayerState:
     state = _locked_state(user)
     device = _device_of(user, device_id, state)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     _advance(state, now, +1)
     return _save(state, now)
 
@@ -457,7 +510,7 @@ def player_previous(*, user: User, device_id: str | None = None) -> PlayerState:
     state = _locked_state(user)
     device = _device_of(user, device_id, state)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     _advance(state, now, -1)
     return _save(state, now)
 
@@ -470,7 +523,7 @@ def player_repeat_set(*, user: User, state: str, device_id: str | None = None) -
     player = _locked_state(user)
     device = _device_of(user, device_id, player)
     now = timezone.now()
-    _activate(player, device, now)
+    _activate(player, device, now, seen=device_id is not None)
     player.repeat = state
     return _save(player, now)
 
@@ -517,7 +570,7 @@ def player_shuffle_set(*, user: User, state: bool, device_id: str | None = None)
     player = _locked_state(user)
     device = _device_of(user, device_id, player)
     now = timezone.now()
-    _activate(player, device, now)
+    _activate(player, device, now, seen=device_id is not None)
     if player.shuffle != state and player.current_index is not None:
         if state:
             _shuffle_after_current(player)
@@ -558,7 +611,7 @@ def player_queue_add(*, user: User, track_id: int, device_id: str | None = None)
     state = _locked_state(user)
     device = _device_of(user, device_id, state)
     now = timezone.now()
-    _activate(state, device, now)
+    _activate(state, device, now, seen=device_id is not None)
     length = _queue_length(user)
     _check_queue_size(length + 1)
     if state.current_index is None:

@@ -287,3 +287,22 @@ def test_every_change_raises_revision_and_listeners_are_separate(listener, track
     with pytest.raises(PlayerRestricted):
         player.player_seek(user=other, position_ms=0, device_id="tab-1")
     assert player.player_state_get(user=other) is None  # the failed command left nothing
+
+
+def test_a_device_not_heard_from_stops_where_it_was_last_heard(listener, tracks):
+    player.player_device_register(user=listener, device_id="tab-1", name="Tab one")
+    player.player_play(user=listener, device_id="tab-1", track_ids=ids(tracks), position_ms=1_000)
+    long_ago = timezone.now() - datetime.timedelta(minutes=10)
+    PlayerState.objects.filter(user=listener).update(measured_at=long_ago)
+    PlayerDevice.objects.filter(user=listener).update(last_seen_at=long_ago)
+
+    snapshot = player.player_snapshot_get(user=listener)
+    assert not snapshot.is_playing and snapshot.progress_ms == 1_000
+
+    # A remote command (no device id) does not make the device alive again.
+    state = player.player_seek(user=listener, position_ms=3_000)
+    assert not state.is_playing
+    # The device reporting itself does.
+    state = player.player_play(user=listener, device_id="tab-1")
+    assert player.player_snapshot_get(user=listener).is_playing
+    assert 3_000 <= player.player_progress_ms(state=state) < 4_000
