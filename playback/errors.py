@@ -36,3 +36,13 @@ class StreamUrlInvalid(ApplicationError):
 class ToolUnavailable(ApplicationError):
     status = 503
     default_message = "Audio processing is unavailable; try again later."
+
+
+class NoActiveDevice(ApplicationError):
+    status = 404
+    default_message = "Player command failed: No active device found."
+
+
+class PlayerRestricted(ApplicationError):
+    status = 403
+    default_message = "Player command failed: Restriction violated."

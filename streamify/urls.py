@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("catalog.api.library_urls")),
     path("", include("catalog.api.urls")),
     path("", include("playback.api.urls")),
+    path("", include("api.player.urls")),
     path("", include("licensing.api.urls")),
     path("", include("recommendations.api.urls")),
     path("", include("artists.api.urls")),

@@ -230,6 +230,7 @@ def _build_world() -> dict:
             ("team", "user_id"): x_reader.pk,
             "categories": category.slug,
             "stream": "not-a-signed-token",
+            "devices": "matrix-device",
         },
         "watch": {
             "upcoming_x": upcoming_x.pk,
