@@ -33,6 +33,7 @@ from api.subsonic.render import failure, render
 from catalog import library, library_selectors, search
 from catalog import selectors as catalog_selectors
 from common.errors import ApplicationError
+from playback import player
 from playback import selectors as playback_selectors
 from playback import services as playback_services
 
@@ -60,6 +61,7 @@ WITHOUT_AUTH = {"getOpenSubsonicExtensions"}
 EXTENSIONS = [
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "formPost", "versions": [1]},
+    {"name": "indexBasedQueue", "versions": [1]},
 ]
 
 
@@ -706,3 +708,82 @@ def download(call: Call) -> HttpResponse:
 @method("getCoverArt")
 def get_cover_art(call: Call) -> HttpResponse:
     return media.cover_art(call.params, call.user)
+
+
+# Play queue: the same server-side queue as /me/player (playback.player)
+
+
+def _device_id(call: Call) -> tuple[str, str]:
+    client = (call.params.get("c") or "subsonic")[:50]
+    return f"subsonic:{client}", client
+
+
+def _queue_save(call: Call, track_ids: list[int], current_index: int | None) -> dict:
+    device_id, client = _device_id(call)
+    player.player_queue_save(
+        user=call.user,
+        device_id=device_id,
+        device_name=client,
+        track_ids=track_ids,
+        current_index=current_index if track_ids else None,
+        position_ms=call.params.int("position", 0, minimum=0),
+    )
+    return {}
+
+
+@method("savePlayQueue")
+def save_play_queue(call: Call) -> dict:
+    track_ids = _song_ids(call, "id")
+    current = call.params.get("current")
+    index = 0
+    if current and track_ids:
+        _, current_id = entity_id("current", current, SONG)
+        if current_id not in track_ids:
+            raise errors.invalid("current", "not one of the queued songs.")
+        index = track_ids.index(current_id)
+    return _queue_save(call, track_ids, index)
+
+
+@method("savePlayQueueByIndex")
+def save_play_queue_by_index(call: Call) -> dict:
+    track_ids = _song_ids(call, "id")
+    index = call.params.int("currentIndex", 0, minimum=0) if track_ids else None
+    return _queue_save(call, track_ids, index)
+
+
+def _queue(call: Call) -> tuple[dict, list[dict], object]:
+    state = player.player_state_get(user=call.user)
+    base = {
+        "username": call.user.email,
+        "changed": state.updated_at if state else timezone.now(),
+        "changedBy": (state.changed_by if state else "") or "",
+    }
+    if state is None:
+        return base, [], None
+    items = player.player_queue_list(user=call.user)
+    track_ids = [item.track_id for item in items]
+    playable = {t.pk: t for t in _playable_tracks(call).filter(pk__in=track_ids)}
+    entries = _songs(call, [playable[i] for i in track_ids if i in playable])
+    return base, entries, state
+
+
+@method("getPlayQueue")
+def get_play_queue(call: Call) -> dict:
+    queue, entries, state = _queue(call)
+    if state is not None and state.track_id:
+        queue.update(
+            current=f"{SONG}-{state.track_id}",
+            position=player.player_progress_ms(state=state),
+        )
+    return {"playQueue": {**queue, "entry": entries}}
+
+
+@method("getPlayQueueByIndex")
+def get_play_queue_by_index(call: Call) -> dict:
+    queue, entries, state = _queue(call)
+    if state is not None and state.current_index is not None and entries:
+        queue.update(
+            currentIndex=min(state.current_index, len(entries) - 1),
+            position=player.player_progress_ms(state=state),
+        )
+    return {"playQueueByIndex": {**queue, "entry": entries}}

@@ -228,3 +228,25 @@ def test_api_key_get_requests_and_wrong_password(live_server, world):
             wrong.ping()
     finally:
         wrong.cleanup()
+
+
+def test_play_queue_is_the_player_queue(sonic, world):
+    from playback import player
+
+    ids = [f"tr-{t.pk}" for t in world.tracks]
+    assert sonic.save_play_queue(ids, current=ids[1], position=42_000)
+    queue = sonic.get_play_queue()
+    assert [e.id for e in queue.entry] == ids
+    assert queue.current == ids[1] and queue.position >= 42_000
+    assert queue.username == world.listener.email and queue.changed_by == "pytest"
+    state = player.player_state_get(user=world.listener)
+    assert state.track_id == world.tracks[1].pk and state.device.key == "subsonic:pytest"
+    assert [i.track_id for i in player.player_queue_list(user=world.listener)] == [
+        t.pk for t in world.tracks
+    ]
+    assert sonic.save_play_queue_by_index(ids=[ids[0], ids[0], ids[2]], current_index=1)
+    by_index = sonic.get_play_queue_by_index()
+    assert [e.id for e in by_index.entry] == [ids[0], ids[0], ids[2]]
+    assert by_index.current_index == 1
+    with pytest.raises(sonic_errors.DataNotFoundError):
+        sonic.save_play_queue([f"tr-{world.unlicensed_track.pk}"])

@@ -250,6 +250,11 @@ def _every_json_call(world) -> list[tuple[str, dict]]:
         ("scrobble", {"id": song}),
         ("getUser", {"username": world.listener.email}),
         ("deletePlaylist", {"id": playlist}),
+        ("getPlayQueue", {}),
+        ("savePlayQueue", {"id": [song, f"tr-{world.tracks[1].pk}"], "current": song}),
+        ("getPlayQueue", {}),
+        ("savePlayQueueByIndex", {"id": [song, song], "currentIndex": 1, "position": 5}),
+        ("getPlayQueueByIndex", {}),
     ]
     for list_type in (
         "random",
