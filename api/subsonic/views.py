@@ -36,6 +36,7 @@ from common.errors import ApplicationError
 from playback import player
 from playback import selectors as playback_selectors
 from playback import services as playback_services
+from recommendations import selectors as recommendation_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -787,3 +788,141 @@ def get_play_queue_by_index(call: Call) -> dict:
             position=player.player_progress_ms(state=state),
         )
     return {"playQueueByIndex": {**queue, "entry": entries}}
+
+
+# Artist and album info, similar and top songs (recommendations' taste model)
+
+SIMILAR_DEFAULT = 50
+
+
+def _similar_artists(call: Call, artist_id: int, count: int) -> list:
+    related = recommendation_selectors.related_artist_ids(artist_id=artist_id, limit=count)
+    playable = catalog_selectors.artist_list_playable(market=call.market).filter(pk__in=related)
+    return _in_order(playable, related)
+
+
+def _artist_info(call: Call) -> dict:
+    _, pk = entity_id("id", call.params.get("id"), ARTIST)
+    artist = _artist_playable(call, pk)
+    count = call.params.int("count", 20, minimum=0, maximum=MAX_LIST_SIZE)
+    return {
+        "biography": artist.bio or None,
+        "similarArtist": _artists(call, _similar_artists(call, pk, count)),
+    }
+
+
+@method("getArtistInfo")
+def get_artist_info(call: Call) -> dict:
+    info = _artist_info(call)
+    for similar in info["similarArtist"]:
+        similar.pop("albumCount", None)
+        similar.pop("sortName", None)
+    return {"artistInfo": info}
+
+
+@method("getArtistInfo2")
+def get_artist_info2(call: Call) -> dict:
+    return {"artistInfo2": _artist_info(call)}
+
+
+def _album_info(call: Call) -> dict:
+    _, pk = entity_id("id", call.params.get("id"), ALBUM)
+    release = _playable_releases(call).filter(pk=pk).first()
+    if release is None:
+        raise errors.not_found("Album")
+    notes = release.copyright or ""
+    return {"notes": notes or None}
+
+
+@method("getAlbumInfo")
+def get_album_info(call: Call) -> dict:
+    return {"albumInfo": _album_info(call)}
+
+
+@method("getAlbumInfo2")
+def get_album_info2(call: Call) -> dict:
+    return {"albumInfo": _album_info(call)}
+
+
+def _similar_songs(call: Call, *kinds: str) -> list[dict]:
+    kind, pk = entity_id("id", call.params.get("id"), *kinds)
+    count = call.params.int("count", SIMILAR_DEFAULT, minimum=0, maximum=MAX_LIST_SIZE)
+    tracks = _playable_tracks(call)
+    if kind == SONG:
+        seeds = [pk]
+    elif kind == ALBUM:
+        seeds = list(tracks.filter(release_id=pk).order_by(*_TRACK_ORDER).values_list("pk")[:1])
+        seeds = [seed for (seed,) in seeds]
+    else:
+        artist = _artist_playable(call, pk)
+        artists = [artist, *_similar_artists(call, pk, 10)]
+        picked: list[int] = []
+        for each in artists:
+            top = catalog_selectors.artist_top_tracks(artist=each, market=call.market, limit=5)
+            picked += [t.pk for t in top]
+        return _songs(call, _in_order(tracks, picked[:count]))
+    ids: list[int] = []
+    for seed in seeds:
+        ids += recommendation_selectors.similar_track_ids(track_id=seed, limit=count * 2)
+    return _songs(call, _in_order(tracks, list(dict.fromkeys(ids)))[:count])
+
+
+@method("getSimilarSongs")
+def get_similar_songs(call: Call) -> dict:
+    return {"similarSongs": {"song": _similar_songs(call, SONG, ALBUM, ARTIST)}}
+
+
+@method("getSimilarSongs2")
+def get_similar_songs2(call: Call) -> dict:
+    return {"similarSongs2": {"song": _similar_songs(call, ARTIST, SONG)}}
+
+
+@method("getTopSongs")
+def get_top_songs(call: Call) -> dict:
+    name = call.params.required("artist")
+    count = call.params.int("count", SIMILAR_DEFAULT, minimum=0, maximum=MAX_LIST_SIZE)
+    artist = (
+        catalog_selectors.artist_list_playable(market=call.market)
+        .filter(name__iexact=name.strip())
+        .first()
+    )
+    if artist is None:
+        return {"topSongs": {"song": []}}
+    top = catalog_selectors.artist_top_tracks(artist=artist, market=call.market, limit=count)
+    return {
+        "topSongs": {"song": _songs(call, _in_order(_playable_tracks(call), [t.pk for t in top]))}
+    }
+
+
+# Radio, scanning, lyrics
+
+
+@method("getInternetRadioStations")
+def get_internet_radio_stations(call: Call) -> dict:
+    return {"internetRadioStations": {"internetRadioStation": []}}
+
+
+def _scan_status(call: Call) -> dict:
+    count = catalog_selectors.track_list_playable(market=call.market).count()
+    return {"scanStatus": {"scanning": False, "count": count}}
+
+
+@method("getScanStatus")
+def get_scan_status(call: Call) -> dict:
+    return _scan_status(call)
+
+
+@method("startScan")
+def start_scan(call: Call) -> dict:
+    """Imports run as `manage.py import_audio` and uploads; there is no folder to rescan."""
+    if not call.user.is_staff:
+        raise SubsonicError(errors.NOT_AUTHORIZED, "Only staff may start a scan.")
+    return _scan_status(call)
+
+
+@method("getLyricsBySongId")
+def get_lyrics_by_song_id(call: Call) -> dict:
+    _, pk = entity_id("id", call.params.get("id"), SONG)
+    if not _playable_tracks(call).filter(pk=pk).exists():
+        raise errors.not_found("Song")
+    return {"lyricsList": {"structuredLyrics": []}}
