@@ -926,3 +926,9 @@ def get_lyrics_by_song_id(call: Call) -> dict:
     if not _playable_tracks(call).filter(pk=pk).exists():
         raise errors.not_found("Song")
     return {"lyricsList": {"structuredLyrics": []}}
+
+
+@method("tokenInfo")
+def token_info(call: Call) -> dict:
+    """Whose credentials these are (the apiKeyAuthentication extension)."""
+    return {"tokenInfo": {"username": call.user.email}}

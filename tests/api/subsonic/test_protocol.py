@@ -109,6 +109,8 @@ def test_legacy_password_only_for_app_passwords(client, world):
 def test_api_key_and_revocation(client, world):
     app_password, secret = account_services.app_password_create(user=world.listener, name="car")
     assert call(client, "ping", {**BASE, "apiKey": secret})["status"] == "ok"
+    info = call(client, "tokenInfo", {**BASE, "apiKey": secret})["tokenInfo"]
+    assert info == {"username": world.listener.email}
     app_password.refresh_from_db()
     assert app_password.last_used_at is not None
     account_services.app_password_revoke(user=world.listener, app_password_id=app_password.pk)
