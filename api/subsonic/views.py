@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Min
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -311,8 +312,6 @@ def _album_list(call: Call):
 
 
 def _by_artist(releases):
-    from django.db.models import Min
-
     return releases.annotate(first_artist=Min("credits__artist__name")).order_by(
         "first_artist", "title", "id"
     )
@@ -381,7 +380,6 @@ def _search(call: Call) -> dict:
 
 @method("search3")
 def search3(call: Call) -> dict:
-    call.params.get("query")
     return {"searchResult3": _search(call)}
 
 
