@@ -99,3 +99,29 @@ class CountryChange(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.old_country} -> {self.new_country}"
+
+
+class AppPassword(models.Model):
+    """A secret for one client app (OpenSubsonic): its password and its API key at once.
+
+    Token auth sends md5(secret + salt), so the server needs the secret itself: it is kept
+    encrypted (`accounts.app_passwords`, keys from settings), never the account password.
+    `secret_digest` (SHA-256) finds the secret sent as an API key with one index probe.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
+    )
+    name = models.CharField(max_length=100)
+    secret_encrypted = models.TextField(editable=False)
+    secret_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apppassword_user_active")]
+
+    def __str__(self):
+        return f"{self.name} ({self.user_id})"

@@ -13,9 +13,10 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from accounts import roles
-from accounts.models import CountryChange, User
-from common.errors import ApplicationError, ValidationFailed
+from accounts import roles, selectors
+from accounts.app_passwords import secret_digest, secret_encrypt, secret_generate
+from accounts.models import AppPassword, CountryChange, User
+from common.errors import ApplicationError, NotFound, ValidationFailed
 
 
 class CountryChangeTooSoon(ApplicationError):
@@ -152,3 +153,41 @@ def oauth_credentials_revoke(*, user: User) -> int:
     ):
         deleted += model.objects.filter(owned).delete()[1].get(model._meta.label, 0)
     return deleted
+
+
+APP_PASSWORDS_PER_USER = 50
+APP_PASSWORD_TOUCH_EVERY = datetime.timedelta(minutes=1)
+
+
+@transaction.atomic
+def app_password_create(*, user: User, name: str) -> tuple[AppPassword, str]:
+    """Create an app password; return it and its secret, shown to the listener only once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("name: give the app a name of at most 100 characters.")
+    if selectors.app_passwords_active(user=user).count() >= APP_PASSWORDS_PER_USER:
+        raise ValidationFailed(f"At most {APP_PASSWORDS_PER_USER} app passwords; revoke one.")
+    secret = secret_generate()
+    app_password = AppPassword.objects.create(
+        user=user,
+        name=name,
+        secret_encrypted=secret_encrypt(secret),
+        secret_digest=secret_digest(secret),
+    )
+    return app_password, secret
+
+
+@transaction.atomic
+def app_password_revoke(*, user: User, app_password_id: int) -> None:
+    updated = selectors.app_passwords_active(user=user).filter(pk=app_password_id)
+    if not updated.update(revoked_at=timezone.now()):
+        raise NotFound("App password not found.")
+
+
+def app_password_touch(*, app_password: AppPassword) -> None:
+    """Record a use; at most one write a minute per app password."""
+    now = timezone.now()
+    last = app_password.last_used_at
+    if last is None or now - last >= APP_PASSWORD_TOUCH_EVERY:
+        AppPassword.objects.filter(pk=app_password.pk).update(last_used_at=now)
+        app_password.last_used_at = now

@@ -21,6 +21,7 @@ from catalog.models import (
     FollowedPlaylist,
     Playlist,
     PlaylistItem,
+    Rating,
     Release,
     SavedRelease,
     SavedTrack,
@@ -353,4 +354,50 @@ def playlist_items_reorder(
     rest = items[:range_start] + items[range_start + range_length :]
     target = insert_before - range_length if insert_before > range_start else insert_before
     _renumber(rest[:target] + moving + rest[target:])
+    return _bump(playlist)
+
+
+@transaction.atomic
+def rating_set(
+    *, user: User, rating: int, track_id: int | None = None, release_id: int | None = None
+) -> None:
+    """Rate a track or a release 1-5; 0 removes the rating."""
+    if (track_id is None) == (release_id is None):
+        raise ValidationFailed("Rate either a track or a release.")
+    if not 0 <= rating <= 5:
+        raise ValidationFailed("rating: must be between 0 and 5.")
+    model, pk = (Track, track_id) if track_id is not None else (Release, release_id)
+    _existing(model, [pk])
+    target = {"track_id": track_id} if track_id is not None else {"release_id": release_id}
+    if rating == 0:
+        Rating.objects.filter(user=user, **target).delete()
+        return
+    Rating.objects.update_or_create(
+        user=user, **target, defaults={"rating": rating, "rated_at": timezone.now()}
+    )
+
+
+@transaction.atomic
+def playlist_delete(*, user: User, playlist_id: int) -> None:
+    """Delete a playlist the user owns (another's is missing or forbidden, as for edits)."""
+    playlist_get_for_edit(user=user, playlist_id=playlist_id, lock=True).delete()
+
+
+MAX_PLAYLIST_LENGTH = 10_000
+
+
+@transaction.atomic
+def playlist_items_replace(*, user: User, playlist_id: int, track_ids: Sequence[int]) -> Playlist:
+    """Make the playlist hold exactly `track_ids`, in order (duplicates allowed)."""
+    if len(track_ids) > MAX_PLAYLIST_LENGTH:
+        raise ValidationFailed(f"Too many tracks: at most {MAX_PLAYLIST_LENGTH}.")
+    if track_ids:
+        _existing(Track, _unique(track_ids))
+    playlist = playlist_get_for_edit(user=user, playlist_id=playlist_id, lock=True)
+    PlaylistItem.objects.filter(playlist=playlist).delete()
+    now = timezone.now()
+    PlaylistItem.objects.bulk_create(
+        PlaylistItem(playlist=playlist, track_id=track_id, position=i, added_by=user, added_at=now)
+        for i, track_id in enumerate(track_ids)
+    )
     return _bump(playlist)

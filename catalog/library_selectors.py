@@ -7,7 +7,7 @@ page costs a fixed number of queries however long it is.
 import datetime
 from collections.abc import Sequence
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,6 +16,8 @@ from catalog.models import (
     FollowedArtist,
     FollowedPlaylist,
     Playlist,
+    PlaylistItem,
+    Rating,
     Release,
     SavedRelease,
     SavedTrack,
@@ -157,3 +159,76 @@ def new_releases(
     if market:
         queryset = queryset.filter(release_playable_in(market=market, now=now))
     return queryset
+
+
+def saved_dates(*, user: User, track_ids=(), release_ids=(), artist_ids=()) -> dict:
+    """When the user saved each of the given tracks and releases and followed the artists.
+
+    Returns {"track": {id: datetime}, "release": {...}, "artist": {...}}; one query per kind
+    asked for.
+    """
+    found: dict[str, dict] = {"track": {}, "release": {}, "artist": {}}
+    if track_ids:
+        found["track"] = dict(
+            SavedTrack.objects.filter(user=user, track_id__in=list(track_ids)).values_list(
+                "track_id", "added_at"
+            )
+        )
+    if release_ids:
+        found["release"] = dict(
+            SavedRelease.objects.filter(user=user, release_id__in=list(release_ids)).values_list(
+                "release_id", "added_at"
+            )
+        )
+    if artist_ids:
+        found["artist"] = dict(
+            FollowedArtist.objects.filter(user=user, artist_id__in=list(artist_ids)).values_list(
+                "artist_id", "followed_at"
+            )
+        )
+    return found
+
+
+def ratings_of(*, user: User, track_ids=(), release_ids=()) -> dict:
+    """The user's ratings: {"track": {id: 1-5}, "release": {id: 1-5}}; one query."""
+    found: dict[str, dict] = {"track": {}, "release": {}}
+    if not track_ids and not release_ids:
+        return found
+    rows = Rating.objects.filter(
+        Q(user=user) & (Q(track_id__in=list(track_ids)) | Q(release_id__in=list(release_ids)))
+    ).values_list("track_id", "release_id", "rating")
+    for track_id, release_id, rating in rows:
+        if track_id is not None:
+            found["track"][track_id] = rating
+        else:
+            found["release"][release_id] = rating
+    return found
+
+
+def release_ids_rated(*, user: User) -> QuerySet:
+    """Ids of the releases the user rated, best first."""
+    return (
+        Rating.objects.filter(user=user, release__isnull=False)
+        .order_by("-rating", "-rated_at")
+        .values_list("release_id", flat=True)
+    )
+
+
+def playlists_public_of(*, owner_email: str) -> QuerySet[Playlist]:
+    """Another listener's public playlists, most recent first."""
+    return (
+        playlist_list_simplified()
+        .filter(owner__email__iexact=owner_email, public=True)
+        .order_by("-created_at", "-id")
+    )
+
+
+def playlist_durations(*, playlist_ids: Sequence[int]) -> dict[int, int]:
+    """The total length in ms of each playlist's items; one query."""
+    return dict(
+        PlaylistItem.objects.filter(playlist_id__in=list(playlist_ids))
+        .order_by()
+        .values("playlist_id")
+        .annotate(total=Sum("track__duration_ms"))
+        .values_list("playlist_id", "total")
+    )

@@ -314,3 +314,43 @@ class FollowedPlaylist(models.Model):
 
     def __str__(self):
         return f"{self.user_id} follows {self.playlist_id}"
+
+
+class Rating(models.Model):
+    """A listener's 1-5 star rating of a track or a release (OpenSubsonic `setRating`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings"
+    )
+    track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.CASCADE, related_name="ratings"
+    )
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.CASCADE, related_name="ratings"
+    )
+    rating = models.PositiveSmallIntegerField()
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-rated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="rating_between_1_and_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(track__isnull=True, release__isnull=False)
+                | Q(track__isnull=False, release__isnull=True),
+                name="rating_of_track_or_release",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "track"], condition=Q(track__isnull=False), name="uniq_rating_track"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "release"],
+                condition=Q(release__isnull=False),
+                name="uniq_rating_release",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} rated {self.track_id or self.release_id}: {self.rating}"

@@ -25,6 +25,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -543,3 +544,70 @@ def playlist_item_rows(*, playlist_id: int) -> QuerySet:
 def playlist_items_personalised() -> QuerySet:
     """Items of personalised playlists (Discover Weekly, Release Radar)."""
     return PlaylistItem.objects.filter(playlist__kind=Playlist.Kind.PERSONALISED)
+
+
+# Whole-catalogue lists for clients that browse it (OpenSubsonic): only what `market` may play
+
+
+def release_list_playable(
+    *, market: str, now: datetime.datetime | None = None
+) -> QuerySet[Release]:
+    """Releases with a track playable in `market`, with genres and their duration in ms."""
+    now = now or timezone.now()
+    duration = Subquery(
+        Track.objects.filter(release=OuterRef("pk"))
+        .order_by()
+        .values("release")
+        .annotate(total=Sum("duration_ms"))
+        .values("total"),
+        output_field=IntegerField(),
+    )
+    return (
+        release_list_simplified(now=now)
+        .filter(release_playable_in(market=market, now=now))
+        .annotate(duration_ms_total=Coalesce(duration, 0))
+        .prefetch_related("genres")
+    )
+
+
+def artist_list_playable(*, market: str, now: datetime.datetime | None = None) -> QuerySet[Artist]:
+    """Artists credited on a release playable in `market`, with how many (`album_count`)."""
+    now = now or timezone.now()
+    playable = Release.objects.filter(release_playable_in(market=market, now=now)).values("pk")
+    return (
+        Artist.objects.annotate(
+            album_count=_count_of(
+                ReleaseArtist.objects.filter(artist=OuterRef("pk"), release_id__in=playable),
+                "artist",
+            )
+        )
+        .filter(album_count__gt=0)
+        .order_by("name", "id")
+    )
+
+
+def track_list_playable(*, market: str, now: datetime.datetime | None = None) -> QuerySet[Track]:
+    """Full tracks playable in `market` now, with genres."""
+    now = now or timezone.now()
+    return (
+        track_list(market=market, now=now)
+        .filter(track_playable_in(market=market, now=now))
+        .prefetch_related("genres")
+    )
+
+
+def genre_counts_playable(*, market: str, now: datetime.datetime | None = None) -> QuerySet[Genre]:
+    """Genres with the number of releases and tracks of theirs playable in `market`."""
+    now = now or timezone.now()
+    tracks = Track.objects.filter(track_playable_in(market=market, now=now)).values("pk")
+    releases = Release.objects.filter(release_playable_in(market=market, now=now)).values("pk")
+    return Genre.objects.annotate(
+        track_count=_count_of(
+            Track.genres.through.objects.filter(genre=OuterRef("pk"), track_id__in=tracks),
+            "genre",
+        ),
+        release_count=_count_of(
+            Release.genres.through.objects.filter(genre=OuterRef("pk"), release_id__in=releases),
+            "genre",
+        ),
+    ).order_by("name")

@@ -45,3 +45,13 @@ class TooManyPlayEvents(ApplicationError):
     def __init__(self, message: str | None = None, *, retry_after: int = 60):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NoActiveDevice(ApplicationError):
+    status = 404
+    default_message = "Player command failed: No active device found."
+
+
+class PlayerRestricted(ApplicationError):
+    status = 403
+    default_message = "Player command failed: Restriction violated."

@@ -344,3 +344,119 @@ class DailyListenerTrack(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.user_id} {self.track_id}: {self.streams}"
+
+
+class PlayerDevice(models.Model):
+    """A place a listener plays on (a browser tab, a Subsonic client), named by the client."""
+
+    class Type(models.TextChoices):
+        COMPUTER = "Computer", "Computer"
+        SMARTPHONE = "Smartphone", "Smartphone"
+        TABLET = "Tablet", "Tablet"
+        SPEAKER = "Speaker", "Speaker"
+        UNKNOWN = "Unknown", "Unknown"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="player_devices"
+    )
+    key = models.CharField(max_length=64, help_text=_("The client's own id for the device."))
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.COMPUTER)
+    volume_percent = models.PositiveSmallIntegerField(default=100)
+    supports_volume = models.BooleanField(default=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "-last_seen_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="uniq_player_device_key"),
+            models.CheckConstraint(
+                condition=Q(volume_percent__lte=100), name="player_device_volume_lte_100"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.key}) of {self.user_id}"
+
+
+class PlayerState(models.Model):
+    """A listener's playback: what plays where, from where on, and how (one row per listener).
+
+    The position is `position_ms` at `measured_at`; while playing it advances with the clock.
+    `track` is the track of queue item `current_index` (both null for an empty queue).
+    """
+
+    class Repeat(models.TextChoices):
+        OFF = "off", _("Off")
+        TRACK = "track", _("Track")
+        CONTEXT = "context", _("Context")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="player_state",
+    )
+    device = models.ForeignKey(
+        PlayerDevice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The active device."),
+    )
+    track = models.ForeignKey(
+        Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    current_index = models.PositiveIntegerField(null=True, blank=True)
+    context_uri = models.CharField(max_length=200, blank=True)
+    position_ms = models.PositiveIntegerField(default=0)
+    measured_at = models.DateTimeField(default=timezone.now)
+    is_playing = models.BooleanField(default=False)
+    shuffle = models.BooleanField(default=False)
+    repeat = models.CharField(max_length=7, choices=Repeat.choices, default=Repeat.OFF)
+    revision = models.PositiveBigIntegerField(
+        default=0, help_text=_("Raised by every change, so clients notice them.")
+    )
+    changed_by = models.CharField(
+        max_length=100, blank=True, help_text=_("Name of the device that made the last change.")
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(current_index__isnull=True, track__isnull=True)
+                | Q(current_index__isnull=False),
+                name="player_state_track_has_index",
+            ),
+        ]
+
+    def __str__(self):
+        return f"player of {self.user_id}: {self.track_id} ({self.is_playing})"
+
+
+class PlayerQueueItem(models.Model):
+    """One entry of a listener's queue, in play order.
+
+    `queued` items were added one by one (Add to queue) rather than by playing a context;
+    `original_position` is the place in the context before shuffling.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="player_queue"
+    )
+    position = models.PositiveIntegerField()
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    queued = models.BooleanField(default=False)
+    original_position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["user", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "position"], name="uniq_player_queue_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} #{self.position}: {self.track_id}"

@@ -3,7 +3,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -72,6 +84,11 @@ def rendition_choose(*, track_id: int, codecs: list[str], quality: str) -> Rendi
     ready = list(
         Rendition.objects.filter(track_id=track_id, state=Rendition.State.READY, codec__in=codecs)
     )
+    return rendition_pick(ready, codecs=codecs, quality=quality)
+
+
+def rendition_pick(ready: list[Rendition], *, codecs: list[str], quality: str) -> Rendition | None:
+    """Pick from READY renditions (already loaded) as `rendition_choose` does."""
     target = QUALITY_TARGET_KBPS[quality]
     for codec in codecs:
         candidates = sorted((r for r in ready if r.codec == codec), key=lambda r: r.bitrate_kbps)
@@ -426,3 +443,44 @@ def transcode_progress() -> TranscodeProgress:
         failed=counts["failed"],
         pending=counts["total"] - counts["ready"] - counts["failed"],
     )
+
+
+def release_ids_played(*, user_id: int, order: str) -> QuerySet:
+    """Ids of the releases the user played: "frequent" (most plays first) or "recent"."""
+    plays = (
+        PlayEvent.objects.filter(user_id=user_id)
+        .values("track__release_id")
+        .annotate(plays=Count("id"), last=Max("ended_at"))
+    )
+    ordering = ("-plays", "-last") if order == "frequent" else ("-last",)
+    return plays.order_by(*ordering).values_list("track__release_id", flat=True)
+
+
+def track_play_counts(*, user_id: int, track_ids: list[int]) -> dict[int, int]:
+    """How many times the user played each of the tracks (missing: never)."""
+    if not track_ids:
+        return {}
+    return dict(
+        PlayEvent.objects.filter(user_id=user_id, track_id__in=track_ids)
+        .values("track_id")
+        .annotate(n=Count("id"))
+        .values_list("track_id", "n")
+    )
+
+
+def renditions_ready() -> QuerySet[Rendition]:
+    """READY renditions, to prefetch on tracks (`Prefetch("renditions", ...)`)."""
+    return Rendition.objects.filter(state=Rendition.State.READY).order_by("bitrate_kbps", "id")
+
+
+def now_playing_list(*, user_id: int) -> list[dict]:
+    """What the user's players reported as playing (`now_playing_set`), newest first."""
+    return sorted(
+        (cache.get(now_playing_key(user_id)) or {}).values(),
+        key=lambda entry: entry["at"],
+        reverse=True,
+    )
+
+
+def now_playing_key(user_id: int) -> str:
+    return f"playback:now-playing:{user_id}"

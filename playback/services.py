@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -955,3 +956,21 @@ def play_events_bulk_load(*, events: list[PlayEvent], batch_size: int = 5000) ->
     before = PlayEvent.objects.count()
     PlayEvent.objects.bulk_create(events, batch_size=batch_size, ignore_conflicts=True)
     return PlayEvent.objects.count() - before
+
+
+# --- Now playing ---------------------------------------------------------------------------
+
+NOW_PLAYING_MAX_PLAYERS = 10
+
+
+def now_playing_set(*, user, track_id: int, player: str, duration_ms: int) -> None:
+    """Remember that `player` of the user started the track (not a play: nothing is counted).
+
+    Kept in the cache only, for the track's length plus a minute; best effort.
+    """
+    key = selectors.now_playing_key(user.pk)
+    entries = cache.get(key) or {}
+    entries[player[:64]] = {"track_id": track_id, "player": player[:64], "at": timezone.now()}
+    newest = sorted(entries.values(), key=lambda entry: entry["at"], reverse=True)
+    kept = {entry["player"]: entry for entry in newest[:NOW_PLAYING_MAX_PLAYERS]}
+    cache.set(key, kept, timeout=duration_ms // 1000 + 60)

@@ -28,6 +28,7 @@ oauth2_patterns = (
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("rest/", include("api.subsonic.urls")),
     # The token endpoint with a budget of failed client authentications, then the rest.
     path("o/token/", ThrottledTokenView.as_view(), name="oauth-token"),
     path("o/", include(oauth2_patterns, namespace="oauth2_provider")),

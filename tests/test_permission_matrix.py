@@ -232,6 +232,7 @@ def _build_world() -> dict:
             "stream": "not-a-signed-token",
             "users": x_reader.pk,
             ("top", "type"): "tracks",
+            "devices": "matrix-device",
         },
         "watch": {
             "upcoming_x": upcoming_x.pk,

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from web import views
+from web import app_passwords, views
 
 app_name = "web"
 
@@ -25,6 +25,11 @@ urlpatterns = [
         "accounts/password/reset/<uidb64>/<token>/",
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
+    ),
+    path(
+        "accounts/app-passwords/",
+        app_passwords.AppPasswordsView.as_view(),
+        name="app_passwords",
     ),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["web"]), name="jsi18n"),
     path("i18n/setlang/", set_language, name="set_language"),

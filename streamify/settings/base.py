@@ -4,6 +4,8 @@ Unset variables give the embedded default: SQLite, eager Celery, files on local 
 Every variable is listed in `.env.example`.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
@@ -364,6 +366,13 @@ PLAY_EVENTS_LIMIT_PER_USER = env.int("PLAY_EVENTS_LIMIT_PER_USER", default=2000)
 PLAY_EVENTS_LIMIT_PER_ADDRESS = env.int("PLAY_EVENTS_LIMIT_PER_ADDRESS", default=10000)
 PLAY_EVENTS_LIMIT_WINDOW_SECONDS = env.int("PLAY_EVENTS_LIMIT_WINDOW_SECONDS", default=3600)
 PLAY_GRANT_MAX_AGE_DAYS = env.int("PLAY_GRANT_MAX_AGE_DAYS", default=30)
+# Fernet keys for app passwords at rest (first encrypts, all decrypt); unset: one derived
+# from SECRET_KEY, so rotating SECRET_KEY without listing the old derived key voids them.
+APP_PASSWORD_ENCRYPTION_KEYS = env.list("APP_PASSWORD_ENCRYPTION_KEYS", default=[]) or [
+    base64.urlsafe_b64encode(hashlib.sha256(f"app-passwords:{SECRET_KEY}".encode()).digest())
+]
+# OpenSubsonic API (/rest/): the music folder name clients show.
+SUBSONIC_MUSIC_FOLDER_NAME = env.str("SUBSONIC_MUSIC_FOLDER_NAME", default="Streamify")
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
 
 # Content-Security-Policy (django-csp), sent when DEBUG is off. The player is ES modules and

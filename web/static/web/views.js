@@ -655,6 +655,7 @@ export async function profileView({ app, signal }) {
     heading(gettext("Profile")),
     h("p", { class: "meta" }, me.email),
     form,
+    h("p", {}, h("a", { href: "/accounts/app-passwords/" }, gettext("App passwords for Subsonic apps"))),
     section(gettext("Keyboard shortcuts"), h("dl", { class: "shortcuts" }, shortcuts.map(([key, what]) => [h("dt", {}, h("kbd", {}, key)), h("dd", {}, what)]))),
   );
 }

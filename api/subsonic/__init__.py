@@ -1,0 +1,1 @@
+"""The OpenSubsonic API at /rest/: existing phone and desktop apps play Streamify."""

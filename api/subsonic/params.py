@@ -1,0 +1,79 @@
+"""Parameters of /rest/ calls: query string and form body (`formPost`), repeated keys kept."""
+
+import datetime
+
+from django.http import QueryDict
+
+from api.subsonic import errors
+
+ARTIST, ALBUM, SONG, PLAYLIST = "ar", "al", "tr", "pl"
+MUSIC_FOLDER_ID = 1
+
+
+class Params:
+    def __init__(self, request):
+        self._sources: list[QueryDict] = [request.GET]
+        if request.method == "POST":
+            self._sources.append(request.POST)
+
+    def get(self, name: str, default=None):
+        for source in self._sources:
+            if name in source:
+                return source.get(name)
+        return default
+
+    def getlist(self, name: str) -> list[str]:
+        values: list[str] = []
+        for source in self._sources:
+            values += source.getlist(name)
+        return values
+
+    def required(self, name: str) -> str:
+        value = self.get(name)
+        if value is None or value == "":
+            raise errors.missing(name)
+        return value
+
+    def int(self, name: str, default=None, *, minimum=None, maximum=None):
+        raw = self.get(name)
+        if raw is None or raw == "":
+            if default is None:
+                raise errors.missing(name)
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise errors.invalid(name, "expected an integer.") from None
+        if minimum is not None and value < minimum:
+            raise errors.invalid(name, f"must be at least {minimum}.")
+        if maximum is not None and value > maximum:
+            value = maximum
+        return value
+
+    def optional_int(self, name: str):
+        raw = self.get(name)
+        return None if raw in (None, "") else self.int(name)
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self.get(name)
+        if raw is None or raw == "":
+            return default
+        return raw.lower() in ("true", "1", "yes")
+
+
+def entity_id(name: str, raw: str | None, *kinds: str) -> tuple[str, int]:
+    """Split an id such as "al-12" into ("al", 12); the kind must be one of `kinds`."""
+    if raw is None or raw == "":
+        raise errors.missing(name)
+    kind, _, number = raw.partition("-")
+    if kind not in kinds or not number.isdigit():
+        raise errors.not_found(f"{name} {raw}")
+    return kind, int(number)
+
+
+def make_id(kind: str, pk: int) -> str:
+    return f"{kind}-{pk}"
+
+
+def millis_to_datetime(value: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(value / 1000, tz=datetime.UTC)
