@@ -43,6 +43,7 @@ export class PlayerSync extends EventTarget {
     this.remoteState = null;
     this.lastHeartbeat = 0;
     this.ready = null;
+    this.restoredAt = 0; // ms after navigation start: the state is loaded (bench, tests)
   }
 
   // ---- start --------------------------------------------------------------------------
@@ -62,6 +63,7 @@ export class PlayerSync extends EventTarget {
           await this.restoreFrom(state);
         }
       }
+      this.restoredAt = performance.now();
       this.dispatchEvent(new Event("restored"));
     }).catch(() => this.dispatchEvent(new Event("restored")));
     for (const type of ["track", "state", "queue"]) {
