@@ -3,30 +3,10 @@ token acts as the user who owns the application (a personal API client)."""
 
 import hashlib
 
-from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication as _OAuth2Authentication
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator as _OAuth2Validator
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import SAFE_METHODS, BasePermission
-
-READ_SCOPE, WRITE_SCOPE = "read", "write"
-
-
-def method_scope(method: str) -> str:
-    return READ_SCOPE if method.upper() in SAFE_METHODS else WRITE_SCOPE
-
-
-class TokenHasMethodScope(BasePermission):
-    """A bearer token reads with the `read` scope and writes with `write`; sessions pass."""
-
-    message = "The access token lacks the scope for this request."
-
-    def has_permission(self, request, view):
-        token = request.auth
-        if token is None or not hasattr(token, "allow_scopes"):
-            return True
-        return token.allow_scopes([method_scope(request.method)])
 
 
 class OAuth2Authentication(_OAuth2Authentication):
@@ -42,7 +22,8 @@ class OAuth2Authentication(_OAuth2Authentication):
             return None
         result = super().authenticate(getattr(request, "_request", request))
         if result is None:
-            return None
+            # A bearer token was sent but is unknown, revoked or expired: a 401, never anonymous.
+            raise AuthenticationFailed("The access token is invalid or expired.")
         user, token = result
         if user is None:
             # Client credentials: the token belongs to the application, which acts for its
@@ -72,12 +53,3 @@ class OAuth2Validator(_OAuth2Validator):
             .filter(token_checksum=token_checksum)
             .first()
         )
-
-
-class OAuth2Scheme(DjangoOAuthToolkitScheme):
-    target_class = "accounts.authentication.OAuth2Authentication"
-
-    def get_security_requirement(self, auto_schema):
-        if any(isinstance(p, TokenHasMethodScope) for p in auto_schema.view.get_permissions()):
-            return {self.name: [method_scope(auto_schema.method)]}
-        return super().get_security_requirement(auto_schema) or {self.name: []}

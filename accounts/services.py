@@ -55,3 +55,12 @@ def user_update(
     if fields:
         user.save(update_fields=fields)
     return user
+
+
+@transaction.atomic
+def user_system_ensure(*, email: str, display_name: str) -> User:
+    """The account a service acts as (e.g. the owner of editorial playlists); no password."""
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, display_name=display_name)
+    return user

@@ -33,6 +33,7 @@ from artists.models import (
     TrackDailyStats,
 )
 from artists.selectors import CREDITED_ROLES, ROLE_RANK, ArtistAccess
+from catalog import services as catalog_services
 from catalog.models import (
     Artist,
     FollowedArtist,
@@ -297,8 +298,7 @@ def release_schedule(
         raise ValidationFailed(
             f"Schedule the release at most {SCHEDULE_MAX_AHEAD.days} days ahead."
         )
-    # catalog has no service for the date; this is the one field the dashboard writes.
-    Release.objects.filter(pk=release.pk).update(release_date=release_date)
+    catalog_services.release_date_set(release_id=release.pk, release_date=release_date)
     release.release_date = release_date
     licensing_services.release_schedule_local(
         release=release,

@@ -5,10 +5,14 @@ followed artist). Playlist edits lock the playlist row, keep item positions cont
 0 and bump `Playlist.snapshot`, which the API returns as `snapshot_id`.
 """
 
+import io
+import uuid
 from collections.abc import Iterable, Sequence
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
 from catalog.models import (
@@ -17,6 +21,8 @@ from catalog.models import (
     FollowedPlaylist,
     Playlist,
     PlaylistItem,
+    Release,
+    SavedRelease,
     SavedTrack,
     Track,
 )
@@ -24,6 +30,8 @@ from catalog.selectors import playlist_visible_q
 from common.errors import NotFound, PermissionDenied, ValidationFailed
 
 MAX_IDS = 50
+MAX_RELEASE_IDS = 20
+PLAYLIST_COVER_MAX_BYTES = 256 * 1024
 MAX_PLAYLIST_ITEMS_PER_REQUEST = 100
 PLAYLIST_NAME_MAX = Playlist._meta.get_field("name").max_length
 
@@ -89,6 +97,47 @@ def track_save(*, user: User, track_ids: Sequence[int]) -> None:
 @transaction.atomic
 def track_unsave(*, user: User, track_ids: Sequence[int]) -> None:
     SavedTrack.objects.filter(user=user, track_id__in=_check_ids(track_ids)).delete()
+
+
+@transaction.atomic
+def release_save(*, user: User, release_ids: Sequence[int]) -> None:
+    ids = _existing(Release, _check_ids(release_ids, maximum=MAX_RELEASE_IDS))
+    now = timezone.now()
+    SavedRelease.objects.bulk_create(
+        [SavedRelease(user=user, release_id=i, added_at=now) for i in ids], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def release_unsave(*, user: User, release_ids: Sequence[int]) -> None:
+    ids = _check_ids(release_ids, maximum=MAX_RELEASE_IDS)
+    SavedRelease.objects.filter(user=user, release_id__in=ids).delete()
+
+
+def check_playlist_cover(jpeg: bytes) -> None:
+    """Refuse anything but a JPEG image of at most PLAYLIST_COVER_MAX_BYTES."""
+    if not jpeg:
+        raise ValidationFailed("No image given.")
+    if len(jpeg) > PLAYLIST_COVER_MAX_BYTES:
+        raise ValidationFailed("The image is larger than 256 KB.", status=413)
+    try:
+        with Image.open(io.BytesIO(jpeg)) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationFailed("The image is not a readable JPEG.") from None
+    if kind != "JPEG":
+        raise ValidationFailed("The image must be a JPEG.")
+
+
+@transaction.atomic
+def playlist_cover_set(*, user: User, playlist_id: int, jpeg: bytes) -> Playlist:
+    """Replace the cover of a playlist the user owns (the old file stays for CDN caches)."""
+    check_playlist_cover(jpeg)
+    playlist = playlist_get_for_edit(user=user, playlist_id=playlist_id, lock=True)
+    playlist.cover.save(f"{uuid.uuid4().hex}.jpg", ContentFile(jpeg), save=False)
+    playlist.save(update_fields=["cover", "updated_at"])
+    return playlist
 
 
 @transaction.atomic

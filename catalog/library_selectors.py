@@ -17,12 +17,14 @@ from catalog.models import (
     FollowedPlaylist,
     Playlist,
     Release,
+    SavedRelease,
     SavedTrack,
 )
 from catalog.selectors import (
     artist_list,
     playlist_list_simplified,
     playlist_visible_q,
+    release_list,
     release_list_simplified,
     release_playable_in,
     track_list,
@@ -47,6 +49,36 @@ def saved_tracks_contains(*, user: User, track_ids: Sequence[int]) -> list[bool]
         )
     )
     return [track_id in saved for track_id in track_ids]
+
+
+def saved_releases(
+    *, user: User, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[SavedRelease]:
+    """The user's saved albums, newest first, each with its full album object loaded."""
+    return (
+        SavedRelease.objects.filter(user=user)
+        .prefetch_related(Prefetch("release", queryset=release_list(market=market, now=now)))
+        .order_by("-added_at", "-id")
+    )
+
+
+def saved_releases_contains(*, user: User, release_ids: Sequence[int]) -> list[bool]:
+    saved = set(
+        SavedRelease.objects.filter(user=user, release_id__in=release_ids).values_list(
+            "release_id", flat=True
+        )
+    )
+    return [release_id in saved for release_id in release_ids]
+
+
+def user_playlists_public(*, owner: User, viewer: User | None) -> QuerySet[Playlist]:
+    """Playlists `owner` owns that `viewer` may read (their own private ones too)."""
+    return (
+        playlist_list_simplified()
+        .filter(owner=owner, kind=Playlist.Kind.USER)
+        .filter(playlist_visible_q(viewer))
+        .order_by("-created_at", "-id")
+    )
 
 
 def followed_artists(*, user: User, after: int | None = None) -> QuerySet[Artist]:
@@ -83,6 +115,15 @@ def user_playlists(*, user: User) -> QuerySet[Playlist]:
         .filter(playlist_visible_q(user))
         .order_by("-created_at", "-id")
     )
+
+
+def followed_playlists_contains(*, user: User, playlist_ids: Sequence[int]) -> list[bool]:
+    followed = set(
+        FollowedPlaylist.objects.filter(user=user, playlist_id__in=playlist_ids).values_list(
+            "playlist_id", flat=True
+        )
+    )
+    return [playlist_id in followed for playlist_id in playlist_ids]
 
 
 def playlist_followers_contains(*, playlist: Playlist, user_ids: Sequence[int]) -> list[bool]:

@@ -36,6 +36,7 @@ from catalog.models import (
     AvailabilityProfileWindow,
     FollowedArtist,
     FollowedPlaylist,
+    Genre,
     Playlist,
     PlaylistItem,
     Release,
@@ -379,19 +380,17 @@ def tracks_by_ids(
 def artist_top_tracks(
     *,
     artist: Artist,
-    market: str,
+    market: str | None,
     limit: int = TOP_TRACKS_LIMIT,
     now: datetime.datetime | None = None,
 ) -> list[Track]:
-    """The artist's most popular tracks playable in `market`."""
+    """The artist's most popular tracks, only those playable in `market` when given."""
     now = now or timezone.now()
     performed = TrackArtist.objects.filter(artist=artist, role__in=PERFORMER_ROLES)
-    return list(
-        track_list(market=market, now=now)
-        .filter(pk__in=performed.values("track_id"))
-        .filter(track_playable_in(market=market, now=now))
-        .order_by("-popularity", "id")[:limit]
-    )
+    tracks = track_list(market=market, now=now).filter(pk__in=performed.values("track_id"))
+    if market is not None:
+        tracks = tracks.filter(track_playable_in(market=market, now=now))
+    return list(tracks.order_by("-popularity", "id")[:limit])
 
 
 # Playlists
@@ -420,7 +419,7 @@ def playlist_item_list(
     *, market: str | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[PlaylistItem]:
     return (
-        PlaylistItem.objects.select_related("added_by")
+        PlaylistItem.objects.select_related("added_by", "playlist__owner")
         .prefetch_related(Prefetch("track", queryset=track_list(market=market, now=now)))
         .order_by("position", "id")
     )
@@ -458,3 +457,52 @@ def playlist_get_visible(*, playlist_id: int | None, user: User | None) -> Playl
     return _get(
         Playlist.objects.filter(playlist_visible_q(user)).only("pk"), playlist_id, "Playlist"
     )
+
+
+# Markets, genres and seeds
+
+
+def markets_available(*, now: datetime.datetime | None = None) -> list[str]:
+    """Markets where some track is playable now, sorted."""
+    now = now or timezone.now()
+    markets = _open_windows(now).values_list("market", flat=True).distinct()
+    return sorted(set(markets))
+
+
+def genre_slugs() -> list[str]:
+    """Genres that tag a track, a release or an artist: the seeds recommendations take."""
+    used = Q(tracks__isnull=False) | Q(releases__isnull=False) | Q(artists__isnull=False)
+    return list(
+        Genre.objects.filter(used).values_list("slug", flat=True).distinct().order_by("slug")
+    )
+
+
+def genre_slugs_unknown(*, slugs: Sequence[str]) -> list[str]:
+    known = set(Genre.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    return [slug for slug in slugs if slug not in known]
+
+
+def track_ids_by_artists(*, artist_ids: Sequence[int], limit: int) -> list[int]:
+    """Tracks the artists perform, most popular first."""
+    performed = TrackArtist.objects.filter(artist_id__in=artist_ids, role__in=PERFORMER_ROLES)
+    return list(
+        Track.objects.filter(pk__in=performed.values("track_id"))
+        .order_by("-popularity", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def track_ids_by_genres(*, slugs: Sequence[str], limit: int) -> list[int]:
+    """Tracks of the genres (their own, their release's or an artist's), most popular first."""
+    tagged = (
+        Q(genres__slug__in=slugs)
+        | Q(release__genres__slug__in=slugs)
+        | Q(artists__genres__slug__in=slugs)
+    )
+    ids = (
+        Track.objects.filter(tagged)
+        .order_by("-popularity", "id")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return list(dict.fromkeys(ids[: limit * 3]))[:limit]

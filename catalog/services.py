@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, F, Max, OuterRef
+from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.audio import AUDIO_EXTENSIONS, AudioFile, AudioRejected, audio_inspect, file_sha256
@@ -482,3 +483,103 @@ def _record(report: ImportReport, on_result, result: TrackImportResult) -> None:
 
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+# Writes other apps ask catalog for (an app writes only its own tables)
+
+
+@dataclass(frozen=True)
+class PlaylistItemSpec:
+    """One item of a playlist's new track list: who added it and when."""
+
+    track_id: int
+    added_by_id: int | None
+    added_at: datetime.datetime
+
+
+@transaction.atomic
+def playlist_items_replace(*, playlist_id: int, items: Sequence[PlaylistItemSpec]) -> None:
+    """Replace a playlist's items with `items`, positioned 0..n-1 in their order."""
+    PlaylistItem.objects.filter(playlist_id=playlist_id).delete()
+    PlaylistItem.objects.bulk_create(
+        PlaylistItem(
+            playlist_id=playlist_id,
+            track_id=item.track_id,
+            position=position,
+            added_by_id=item.added_by_id,
+            added_at=item.added_at,
+        )
+        for position, item in enumerate(items)
+    )
+
+
+@transaction.atomic
+def playlist_items_renumber(*, playlist_id: int) -> None:
+    """Make a playlist's positions 0..n-1 in their current order (after admin edits)."""
+    items = list(PlaylistItem.objects.filter(playlist_id=playlist_id).order_by("position", "id"))
+    moved = []
+    for position, item in enumerate(items):
+        if item.position != position:
+            item.position = position
+            moved.append(item)
+    if moved:
+        PlaylistItem.objects.bulk_update(moved, ["position"])
+
+
+def playlist_snapshot_bump(*, playlist_ids, now: datetime.datetime | None = None) -> int:
+    """Bump the snapshot of the playlists (ids or a `values("…")` queryset); return how many."""
+    return Playlist.objects.filter(pk__in=playlist_ids).update(
+        snapshot=F("snapshot") + 1, updated_at=now or timezone.now()
+    )
+
+
+def playlists_personalised_create(
+    *, owner_ids: Sequence[int], name: str, description: str, now: datetime.datetime
+) -> list[Playlist]:
+    """Create one private personalised playlist per owner (in `owner_ids` order)."""
+    return Playlist.objects.bulk_create(
+        Playlist(
+            owner_id=owner,
+            kind=Playlist.Kind.PERSONALISED,
+            name=name,
+            description=description,
+            public=False,
+            created_at=now,
+        )
+        for owner in owner_ids
+    )
+
+
+def playlist_items_swap(
+    *, playlist_ids_sql: str, rows_sql: str, params: Sequence, now: datetime.datetime
+) -> None:
+    """Replace the items of many playlists in one statement pair (run inside the caller's
+    transaction, so listeners see the old items until it commits).
+
+    `playlist_ids_sql` selects the playlists to empty (one `playlist_id` column);
+    `rows_sql` selects the new items as `playlist_id, track_id, position` columns; both may
+    only read the caller's own tables, and `params` fill `rows_sql`'s placeholders after
+    `playlist_ids_sql`'s. Rows naming a deleted track are dropped.
+    """
+    q = connection.ops.quote_name
+    item, track = q(PlaylistItem._meta.db_table), q(Track._meta.db_table)
+    # Table names come from model metadata and the caller's own SQL; values are parameters.
+    delete = f"DELETE FROM {item} WHERE playlist_id IN ({playlist_ids_sql})"  # noqa: S608
+    insert = (
+        f"INSERT INTO {item} (playlist_id, track_id, position, added_at, added_by_id) "  # noqa: S608
+        f"SELECT r.playlist_id, r.track_id, r.position, %s, NULL FROM ({rows_sql}) r "
+        f"JOIN {track} t ON t.id = r.track_id"
+    )
+    placeholders = playlist_ids_sql.count("%s")
+    with connection.cursor() as cursor:
+        cursor.execute(delete, list(params[:placeholders]))
+        cursor.execute(insert, [now, *params[placeholders:]])
+
+
+def release_date_set(*, release_id: int, release_date: datetime.date) -> None:
+    Release.objects.filter(pk=release_id).update(release_date=release_date)
+
+
+def track_duration_set(*, track_id: int, source_sha256: str, duration_ms: int) -> None:
+    """Record the measured duration if the track still has the original it was measured on."""
+    Track.objects.filter(pk=track_id, source_sha256=source_sha256).update(duration_ms=duration_ms)

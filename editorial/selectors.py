@@ -27,7 +27,7 @@ from catalog import library_selectors
 from catalog import selectors as catalog_selectors
 from catalog.models import Playlist, PlaylistItem, Release, Track
 from common.errors import NotFound
-from editorial.localisation import Texts, choose_texts
+from editorial.localisation import Texts, choose_texts, requested_languages
 from editorial.models import (
     Campaign,
     Category,
@@ -333,3 +333,18 @@ def playlist_stats_totals(*, playlist_id: int, days: int = 28, today=None) -> di
         streams=Sum("streams"), skips=Sum("skips"), saves=Sum("saves"), ms_played=Sum("ms_played")
     )
     return {key: value or 0 for key, value in totals.items()}
+
+
+# Languages of a request
+
+
+def languages_requested(*, locale: str | None, accept_language: str | None) -> list[str]:
+    """Languages to show texts in: `locale` (`sv_SE`), else Accept-Language, best first."""
+    return requested_languages(locale=locale, accept_language=accept_language)
+
+
+def message_localised(*, messages: dict[str, str], languages: list[str]) -> str:
+    """The message in the first of `languages` it has, else English (`messages["en"]`)."""
+    default = Texts("en", messages["en"], "")
+    others = [Texts(code, text, "") for code, text in messages.items()]
+    return choose_texts(default=default, translations=others, languages=languages).title

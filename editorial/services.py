@@ -26,8 +26,11 @@ from django.utils.text import slugify
 from django_countries import countries
 
 from accounts import roles
+from accounts import services as accounts_services
 from accounts.models import User
+from catalog import services as catalog_services
 from catalog.models import FollowedPlaylist, Genre, Playlist, PlaylistItem, Release, Track
+from catalog.services import PlaylistItemSpec
 from common.errors import NotFound, PermissionDenied, ValidationFailed
 from editorial import selectors
 from editorial.models import (
@@ -75,10 +78,7 @@ EDITOR_PERMISSIONS = (
 
 def editorial_owner() -> User:
     """The account that owns every editorial playlist (shown to listeners as "Streamify")."""
-    owner = User.objects.filter(email=OWNER_EMAIL).first()
-    if owner is None:
-        owner = User.objects.create_user(email=OWNER_EMAIL, password=None, display_name=OWNER_NAME)
-    return owner
+    return accounts_services.user_system_ensure(email=OWNER_EMAIL, display_name=OWNER_NAME)
 
 
 def editors_group_ensure() -> Group:
@@ -268,14 +268,7 @@ def _record(
 
 
 def _renumber(playlist_id: int) -> None:
-    items = list(PlaylistItem.objects.filter(playlist_id=playlist_id).order_by("position", "id"))
-    moved = []
-    for position, item in enumerate(items):
-        if item.position != position:
-            item.position = position
-            moved.append(item)
-    if moved:
-        PlaylistItem.objects.bulk_update(moved, ["position"])
+    catalog_services.playlist_items_renumber(playlist_id=playlist_id)
 
 
 @transaction.atomic
@@ -300,7 +293,7 @@ def editorial_playlist_changes_record(
         before_tracks = before["tracks"]
     tracks = _tracks_diff(before_tracks, after["tracks"])
     if tracks:
-        Playlist.objects.filter(pk=playlist.pk).update(snapshot=playlist.snapshot + 1)
+        catalog_services.playlist_snapshot_bump(playlist_ids=[playlist.pk])
         playlist.snapshot += 1
         entries.append(_record(playlist, user, Action.TRACKS, tracks))
     return entries
@@ -358,9 +351,10 @@ def editorial_playlist_create(
         EditorialPlaylistTranslation.objects.create(
             playlist=playlist, language=language_code, title=title, description=text
         )
-    PlaylistItem.objects.bulk_create(
-        PlaylistItem(playlist=playlist, track=track, position=position, added_by=user)
-        for position, track in enumerate(tracks)
+    now = timezone.now()
+    catalog_services.playlist_items_replace(
+        playlist_id=playlist.pk,
+        items=[PlaylistItemSpec(track.pk, user.pk, now) for track in tracks],
     )
     editorial_playlist_changes_record(playlist=playlist, user=user, before=None)
     return playlist
@@ -417,17 +411,15 @@ def editorial_playlist_tracks_set(
     existing = {}
     for item in PlaylistItem.objects.filter(playlist=playlist).order_by("position", "id"):
         existing.setdefault(item.track_id, item)
-    PlaylistItem.objects.filter(playlist=playlist).delete()
     now = timezone.now()
-    PlaylistItem.objects.bulk_create(
-        PlaylistItem(
-            playlist=playlist,
-            track_id=track_id,
-            position=position,
-            added_by=existing[track_id].added_by if track_id in existing else user,
-            added_at=existing[track_id].added_at if track_id in existing else now,
-        )
-        for position, track_id in enumerate(track_ids)
+    catalog_services.playlist_items_replace(
+        playlist_id=playlist.pk,
+        items=[
+            PlaylistItemSpec(track_id, existing[track_id].added_by_id, existing[track_id].added_at)
+            if track_id in existing
+            else PlaylistItemSpec(track_id, user.pk, now)
+            for track_id in track_ids
+        ],
     )
     editorial_playlist_changes_record(playlist=playlist, user=user, before=before)
     return playlist

@@ -1,13 +1,19 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet, Subquery
+from django.db.models import Count, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog.models import Playlist, Track, TrackArtist
 from catalog.selectors import track_playable_in
 from playback.demo import Catalog
-from playback.models import PlayEvent, Rendition, TrackAudio, TranscodeJob
+from playback.models import (
+    STREAM_THRESHOLD_MS,
+    PlayEvent,
+    Rendition,
+    TrackAudio,
+    TranscodeJob,
+)
 
 # Target bitrate (kbit/s) per quality setting: take the best ready rendition not above it,
 # else the smallest above it.
@@ -157,3 +163,45 @@ def demo_catalog() -> Catalog:
     )
     playlists = list(Playlist.objects.order_by("pk").values_list("pk", flat=True)[:500])
     return Catalog(users=users, tracks=tracks, primary_artist=primary, playlists=playlists)
+
+
+# Top items (`/me/top/...`): streams (plays of 30 s or more) within a time range.
+
+TOP_TIME_RANGE_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
+
+
+def _streams_since(*, user_id: int, since: datetime.datetime) -> QuerySet[PlayEvent]:
+    return PlayEvent.objects.filter(
+        user_id=user_id, ended_at__gte=since, ms_played__gte=STREAM_THRESHOLD_MS
+    ).order_by()
+
+
+def top_track_ids(
+    *, user_id: int, since: datetime.datetime, limit: int, offset: int
+) -> tuple[list[int], int]:
+    """The user's most streamed tracks since `since` (a page of ids) and how many there are."""
+    grouped = (
+        _streams_since(user_id=user_id, since=since)
+        .values("track_id")
+        .annotate(streams=Count("id"))
+        .order_by("-streams", "track_id")
+    )
+    page = [row["track_id"] for row in grouped[offset : offset + limit]]
+    total = offset + len(page) if len(page) < limit and (page or not offset) else grouped.count()
+    return page, total
+
+
+def top_artist_ids(
+    *, user_id: int, since: datetime.datetime, limit: int, offset: int
+) -> tuple[list[int], int]:
+    """The artists the user streamed most since `since` (a page of ids) and how many."""
+    streams = (
+        _streams_since(user_id=user_id, since=since)
+        .filter(track__credits__role__in=[TrackArtist.Role.PRIMARY, TrackArtist.Role.FEATURED])
+        .values("track__credits__artist_id")
+        .annotate(streams=Count("id"))
+        .order_by("-streams", "track__credits__artist_id")
+    )
+    page = [row["track__credits__artist_id"] for row in streams[offset : offset + limit]]
+    total = offset + len(page) if len(page) < limit and (page or not offset) else streams.count()
+    return page, total

@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from catalog import services as catalog_services
 from catalog.models import Track
 from common.errors import NotFound, ValidationFailed
 from playback import audio, selectors
@@ -522,8 +523,8 @@ def _transcode_job_finish(
             "analysed_at": now,
         },
     )
-    Track.objects.filter(pk=job.track_id, source_sha256=job.source_sha256).update(
-        duration_ms=duration_ms
+    catalog_services.track_duration_set(
+        track_id=job.track_id, source_sha256=job.source_sha256, duration_ms=duration_ms
     )
     TranscodeJob.objects.filter(pk=job.pk).update(
         state=TranscodeJob.State.READY, error="", finished_at=now, deadline_at=None

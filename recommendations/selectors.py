@@ -9,8 +9,11 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
+from catalog.models import Track
 from recommendations import als
 from recommendations.models import ModelVersion, PersonalisedPlaylist, RecommendationRun
 
@@ -111,3 +114,105 @@ def personalised_playlist_ids(*, user_id: int) -> dict[str, int]:
     return dict(
         PersonalisedPlaylist.objects.filter(user_id=user_id).values_list("kind", "playlist_id")
     )
+
+
+# /recommendations: seeds -> candidates -> attribute filters -> ordering
+
+
+@dataclass(frozen=True)
+class AttributeRange:
+    """`min_`, `max_` and `target_` of one tunable attribute (None: not given)."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    target: float | None = None
+
+
+# Attribute -> (track field, scale of one unit of distance to a target).
+TUNABLE_ATTRIBUTES = {
+    "duration_ms": ("duration_ms", 600_000.0),
+    "loudness": ("audio__loudness_lufs", 60.0),
+    "popularity": ("popularity", 100.0),
+}
+SEED_POOL = 100
+
+
+@dataclass
+class SeedPool:
+    type: str
+    id: str
+    initial_pool_size: int
+    after_filtering_size: int = 0
+
+
+@dataclass
+class Recommendations:
+    track_ids: list[int]
+    seeds: list[SeedPool]
+
+
+def recommendations_get(
+    *,
+    seed_track_ids: list[int],
+    seed_artist_ids: list[int],
+    seed_genres: list[str],
+    ranges: dict[str, AttributeRange],
+    market: str | None,
+    limit: int,
+    now=None,
+) -> Recommendations:
+    """Tracks for the seeds: taste-model neighbours of seed tracks, tracks of seed artists and
+    their related artists, popular tracks of seed genres; filtered by `ranges` (and playable in
+    `market`), ordered by distance to the targets, else by how early a seed proposed them."""
+    now = now or timezone.now()
+    pools: list[tuple[SeedPool, list[int]]] = []
+    for track_id in seed_track_ids:
+        ids = similar_track_ids(track_id=track_id, limit=SEED_POOL)
+        pools.append((SeedPool("TRACK", str(track_id), len(ids)), ids))
+    for artist_id in seed_artist_ids:
+        artists = [artist_id, *related_artist_ids(artist_id=artist_id)]
+        ids = catalog_selectors.track_ids_by_artists(artist_ids=artists, limit=SEED_POOL)
+        pools.append((SeedPool("ARTIST", str(artist_id), len(ids)), ids))
+    for slug in seed_genres:
+        ids = catalog_selectors.track_ids_by_genres(slugs=[slug], limit=SEED_POOL)
+        pools.append((SeedPool("GENRE", slug, len(ids)), ids))
+
+    # Round-robin over the seeds so each contributes near the top.
+    rank: dict[int, int] = {}
+    for position in range(SEED_POOL):
+        for _, ids in pools:
+            if position < len(ids) and ids[position] not in rank:
+                rank[ids[position]] = len(rank)
+    for track_id in seed_track_ids:
+        rank.pop(track_id, None)
+
+    filters = Q(pk__in=list(rank))
+    for name, bounds in ranges.items():
+        field = TUNABLE_ATTRIBUTES[name][0]
+        if bounds.minimum is not None:
+            filters &= Q(**{f"{field}__gte": bounds.minimum})
+        if bounds.maximum is not None:
+            filters &= Q(**{f"{field}__lte": bounds.maximum})
+    tracks = Track.objects.filter(filters)
+    if market:
+        tracks = tracks.filter(catalog_selectors.track_playable_in(market=market, now=now))
+    fields = [field for field, _ in TUNABLE_ATTRIBUTES.values()]
+    rows = {
+        row[0]: dict(zip(TUNABLE_ATTRIBUTES, row[1:], strict=True))
+        for row in tracks.values_list("pk", *fields)
+    }
+    for pool, ids in pools:
+        pool.after_filtering_size = sum(1 for i in ids if i in rows)
+
+    targets = {name: r.target for name, r in ranges.items() if r.target is not None}
+
+    def distance(track_id: int) -> float:
+        total = 0.0
+        for name, target in targets.items():
+            value = rows[track_id][name]
+            scale = TUNABLE_ATTRIBUTES[name][1]
+            total += 1.0 if value is None else min(abs(value - target) / scale, 1.0)
+        return total
+
+    ordered = sorted(rows, key=lambda i: (distance(i), rank[i]) if targets else rank[i])
+    return Recommendations(track_ids=ordered[:limit], seeds=[pool for pool, _ in pools])

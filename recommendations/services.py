@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.models import Playlist, PlaylistItem, Track, TrackArtist
+from catalog import services as catalog_services
+from catalog.models import Track, TrackArtist
 from playback.models import DailyListenerTrack
 from recommendations import als
 from recommendations.data import column_arrays
@@ -456,21 +456,15 @@ def _stage(run_id: int, result) -> None:
 
 @dataclass
 class _Tables:
-    item: str
     personalised: str
     staged: str
-    track: str
-    playlist: str
 
 
 def _tables() -> _Tables:
     q = connection.ops.quote_name
     return _Tables(
-        item=q(PlaylistItem._meta.db_table),
         personalised=q(PersonalisedPlaylist._meta.db_table),
         staged=q(StagedTrack._meta.db_table),
-        track=q(Track._meta.db_table),
-        playlist=q(Playlist._meta.db_table),
     )
 
 
@@ -509,40 +503,28 @@ def _swap(run: RecommendationRun, kind: str, now: datetime.datetime) -> None:
     )
     for start in range(0, len(missing), 5000):
         owners = missing[start : start + 5000]
-        playlists = Playlist.objects.bulk_create(
-            Playlist(
-                owner_id=owner,
-                kind=Playlist.Kind.PERSONALISED,
-                name=name,
-                description=description,
-                public=False,
-                created_at=now,
-            )
-            for owner in owners
+        playlists = catalog_services.playlists_personalised_create(
+            owner_ids=owners, name=name, description=description, now=now
         )
         PersonalisedPlaylist.objects.bulk_create(
             PersonalisedPlaylist(user_id=owner, kind=kind, playlist_id=playlist.pk)
             for owner, playlist in zip(owners, playlists, strict=True)
         )
     t = _tables()
-    # Table names come from model metadata, values are parameters.
-    delete = (
-        f"DELETE FROM {t.item} WHERE playlist_id IN "  # noqa: S608
-        f"(SELECT playlist_id FROM {t.personalised} WHERE kind = %s)"
+    # Table names come from model metadata, values are parameters; catalog writes its items.
+    catalog_services.playlist_items_swap(
+        playlist_ids_sql=f"SELECT playlist_id FROM {t.personalised} WHERE kind = %s",  # noqa: S608
+        rows_sql=(
+            f"SELECT p.playlist_id, s.track_id, s.position FROM {t.staged} s "  # noqa: S608
+            f"JOIN {t.personalised} p ON p.user_id = s.user_id AND p.kind = s.kind "
+            f"WHERE s.run_id = %s AND s.kind = %s"
+        ),
+        params=[kind, run.pk, kind],
+        now=now,
     )
-    insert = (
-        f"INSERT INTO {t.item} (playlist_id, track_id, position, added_at, added_by_id) "  # noqa: S608
-        f"SELECT p.playlist_id, s.track_id, s.position, %s, NULL FROM {t.staged} s "
-        f"JOIN {t.personalised} p ON p.user_id = s.user_id AND p.kind = s.kind "
-        f"JOIN {t.track} t ON t.id = s.track_id "
-        f"WHERE s.run_id = %s AND s.kind = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(delete, [kind])
-        cursor.execute(insert, [now, run.pk, kind])
     kind_playlists = PersonalisedPlaylist.objects.filter(kind=kind)
-    Playlist.objects.filter(pk__in=kind_playlists.values("playlist_id")).update(
-        snapshot=F("snapshot") + 1, updated_at=now
+    catalog_services.playlist_snapshot_bump(
+        playlist_ids=kind_playlists.values("playlist_id"), now=now
     )
     kind_playlists.update(edition=run.day, updated_at=now)
 

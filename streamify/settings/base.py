@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but security: /api/ answers JSON errors and ignores a trailing slash.
+    "api.middleware.ApiPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -191,16 +193,24 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 REST_FRAMEWORK = {
+    # Bearer first: its `WWW-Authenticate: Bearer` makes unauthenticated requests a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.OAuth2Authentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Every API view lists TokenHasScope itself; this default covers views that forget.
+    "DEFAULT_PERMISSION_CLASSES": ["api.scopes.TokenHasScope"],
+    "DEFAULT_METADATA_CLASS": "api.metadata.ApiMetadata",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "common.pagination.SpotifyPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.paging.SpotifyPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "anon": "600/min",
         "user": "1200/min",
@@ -212,8 +222,11 @@ REST_FRAMEWORK = {
 # OAuth2 bearer tokens (django-oauth-toolkit) for scripts, RFC 9700 compliant: no password
 # or implicit grant, PKCE, hashed token storage; client credentials act as the app's owner.
 OAUTH2_PROVIDER = {
+    # Spotify's scope names for the listener API plus the dashboard's read/write
+    # (`api.scopes`); a token asked for without a scope gets the dashboard's `read`.
     "SCOPES": {"read": "Read your data and insights", "write": "Change teams and releases"},
     "DEFAULT_SCOPES": ["read"],
+    "SCOPES_BACKEND_CLASS": "api.scopes.ScopesBackend",
     "OAUTH2_VALIDATOR_CLASS": "accounts.authentication.OAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],

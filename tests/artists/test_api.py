@@ -156,7 +156,7 @@ def test_outsiders_get_no_insights(api_client, artist, outsider, streamed):
         for name in ARTIST_INSIGHTS:
             response = client.get(f"{API}/artists/{artist.pk}/insights/{name}?start=bad")
             assert_error(response, 403)
-    assert_error(api_client.get(f"{API}/artists/{artist.pk}/insights/overview"), 403)
+    assert_error(api_client.get(f"{API}/artists/{artist.pk}/insights/overview"), 401)
     assert_error(
         client_for(outsider).get(f"{API}/artists/999999/insights/overview"),
         404,
@@ -466,7 +466,7 @@ def test_token_of_an_outsiders_application_gets_nothing(outsider, artist):
     assert_error(response, 403)
     assert_error(
         client.get(f"{API}/artists/{artist.pk}/insights/overview", HTTP_AUTHORIZATION="Bearer x"),
-        403,
+        401,
     )
 
 
@@ -531,14 +531,14 @@ def test_client_credentials_without_an_active_owner_act_for_nobody(admin_user, a
     token = _token(client, orphan, SECRET, "read")
     url = f"{API}/artists/{artist.pk}/insights/overview"
 
-    assert_error(client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}"), 403)
+    assert_error(client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}"), 401)
 
     owned = _application(admin_user)
     token = _token(client, owned, SECRET, "read")
     assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     admin_user.is_active = False
     admin_user.save(update_fields=["is_active"])
-    assert_error(client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}"), 403)
+    assert_error(client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}"), 401)
 
 
 def test_dashboard_answers_while_the_cache_is_down(admin_client, artist, streamed, settings):

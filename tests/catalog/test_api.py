@@ -526,8 +526,14 @@ def test_artist_albums_query_count_is_constant(api_client, queen, django_assert_
     assert response.json()["total"] == 23
 
 
-def test_top_tracks_need_a_market(api_client, queen):
-    assert "market" in assert_error(api_client.get(f"{API}/artists/{queen.pk}/top-tracks"), 400)
+def test_top_tracks_market_is_optional_and_country_accepted(api_client, queen, opera):
+    TrackFactory(release=opera, popularity=10, markets=["US"])
+    anywhere = api_client.get(f"{API}/artists/{queen.pk}/top-tracks")
+    assert anywhere.status_code == 200
+    assert len(anywhere.json()["tracks"]) == 1
+    assert "is_playable" not in anywhere.json()["tracks"][0]
+    in_se = api_client.get(f"{API}/artists/{queen.pk}/top-tracks?country=SE")
+    assert in_se.json() == {"tracks": []}
     assert_error(api_client.get(f"{API}/artists/{queen.pk}/top-tracks?market=ZZ"), 400)
 
 

@@ -65,8 +65,8 @@ def test_me_returns_the_private_profile(listener_client, listener):
 
 
 def test_me_needs_login(api_client):
-    assert_error(api_client.get(f"{API}/me"), 403)
-    assert_error(api_client.get(f"{API}/me/tracks"), 403)
+    assert_error(api_client.get(f"{API}/me"), 401)
+    assert_error(api_client.get(f"{API}/me/tracks"), 401)
 
 
 def test_patch_me_changes_country_language_and_name(listener_client, listener):
@@ -288,10 +288,10 @@ def test_anonymous_cannot_write_playlists(api_client, listener):
     playlist = PlaylistFactory(owner=listener)
     assert api_client.get(f"{API}/playlists/{playlist.pk}").status_code == 200
     assert_error(
-        api_client.put(f"{API}/playlists/{playlist.pk}", {"name": "x"}, format="json"), 403
+        api_client.put(f"{API}/playlists/{playlist.pk}", {"name": "x"}, format="json"), 401
     )
     assert_error(
-        api_client.post(f"{API}/playlists/{playlist.pk}/tracks", {"ids": ["1"]}, format="json"), 403
+        api_client.post(f"{API}/playlists/{playlist.pk}/tracks", {"ids": ["1"]}, format="json"), 401
     )
 
 

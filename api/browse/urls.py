@@ -1,0 +1,21 @@
+from django.urls import path
+
+from api.browse import views
+
+app_name = "editorial_api"
+
+urlpatterns = [
+    path(
+        "browse/featured-playlists",
+        views.FeaturedPlaylistsApi.as_view(),
+        name="featured-playlists",
+    ),
+    path("browse/categories", views.CategoryListApi.as_view(), name="categories"),
+    path("browse/categories/<str:category_id>", views.CategoryDetailApi.as_view(), name="category"),
+    path(
+        "browse/categories/<str:category_id>/playlists",
+        views.CategoryPlaylistsApi.as_view(),
+        name="category-playlists",
+    ),
+    path("browse/new-releases", views.NewReleasesApi.as_view(), name="new-releases"),
+]

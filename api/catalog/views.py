@@ -1,0 +1,353 @@
+"""Public catalog API v1, read side, shaped like the Spotify Web API."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from api.objects import (
+    AlbumListSerializer,
+    AlbumSerializer,
+    ArtistListSerializer,
+    ArtistSerializer,
+    ErrorSerializer,
+    MarketsSerializer,
+    PlaylistSerializer,
+    PlaylistTrackSerializer,
+    SearchResultSerializer,
+    SimplifiedAlbumSerializer,
+    SimplifiedPlaylistSerializer,
+    SimplifiedTrackSerializer,
+    TopTracksSerializer,
+    TrackListSerializer,
+    TrackSerializer,
+    paging,
+    serialize_in_order,
+)
+from api.paging import SpotifyPagination
+from api.params import (
+    ID_PATH,
+    MARKET,
+    choices_param,
+    ids_param,
+    ids_parameter,
+    market_param,
+    path_pk,
+)
+from api.scopes import TokenHasScope
+from catalog import search, selectors
+from common.errors import ValidationFailed
+
+MAX_TRACK_IDS = 50
+MAX_ALBUM_IDS = 20
+MAX_ARTIST_IDS = 50
+# Spotify's bound on offset + limit in search.
+MAX_SEARCH_DEPTH = 1000
+SEARCH_TYPES = ("album", "artist", "playlist", "track")
+ERRORS_400 = {400: ErrorSerializer}
+ERRORS_400_404 = {400: ErrorSerializer, 404: ErrorSerializer}
+
+
+class _CatalogApi(APIView):
+    permission_classes = [TokenHasScope]
+    scopes = {}
+
+    def context(self, market: str | None) -> dict:
+        return {"request": self.request, "market": market}
+
+
+class _CatalogPagingApi(GenericAPIView):
+    permission_classes = [TokenHasScope]
+    scopes = {}
+    pagination_class = SpotifyPagination
+
+    def context(self, market: str | None) -> dict:
+        return {"request": self.request, "market": market}
+
+    def page_response(self, queryset, serializer_class, market: str | None) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context=self.context(market)).data
+        return self.get_paginated_response(data)
+
+
+# Tracks
+
+
+class TrackDetailApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_track",
+        summary="Get a track",
+        tags=["tracks"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: TrackSerializer, **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        market = market_param(request)
+        track = selectors.track_get(track_id=path_pk(id), market=market)
+        return Response(TrackSerializer(track, context=self.context(market)).data)
+
+
+class TrackListApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_several_tracks",
+        summary="Get several tracks",
+        tags=["tracks"],
+        parameters=[ids_parameter(MAX_TRACK_IDS), MARKET],
+        responses={200: TrackListSerializer, **ERRORS_400},
+    )
+    def get(self, request):
+        ids = ids_param(request, maximum=MAX_TRACK_IDS)
+        market = market_param(request)
+        tracks = selectors.tracks_by_ids(ids=ids, market=market)
+        context = self.context(market)
+        return Response({"tracks": serialize_in_order(TrackSerializer, tracks, context)})
+
+
+# Albums
+
+
+class AlbumDetailApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_album",
+        summary="Get an album",
+        tags=["albums"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: AlbumSerializer, **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        market = market_param(request)
+        release = selectors.release_get(release_id=path_pk(id), market=market)
+        return Response(AlbumSerializer(release, context=self.context(market)).data)
+
+
+class AlbumListApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_several_albums",
+        summary="Get several albums",
+        tags=["albums"],
+        parameters=[ids_parameter(MAX_ALBUM_IDS), MARKET],
+        responses={200: AlbumListSerializer, **ERRORS_400},
+    )
+    def get(self, request):
+        ids = ids_param(request, maximum=MAX_ALBUM_IDS)
+        market = market_param(request)
+        releases = selectors.releases_by_ids(ids=ids, market=market)
+        context = self.context(market)
+        return Response({"albums": serialize_in_order(AlbumSerializer, releases, context)})
+
+
+class AlbumTracksApi(_CatalogPagingApi):
+    @extend_schema(
+        operation_id="get_album_tracks",
+        summary="Get an album's tracks",
+        tags=["albums"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: SimplifiedTrackSerializer(many=True), **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        market = market_param(request)
+        release = selectors.release_get_minimal(release_id=path_pk(id))
+        tracks = selectors.release_tracks(release=release, market=market)
+        return self.page_response(tracks, SimplifiedTrackSerializer, market)
+
+
+# Artists
+
+
+class ArtistDetailApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_artist",
+        summary="Get an artist",
+        tags=["artists"],
+        parameters=[ID_PATH],
+        responses={200: ArtistSerializer, **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        artist = selectors.artist_get(artist_id=path_pk(id))
+        return Response(ArtistSerializer(artist, context=self.context(None)).data)
+
+
+class ArtistListApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_several_artists",
+        summary="Get several artists",
+        tags=["artists"],
+        parameters=[ids_parameter(MAX_ARTIST_IDS)],
+        responses={200: ArtistListSerializer, **ERRORS_400},
+    )
+    def get(self, request):
+        ids = ids_param(request, maximum=MAX_ARTIST_IDS)
+        artists = selectors.artists_by_ids(ids=ids)
+        context = self.context(None)
+        return Response({"artists": serialize_in_order(ArtistSerializer, artists, context)})
+
+
+class ArtistAlbumsApi(_CatalogPagingApi):
+    @extend_schema(
+        operation_id="get_artist_albums",
+        summary="Get an artist's albums",
+        tags=["artists"],
+        parameters=[
+            ID_PATH,
+            OpenApiParameter(
+                "include_groups",
+                OpenApiTypes.STR,
+                description="Comma-separated album groups: "
+                f"{', '.join(selectors.ALBUM_GROUPS)} (default: all).",
+            ),
+            MARKET,
+        ],
+        responses={200: SimplifiedAlbumSerializer(many=True), **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        groups = choices_param(
+            request, "include_groups", selectors.ALBUM_GROUPS, default=selectors.ALBUM_GROUPS
+        )
+        market = market_param(request)
+        artist = selectors.artist_get_minimal(artist_id=path_pk(id))
+        releases = selectors.artist_releases(artist=artist, groups=groups, market=market)
+        return self.page_response(releases, SimplifiedAlbumSerializer, market)
+
+
+class ArtistTopTracksApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_artist_top_tracks",
+        summary="Get an artist's top tracks",
+        description=f"The {selectors.TOP_TRACKS_LIMIT} most popular tracks "
+        "(playable in `market` when given).",
+        tags=["artists"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: TopTracksSerializer, **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        market = market_param(request)
+        artist = selectors.artist_get_minimal(artist_id=path_pk(id))
+        tracks = selectors.artist_top_tracks(artist=artist, market=market)
+        data = TrackSerializer(tracks, many=True, context=self.context(market)).data
+        return Response({"tracks": data})
+
+
+# Playlists
+
+
+class PlaylistDetailApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_playlist",
+        summary="Get a playlist",
+        description="Public playlists, and the user's own private ones.",
+        tags=["playlists"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: PlaylistSerializer, **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        market = market_param(request)
+        playlist = selectors.playlist_get(playlist_id=path_pk(id), user=request.user, market=market)
+        return Response(PlaylistSerializer(playlist, context=self.context(market)).data)
+
+
+class PlaylistTracksApi(_CatalogPagingApi):
+    @extend_schema(
+        operation_id="get_playlist_tracks",
+        summary="Get a playlist's items",
+        tags=["playlists"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: PlaylistTrackSerializer(many=True), **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        market = market_param(request)
+        playlist = selectors.playlist_get_visible(playlist_id=path_pk(id), user=request.user)
+        items = selectors.playlist_items(playlist=playlist, market=market)
+        return self.page_response(items, PlaylistTrackSerializer, market)
+
+
+# Search
+
+
+class SearchApi(_CatalogApi):
+    @extend_schema(
+        operation_id="search",
+        summary="Search the catalog",
+        description="Every word of `q` must match, as a prefix on PostgreSQL (search as you "
+        "type). Tracks and albums also match by their artists' names. Only public playlists "
+        "are found. With `market`, only tracks playable there (and albums with one) are "
+        "returned. `limit` and `offset` apply to each type.",
+        tags=["search"],
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Search words."),
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                required=True,
+                description=f"Comma-separated types to search: {', '.join(SEARCH_TYPES)}.",
+            ),
+            MARKET,
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 50 (default 20)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="0 to 1000 (default 0)."),
+        ],
+        responses={200: SearchResultSerializer, **ERRORS_400},
+    )
+    def get(self, request):
+        q = request.query_params.get("q", "")
+        if not q.strip():
+            raise ValidationFailed("Missing parameter: q.")
+        types = choices_param(request, "type", SEARCH_TYPES)
+        market = market_param(request)
+        pagination = SpotifyPagination()
+        limit = pagination.get_limit(request)
+        offset = pagination.get_offset(request)
+        if offset + limit > MAX_SEARCH_DEPTH:
+            raise ValidationFailed(
+                f"Invalid offset: offset + limit must be at most {MAX_SEARCH_DEPTH}."
+            )
+        words = search.search_words(q)
+        now = timezone.now()
+        found = {
+            "track": (
+                lambda: search.track_search(words=words, market=market, now=now),
+                TrackSerializer,
+            ),
+            "album": (
+                lambda: search.release_search(words=words, market=market, now=now),
+                SimplifiedAlbumSerializer,
+            ),
+            "artist": (lambda: search.artist_search(words=words), ArtistSerializer),
+            "playlist": (lambda: search.playlist_search(words=words), SimplifiedPlaylistSerializer),
+        }
+        context = self.context(market)
+        url = request.build_absolute_uri()
+        result = {}
+        for kind in types:
+            queryset_of, serializer_class = found[kind]
+            queryset = queryset_of()
+            page = list(queryset[offset : offset + limit])
+            total = (
+                offset + len(page)
+                if len(page) < limit and (page or not offset)
+                else queryset.count()
+            )
+            result[f"{kind}s"] = paging(
+                url=replace_query_param(url, "type", kind),
+                items=serializer_class(page, many=True, context=context).data,
+                total=total,
+                limit=limit,
+                offset=offset,
+            )
+        return Response(result)
+
+
+# Markets
+
+
+class MarketsApi(_CatalogApi):
+    @extend_schema(
+        operation_id="get_available_markets",
+        summary="Get available markets",
+        description="Markets where at least one track is playable now.",
+        tags=["markets"],
+        responses={200: MarketsSerializer},
+    )
+    def get(self, request):
+        return Response({"markets": selectors.markets_available()})

@@ -1,0 +1,66 @@
+"""Track objects (simplified and full). `is_playable`/`restrictions` only with a market."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.objects.album import SimplifiedAlbumSerializer
+from api.objects.artist import SimplifiedArtistSerializer, artists_of
+from api.objects.base import (
+    ConstantField,
+    ObjectSerializer,
+    RestrictionsSerializer,
+    TrackExternalIdsSerializer,
+)
+from api.objects.paging import paging_serializer
+from catalog.models import Track
+from catalog.selectors import markets_from
+
+
+class SimplifiedTrackSerializer(ObjectSerializer):
+    object_type = "track"
+    detail_view = "track-detail"
+
+    artists = serializers.SerializerMethodField()
+    available_markets = serializers.SerializerMethodField()
+    disc_number = serializers.IntegerField()
+    duration_ms = serializers.IntegerField()
+    explicit = serializers.BooleanField()
+    is_local = ConstantField(False)
+    is_playable = serializers.BooleanField(
+        required=False, help_text="Only with `market`: whether the track plays there now."
+    )
+    restrictions = RestrictionsSerializer(
+        required=False, help_text="Only with `market`, when the track does not play there."
+    )
+    name = serializers.CharField(source="title")
+    track_number = serializers.IntegerField()
+    type = ConstantField("track")
+
+    @extend_schema_field(SimplifiedArtistSerializer(many=True))
+    def get_artists(self, obj: Track) -> list[dict]:
+        return artists_of(self, obj.performer_credits)
+
+    def get_available_markets(self, obj: Track) -> list[str]:
+        return markets_from(obj.market_list)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data.pop("restrictions", None)
+        if data.get("is_playable") is False:
+            data["restrictions"] = {"reason": "market"}
+        return data
+
+
+class TrackSerializer(SimplifiedTrackSerializer):
+    album = SimplifiedAlbumSerializer(source="release")
+    external_ids = serializers.SerializerMethodField()
+    popularity = serializers.IntegerField()
+
+    @extend_schema_field(TrackExternalIdsSerializer)
+    def get_external_ids(self, obj: Track) -> dict:
+        return {"isrc": obj.isrc} if obj.isrc else {}
+
+
+SimplifiedTrackPagingSerializer = paging_serializer(
+    "SimplifiedTrackPaging", SimplifiedTrackSerializer(many=True)
+)

@@ -1,0 +1,25 @@
+"""The one ordered URL list of /api/v1 (included by `streamify.urls`).
+
+Order matters where two areas share a path: the library views serve the writes and the
+reads of `playlists/{id}` and `playlists/{id}/tracks`, so they come before the catalogue's.
+A path may end with a slash or not (`api.middleware.ApiPathMiddleware` strips it); an
+unknown path is a JSON 404.
+"""
+
+from django.urls import include, path, re_path
+
+from api import schema  # noqa: F401  (registers the OpenAPI extensions)
+from api.views import unknown_route
+
+urlpatterns = [
+    path("", include("api.browse.urls")),
+    path("", include("api.library.urls")),
+    path("", include("api.catalog.urls")),
+    path("", include("api.player.urls")),
+    path("", include("api.playback.urls")),
+    path("", include("api.licensing.urls")),
+    path("", include("api.recommendations.urls")),
+    path("", include("api.users.urls")),
+    path("", include("api.dashboard.urls")),
+    re_path(r"^.*$", unknown_route, name="unknown-route"),
+]
