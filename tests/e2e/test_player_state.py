@@ -27,6 +27,13 @@ def play_album_second_track(page, catalog) -> None:
     playing_past(page, 0.3)
 
 
+def stop(page, listener) -> None:
+    """Pause and wait for the server to know, so closing the page sends nothing late
+    (a request still running while the test database is flushed deadlocks)."""
+    page.evaluate(f"() => {ACTIVE_AUDIO}.pause()")
+    wait_for_server(listener, lambda s: not s.is_playing)
+
+
 def server_state(listener):
     return PlayerState.objects.select_related("device", "track").get(user=listener)
 
@@ -75,6 +82,7 @@ def test_reload_resumes_track_position_and_queue_paused(
     page.get_by_role("button", name="Play", exact=True).click()
     playing_past(page, position + 0.2)
     wait_for_server(catalog.listener, lambda s: s.is_playing)
+    stop(page, catalog.listener)
 
 
 def test_second_tab_sees_controls_and_takes_over(web_context, signed_in, catalog, artifacts):
@@ -117,6 +125,7 @@ def test_second_tab_sees_controls_and_takes_over(web_context, signed_in, catalog
     second.wait_for_function(f"() => {ACTIVE_AUDIO}.paused", timeout=10_000)
     first_id = first.evaluate("() => window.streamify.sync.id")
     wait_for_server(catalog.listener, lambda s: s.is_playing and s.device.key == first_id)
+    stop(first, catalog.listener)
     second.close()
 
 
@@ -132,3 +141,4 @@ def test_seek_slider_steps_five_seconds(signed_in, catalog):
     slider.press("ArrowLeft")
     slider.press("ArrowLeft")
     page.wait_for_function(f"() => Math.abs({ACTIVE_AUDIO}.currentTime - 5) < 0.2")
+    wait_for_server(catalog.listener, lambda s: not s.is_playing)
