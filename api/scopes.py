@@ -24,6 +24,7 @@ USER_READ_RECENTLY_PLAYED = "user-read-recently-played"
 USER_TOP_READ = "user-top-read"
 USER_READ_PLAYBACK_STATE = "user-read-playback-state"
 USER_MODIFY_PLAYBACK_STATE = "user-modify-playback-state"
+USER_READ_CURRENTLY_PLAYING = "user-read-currently-playing"
 UGC_IMAGE_UPLOAD = "ugc-image-upload"
 # The artist dashboard's scopes (insights, teams, releases, statements, audio uploads).
 DASHBOARD_READ = "read"
@@ -43,6 +44,7 @@ SPOTIFY_SCOPES = {
     USER_TOP_READ: "Read your top artists and tracks",
     USER_READ_PLAYBACK_STATE: "Read your player's state",
     USER_MODIFY_PLAYBACK_STATE: "Control your player",
+    USER_READ_CURRENTLY_PLAYING: "Read what you are playing",
     UGC_IMAGE_UPLOAD: "Upload playlist cover images",
 }
 DASHBOARD_SCOPES = {

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("api.browse.urls")),
     path("", include("api.library.urls")),
     path("", include("api.catalog.urls")),
+    path("", include("api.player.urls")),
     path("", include("api.playback.urls")),
     path("", include("api.licensing.urls")),
     path("", include("api.recommendations.urls")),

@@ -9,6 +9,12 @@ lets the player ask for the stream URL ahead) and the keyboard (focus the row's 
 button, press Enter: no hover, nothing fetched ahead). Prints median, p95, min and max
 per way, and the median split into stream-URL request and audio start-up.
 
+Then reload-to-resumed: with a track playing at a known position, reload the page and
+time, from the navigation start, (a) the player state read back from /me/player and
+loaded (title, queue, position; paused) and (b) the audio element ready to play at that
+position (`canplay`). Measured path: gunicorn with CONN_MAX_AGE=60 (persistent database
+connections), the same database as above.
+
     .venv/bin/python bench/player.py [--plays 20] [--workers 2]
 """
 
@@ -146,6 +152,43 @@ def run_plays(page, count: int, *, keyboard: bool) -> list[dict]:
     return results
 
 
+READY_PROBE = """
+() => new Promise((resolve) => {
+  const sync = window.streamify.sync;
+  const done = () => {
+    const audio = window.streamify.player.audio;
+    const report = () => resolve({
+      restored: sync.restoredAt, ready: performance.now(), position: audio.currentTime,
+      title: window.streamify.player.current?.name || null,
+    });
+    if (audio.readyState >= 3) report();
+    else audio.addEventListener("canplay", report, { once: true });
+  };
+  if (sync.restoredAt) done();
+  else sync.addEventListener("restored", done, { once: true });
+})
+"""
+
+
+def run_reloads(page, count: int) -> list[dict]:
+    """Reload mid-play `count` times; each time the state comes back from the server."""
+    rows = page.locator(".track-row")
+    results = []
+    for n in range(count):
+        rows.nth(n % rows.count()).locator(".row-play").click()
+        page.wait_for_function("() => window.streamify.player.playing")
+        page.evaluate("() => { window.streamify.player.audio.currentTime = 20; }")
+        page.wait_for_timeout(1200)  # the position reaches the server (debounced report)
+        expected = page.evaluate("() => window.streamify.player.current.name")
+        page.reload()
+        page.wait_for_selector(".track-row")
+        result = page.evaluate(READY_PROBE)
+        if result["title"] != expected or result["position"] < 19:
+            raise SystemExit(f"reload did not resume {expected!r} at 20 s: {result}")
+        results.append(result)
+    return results
+
+
 def summary(label: str, results: list[dict]) -> str:
     totals = [r["total"] for r in results]
     grants = [r["grant"] for r in results if r["grant"] is not None]
@@ -164,6 +207,7 @@ def main() -> None:
     parser.add_argument("--plays", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60, help="length of the test audio")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--reloads", type=int, default=10)
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium")
@@ -180,6 +224,7 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
             "SECURE_HSTS_SECONDS": "0",
+            "CONN_MAX_AGE": "60",
         }
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -210,10 +255,15 @@ def main() -> None:
                 page.reload()  # fresh page: no stream URL cached from the first round
                 page.wait_for_selector(".track-row")
                 keyboard = run_plays(page, args.plays, keyboard=True)
+                resumed = run_reloads(page, args.reloads)
                 browser.close()
         finally:
             gunicorn.terminate()
-            gunicorn.wait(timeout=10)
+            try:
+                gunicorn.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                gunicorn.kill()
+                gunicorn.wait()
 
         print(
             f"web player, click to `playing`: {args.plays} plays per row, database "
@@ -228,6 +278,21 @@ def main() -> None:
         print("-" * len(header))
         print(summary("mouse click (hover first)", mouse))
         print(summary("keyboard Enter (no hover)", keyboard))
+        restored = [r["restored"] for r in resumed]
+        ready = [r["ready"] for r in resumed]
+        print()
+        print(
+            f"reload to resumed ({len(resumed)} reloads, CONN_MAX_AGE=60, ms from navigation start)"
+        )
+        print(f"{'':<28}{'median':>9}{'p95':>9}{'min':>9}{'max':>9}")
+        for label, values in (
+            ("state loaded (paused)", restored),
+            ("audio ready at position", ready),
+        ):
+            print(
+                f"{label:<28}{statistics.median(values):>9.1f}{percentile(values, 95):>9.1f}"
+                f"{min(values):>9.1f}{max(values):>9.1f}"
+            )
         print(f"work folder: {WORKDIR}")
 
 

@@ -2,30 +2,20 @@
 
 import re
 
-from catalog.api.serializers import URI_SCHEME, TrackSerializer
-from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from api.objects import ErrorSerializer, TrackSerializer
+from api.objects.base import URI_SCHEME
 from catalog import selectors as catalog_selectors
 from common.errors import ValidationFailed
 from playback import player
 from playback.models import PlayerDevice
 
 QUEUE_LIMIT = 50
+ERROR_RESPONSE = ErrorSerializer
 MAX_PK = 2**63 - 1
 _URI = re.compile(rf"^{URI_SCHEME}:([a-z]+):([0-9]{{1,19}})$", re.ASCII)
 _CONTEXT_VIEWS = {"album": "album-detail", "playlist": "playlist-detail", "artist": "artist-detail"}
-
-ERROR_RESPONSE = inline_serializer(
-    "PlayerError",
-    fields={
-        "error": inline_serializer(
-            "PlayerErrorBody",
-            fields={"status": serializers.IntegerField(), "message": serializers.CharField()},
-        )
-    },
-)
-
 
 # --- Shapes (for the schema and for request bodies) -----------------------------------------
 

@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import scopes
 from api.player import objects
 from api.player.objects import (
     DeviceListSerializer,
@@ -23,6 +24,7 @@ from api.player.objects import (
     QueueSerializer,
     TransferBodySerializer,
 )
+from api.scopes import TokenHasScope
 from common.errors import ValidationFailed
 from playback import player
 
@@ -78,11 +80,18 @@ def _validated(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+READ = (scopes.USER_READ_PLAYBACK_STATE,)
+MODIFY = (scopes.USER_MODIFY_PLAYBACK_STATE,)
+
+
 class _PlayerApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, TokenHasScope]
+    scopes = {"PUT": MODIFY, "POST": MODIFY}
 
 
 class PlaybackStateApi(_PlayerApi):
+    scopes = {"GET": READ, "PUT": MODIFY}
+
     @extend_schema(
         operation_id="get_information_about_the_users_current_playback",
         summary="Get playback state",
@@ -116,6 +125,8 @@ class PlaybackStateApi(_PlayerApi):
 
 
 class CurrentlyPlayingApi(_PlayerApi):
+    scopes = {"GET": (scopes.USER_READ_CURRENTLY_PLAYING, *READ)}
+
     @extend_schema(
         operation_id="get_the_users_currently_playing_track",
         summary="Get currently playing track",
@@ -135,6 +146,8 @@ class CurrentlyPlayingApi(_PlayerApi):
 
 
 class DevicesApi(_PlayerApi):
+    scopes = {"GET": READ}
+
     @extend_schema(
         operation_id="get_a_users_available_devices",
         summary="Get available devices",
@@ -164,6 +177,8 @@ class DeviceRegisterApi(_PlayerApi):
 
 
 class QueueApi(_PlayerApi):
+    scopes = {"GET": READ, "POST": MODIFY}
+
     @extend_schema(
         operation_id="get_queue",
         summary="Get the user's queue",

@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 from playback import player
 from playback.models import PlayerState
@@ -193,3 +194,25 @@ def test_state_query_count(listener_client, listener, album, django_assert_max_n
         assert listener_client.get(BASE).status_code == 200
     with django_assert_max_num_queries(9):
         assert len(listener_client.get(f"{BASE}/queue").json()["queue"]) == 2
+
+
+def test_scopes_for_bearer_tokens(listener, album):
+    from tests.api.conftest import assert_error, bearer_client
+
+    reader = bearer_client(listener, "user-read-playback-state")
+    controller = bearer_client(listener, "user-modify-playback-state")
+    now_playing = bearer_client(listener, "user-read-currently-playing")
+
+    assert reader.get(BASE).status_code == 204
+    assert now_playing.get(f"{BASE}/currently-playing").status_code == 204
+    assert_error(now_playing.get(BASE), 403)
+    assert_error(reader.put(f"{BASE}/pause"), 403)
+    assert_error(controller.get(f"{BASE}/devices"), 403)
+    register(controller)
+    track = album.tracks.get(track_number=1)
+    response = controller.put(
+        f"{BASE}/play?device_id=tab-1", {"uris": [uri("track", track.pk)]}, format="json"
+    )
+    assert response.status_code == 204
+    assert reader.get(BASE).json()["item"]["id"] == str(track.pk)
+    assert_error(APIClient().get(BASE), 401)

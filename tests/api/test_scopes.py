@@ -55,5 +55,6 @@ def test_scope_names_are_spotifys():
         "user-top-read",
         "user-read-playback-state",
         "user-modify-playback-state",
+        "user-read-currently-playing",
         "ugc-image-upload",
     }

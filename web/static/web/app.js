@@ -7,6 +7,7 @@ import { formatTime, h, icon, openDialog, setIcon, toast } from "./dom.js";
 import { gettext, interpolate, reloadCatalog } from "./i18n.js";
 import { Outbox } from "./outbox.js";
 import { Player } from "./player.js";
+import { PlayerSync } from "./sync.js";
 import {
   albumView,
   artistView,
@@ -39,6 +40,7 @@ const routes = [
 
 const outbox = new Outbox();
 const player = new Player({ audios: [$("audio-a"), $("audio-b")], outbox, market: boot.user.country });
+const sync = new PlayerSync(player);
 
 let renderController = null;
 let renderSeq = 0;
@@ -46,6 +48,7 @@ let renderSeq = 0;
 const app = {
   boot,
   player,
+  sync,
   outbox,
   myPlaylists: [],
 
@@ -455,8 +458,10 @@ document.addEventListener("keydown", (event) => {
     player.toggle();
   } else if (key === "ArrowRight" && event.shiftKey) player.next();
   else if (key === "ArrowLeft" && event.shiftKey) player.previous();
-  else if (key === "ArrowRight" && !onRange) player.seekBy(5);
-  else if (key === "ArrowLeft" && !onRange) player.seekBy(-5);
+  else if (key === "ArrowRight" && (target === ui.seek || !onRange)) player.seekBy(5);
+  else if (key === "ArrowLeft" && (target === ui.seek || !onRange)) player.seekBy(-5);
+  else if (target === ui.seek && (key === "PageUp" || key === "PageDown")) player.seekBy(key === "PageUp" ? 30 : -30);
+  else if (target === ui.seek && (key === "Home" || key === "End")) player.seek(key === "Home" ? 0 : Number(ui.seek.max));
   else if (key === "ArrowUp" && event.shiftKey) player.setVolume(player.volume + 0.1);
   else if (key === "ArrowDown" && event.shiftKey) player.setVolume(player.volume - 0.1);
   else if (onRange) return;
@@ -477,11 +482,22 @@ $("new-playlist").addEventListener("click", async () => {
   if (playlist) app.navigate(`/playlist/${playlist.id}`);
 });
 
+// Another device playing: this tab is its remote control until "Play here".
+const remoteBar = $("remote-bar");
+sync.addEventListener("remote", () => {
+  const device = player.remote?.device;
+  remoteBar.hidden = !device;
+  document.body.classList.toggle("is-remote", Boolean(device));
+  if (device) $("remote-name").textContent = device.name;
+});
+$("remote-take").addEventListener("click", () => sync.takeOver().catch((error) => toast(error.message)));
+
 window.streamify = app; // for the browser tests and the console
 paintPlayer();
 paintOptions();
 paintQueue();
 paintLikes();
 outbox.start();
+sync.start();
 app.refreshSidebar();
 app.render({ focus: false });

@@ -65,6 +65,8 @@ export class Player extends EventTarget {
     this.loadSeq = 0;
     this.retriedSrc = null;
     this.lastPositionState = 0;
+    // Set by the sync while another device plays: commands go to it instead of the audio.
+    this.remote = null;
     for (const audio of audios) this.wire(audio);
     this.applyVolume();
     this.recoverOpenPlay();
@@ -94,6 +96,7 @@ export class Player extends EventTarget {
   }
 
   get playing() {
+    if (this.remote) return this.remote.playing;
     return Boolean(this.current) && !this.audio.paused && !this.audio.ended;
   }
 
@@ -252,7 +255,20 @@ export class Player extends EventTarget {
     return true;
   }
 
-  async playAt(index, { autoplay = true } = {}) {
+  // Load a queue where another session left it, paused at `seconds` (a reload, a handover).
+  restore(tracks, index, seconds, context = { type: "other", id: "" }) {
+    const playable = tracks.filter(isPlayable);
+    if (!playable.length) return false;
+    this.context = context;
+    this.entries = playable.map((track, i) => makeEntry(track, i));
+    this.index = -1;
+    this.preloaded = null;
+    const loaded = this.playAt(Math.max(0, playable.indexOf(tracks[index])), { autoplay: false, startAt: seconds });
+    this.emit("queue");
+    return loaded;
+  }
+
+  async playAt(index, { autoplay = true, startAt = 0 } = {}) {
     const entry = this.entries[index];
     if (!entry) return;
     this.finishPlay();
@@ -278,6 +294,7 @@ export class Player extends EventTarget {
       if (seq !== this.loadSeq) return;
       previous.pause();
       this.audio.src = grant.url;
+      if (startAt > 0) this.audio.currentTime = startAt;
     }
     this.applyVolume();
     this.updateMediaSession();
@@ -312,6 +329,7 @@ export class Player extends EventTarget {
   }
 
   play() {
+    if (this.remote) return this.remote.command("play");
     if (!this.current) return;
     if (!this.audio.src) {
       this.playAt(this.index);
@@ -321,10 +339,12 @@ export class Player extends EventTarget {
   }
 
   pause() {
+    if (this.remote) return this.remote.command("pause");
     this.audio.pause();
   }
 
   toggle() {
+    if (this.remote) return this.remote.command(this.remote.playing ? "pause" : "play");
     if (this.playing) this.pause();
     else this.play();
   }
@@ -354,11 +374,13 @@ export class Player extends EventTarget {
   }
 
   next() {
+    if (this.remote) return this.remote.command("next");
     const next = this.nextIndex();
     if (next !== null) this.playAt(next);
   }
 
   previous() {
+    if (this.remote) return this.remote.command("previous");
     if (this.audio.currentTime > RESTART_SECONDS) {
       this.seek(0);
       return;
@@ -369,6 +391,7 @@ export class Player extends EventTarget {
   }
 
   seek(seconds) {
+    if (this.remote) return this.remote.command("seek", seconds);
     const audio = this.audio;
     if (!this.current || !audio.src) return;
     const duration = Number.isFinite(audio.duration) ? audio.duration : seconds;
