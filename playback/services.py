@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from catalog import services as catalog_services
 from catalog.models import Track
 from common.errors import NotFound, ValidationFailed
 from playback import audio, selectors
@@ -788,3 +789,18 @@ def play_events_bulk_load(*, events: list[PlayEvent], batch_size: int = 5000) ->
     before = PlayEvent.objects.count()
     PlayEvent.objects.bulk_create(events, batch_size=batch_size, ignore_conflicts=True)
     return PlayEvent.objects.count() - before
+
+
+POPULARITY_DAYS = 28
+
+
+def track_popularity_refresh(*, today: datetime.date | None = None) -> int:
+    """Recompute catalogue popularity from the last POPULARITY_DAYS days of streams."""
+    today = today or timezone.now().date()
+    streams = dict(
+        DailyTrackStreams.objects.filter(day__gt=today - datetime.timedelta(days=POPULARITY_DAYS))
+        .values("track_id")
+        .annotate(total=Sum("streams"))
+        .values_list("track_id", "total")
+    )
+    return catalog_services.popularity_update(track_streams=streams)

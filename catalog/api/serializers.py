@@ -18,6 +18,7 @@ from catalog.selectors import (
     ALBUM_GROUPS,
     ALBUM_TYPE_OF_RELEASE,
     EMBEDDED_PAGE_LIMIT,
+    image_sizes,
     markets_from,
 )
 
@@ -134,12 +135,8 @@ class AlbumExternalIdsSerializer(serializers.Serializer):
 
 
 def _images(context: dict, image) -> list[dict]:
-    # Dimensions would mean reading the file; Spotify allows them to be null.
-    if not image:
-        return []
-    return [
-        {"url": context["request"].build_absolute_uri(image.url), "height": None, "width": None}
-    ]
+    build = context["request"].build_absolute_uri
+    return [{"url": build(i.url), "height": i.height, "width": i.width} for i in image_sizes(image)]
 
 
 class _CatalogObjectSerializer(serializers.Serializer):
