@@ -24,6 +24,8 @@ demo: install
 	DEBUG=1 $(PY) manage.py load_demo_licensing
 	DEBUG=1 $(PY) manage.py load_demo_editorial
 	DEBUG=1 $(PY) manage.py load_demo_history
+	# Again, now that there are streams: last month's royalty pools and statements.
+	DEBUG=1 $(PY) manage.py load_demo_licensing
 	DEBUG=1 $(PY) manage.py rebuild_recommendations
 	DEBUG=1 $(PY) manage.py rebuild_artist_insights
 

@@ -22,7 +22,7 @@ from mutagen.easyid3 import EasyID3
 
 from catalog.audio import ffmpeg_binary
 
-MIN_SECONDS = 12  # game stingers shorter than this are not songs
+MIN_SECONDS = 5  # game stingers shorter than this are not songs
 
 
 class DemoAudioUnavailable(Exception):
@@ -99,7 +99,7 @@ PACKAGES: tuple[DemoPackage, ...] = (
     ),
     DemoPackage(
         "hyperrogue-music", "CC BY-SA 3.0",
-        "Shawn Parrotte, Lincoln Domina, Will Savino", "Small Hours Recordings", "HYP",
+        "Shawn Parrotte, Lincoln Domina", "Small Hours Recordings", "HYP",
         (
             DemoRelease("HyperRogue III", "NeonCorridor", 2013, ("Electronic", "Ambient"),
                         _tracks(_HR, (
@@ -109,10 +109,7 @@ PACKAGES: tuple[DemoPackage, ...] = (
                             "hr3-motion.ogg=Motion;hr3-laboratory.ogg=Laboratory;"
                             "hr3-graveyard.ogg=Graveyard;hr3-rlyeh.ogg=R'Lyeh;"
                             "hr3-hell.ogg=Hell"), composer="Shawn Parrotte")),
-            DemoRelease("Lands of HyperRogue", "Will Savino", 2018, ("Ambient", "Soundtrack"),
-                        _tracks(_HR, (
-                            "hr-savino-caribbean.ogg=Caribbean;hr-savino-ivory.ogg=Ivory Tower;"
-                            "hr-savino-ocean.ogg=Ocean;hr-savino-palace.ogg=Palace"))),
+            # Will Savino's four tracks are left out: ffmpeg cannot read their Ogg headers.
             DemoRelease("Hunting", "Lincoln Domina", 2018, ("Soundtrack", "Ambient"),
                         _tracks(_HR, "hr-domina-hunting.ogg=Hunting;"
                                      "hr-domina-mountain.ogg=Mountain"),
@@ -176,6 +173,15 @@ PACKAGES: tuple[DemoPackage, ...] = (
                             "electro.ogg=Electro;greek.ogg=Greek;japanese.ogg=Japanese;"
                             "mechanic.ogg=Mechanic;option.ogg=Options;space.ogg=Space;"
                             "toxcity.ogg=Toxcity"), composer="Roberto Lorenz")),
+        ),
+    ),
+    DemoPackage(
+        "pathological", "GPL-2+", "2003 John-Paul Gignac", "Small Hours Recordings", "PTH",
+        (
+            DemoRelease("Pathological", "John-Paul Gignac", 2003, ("Electronic", "Pop"),
+                        _tracks("usr/share/games/pathological/music",
+                                "intro.ogg=Intro;background.ogg=Marbles"),
+                        release_type="ep"),
         ),
     ),
     DemoPackage(
@@ -380,7 +386,8 @@ def _mix(folder: Path, out: Path) -> Path:
         command += ["-i", str(stem)]
     command += [
         "-filter_complex",
-        f"amix=inputs={len(stems)}:duration=longest:normalize=0,alimiter=limit=0.95",
+        f"amix=inputs={len(stems)}:duration=longest:normalize=0,alimiter=limit=0.95,"
+        "asetpts=N/SR/TB",  # amix of Ogg inputs leaves timestamps a decoder check refuses
         "-c:a",
         "libvorbis",
         "-q:a",

@@ -47,6 +47,9 @@ class Catalog:
     windows: dict[int, list[Window]] | None = None
     genres: dict[int, tuple[int, ...]] = field(default_factory=dict)
     tastes: dict[int, tuple[int, ...]] = field(default_factory=dict)  # user id -> genre ids
+    # Share of all events for given users (the demo listener: a moderate, focused listener
+    # leaves enough unplayed tracks for a full Discover Weekly).
+    shares: dict[int, float] = field(default_factory=dict)
 
 
 def playable(windows: list[Window] | None, market: str, at: datetime.datetime) -> bool:
@@ -78,6 +81,11 @@ def generate(
     rng.shuffle(tracks)
     base = {track[0]: 1 / (rank + 1) ** 0.95 for rank, track in enumerate(tracks)}
     user_weights = [rng.paretovariate(1.3) for _ in catalog.users]
+    total = sum(user_weights)
+    user_weights = [
+        total * catalog.shares[user_id] if user_id in catalog.shares else weight
+        for (user_id, _), weight in zip(catalog.users, user_weights, strict=True)
+    ]
     tastes = tastes_for(catalog, seed=seed)
     by_release: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for track in sorted(catalog.tracks):

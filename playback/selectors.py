@@ -140,7 +140,11 @@ def renditions_of_track(*, track_id: int) -> QuerySet[Rendition]:
     return Rendition.objects.filter(track_id=track_id).order_by("codec", "bitrate_kbps")
 
 
-def demo_catalog(*, tastes: dict[int, tuple[int, ...]] | None = None) -> Catalog:
+def demo_catalog(
+    *,
+    tastes: dict[int, tuple[int, ...]] | None = None,
+    shares: dict[int, float] | None = None,
+) -> Catalog:
     """Active users, tracks, primary artists, user/editorial playlists, availability
     windows and genres, for demo history."""
     users = [
@@ -165,4 +169,5 @@ def demo_catalog(*, tastes: dict[int, tuple[int, ...]] | None = None) -> Catalog
         windows=track_windows(),
         genres=track_genre_ids(),
         tastes=tastes or {},
+        shares=shares or {},
     )

@@ -15,6 +15,7 @@ DEMO_LISTENER = "demo@streamify.test"
 # The demo listener likes electronic and classical music: their Discover Weekly and
 # Release Radar show it.
 DEMO_TASTE = ("Electronic", "Classical")
+DEMO_LISTENER_PLAYS = 90  # about; leaves most of the catalogue for Discover Weekly to find
 # The demo listener's own playlists: (name, description, how to pick from playable tracks).
 DEMO_PLAYLISTS = (
     ("Demo Favourites", "A bit of everything playable here."),
@@ -41,11 +42,12 @@ class Command(BaseCommand):
         started = time.monotonic()
         playlists = _demo_playlists()
         demo_user = get_user_model().objects.filter(email=DEMO_LISTENER).first()
-        tastes = {}
+        tastes, shares = {}, {}
         if demo_user is not None:
             genres = Genre.objects.filter(name__in=DEMO_TASTE).values_list("id", flat=True)
             tastes[demo_user.pk] = tuple(sorted(genres))
-        catalog = selectors.demo_catalog(tastes=tastes)
+            shares[demo_user.pk] = min(0.5, DEMO_LISTENER_PLAYS / events)
+        catalog = selectors.demo_catalog(tastes=tastes, shares=shares)
         if not catalog.users or not catalog.tracks:
             raise CommandError("Create users and tracks first (no listeners or no tracks).")
         # Anchor on the hour so that runs within the same hour generate the same rows.
