@@ -99,7 +99,7 @@ PACKAGES: tuple[DemoPackage, ...] = (
     ),
     DemoPackage(
         "hyperrogue-music", "CC BY-SA 3.0",
-        "Shawn Parrotte, Lincoln Domina", "Small Hours Recordings", "HYP",
+        "Shawn Parrotte, Lincoln Domina", "Nightjar Records", "HYP",
         (
             DemoRelease("HyperRogue III", "NeonCorridor", 2013, ("Electronic", "Ambient"),
                         _tracks(_HR, (
@@ -145,7 +145,7 @@ PACKAGES: tuple[DemoPackage, ...] = (
     ),
     DemoPackage(
         "fretsonfire-songs-sectoid", "Expat (MIT)", "2006-2007 Carlos Viola Iborra",
-        "Fjord Tapes", "SEC",
+        "Sonorous Records", "SEC",
         (
             DemoRelease("Escape from Chaosland", "Sectoid", 2007, ("Rock", "Metal"), (
                 DemoTrack(f"{_FOF}/sectoid/Escape from chaosland", "Escape from Chaosland"),

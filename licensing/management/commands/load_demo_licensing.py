@@ -38,8 +38,8 @@ DEMO_AGREEMENTS = (
     ("Sonorous Records", "major", "SON-2022-EU", "EU NORDICS", "", "2022-01-01", None, "0.48"),
     ("Nightjar Records", "indie", "NJR-2023-01", "NORDICS UK_IE DACH", "", "2023-01-01", None,
      "0.60"),
-    ("Small Hours Recordings", "indie", "SHR-2023-01", "NORTH_AMERICA ANZ", "", "2023-06-01",
-     None, "0.60"),
+    ("Small Hours Recordings", "indie", "SHR-2023-01", "NORTH_AMERICA ANZ NORDICS", "",
+     "2023-06-01", None, "0.60"),
     ("Fjord Tapes", "indie", "FJT-2024-01", "NORDICS", "SE", "2024-01-01", "2027-12-31", "0.65"),
 )  # fmt: skip
 PER_STREAM_MINIMUM = Decimal("0.0008")

@@ -15,7 +15,7 @@ DEMO_LISTENER = "demo@streamify.test"
 # The demo listener likes electronic and classical music: their Discover Weekly and
 # Release Radar show it.
 DEMO_TASTE = ("Electronic", "Classical")
-DEMO_LISTENER_PLAYS = 90  # about; leaves most of the catalogue for Discover Weekly to find
+DEMO_LISTENER_PLAYS = 40  # about; leaves most of the catalogue for Discover Weekly to find
 # The demo listener's own playlists: (name, description, how to pick from playable tracks).
 DEMO_PLAYLISTS = (
     ("Demo Favourites", "A bit of everything playable here."),
