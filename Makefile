@@ -24,15 +24,23 @@ demo: install
 	DEBUG=1 $(PY) manage.py load_demo_licensing
 	DEBUG=1 $(PY) manage.py load_demo_editorial
 	DEBUG=1 $(PY) manage.py load_demo_history
+	# Again, now that there are streams: last month's royalty pools and statements.
+	DEBUG=1 $(PY) manage.py load_demo_licensing
 	DEBUG=1 $(PY) manage.py rebuild_recommendations
 	DEBUG=1 $(PY) manage.py rebuild_artist_insights
 
+# The embedded broker: messages are files under .cache/broker; no Redis, no writes to SQLite.
+EMBEDDED_ENV := DEBUG=1 CELERY_BROKER_URL=filesystem:// CELERY_TASK_ALWAYS_EAGER=0 \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+WORKER_CONCURRENCY ?= 2
+
 run: demo
+	@mkdir -p .cache/broker/queue .cache/broker/control
 	@echo "Streamify on http://$(HOST)/  (demo listener: demo@streamify.test / streamify-demo, admin: admin@streamify.test / streamify-admin)"
-	@echo "Transcoding the demo tracks in the background (log: transcode.log); each track plays once its renditions are ready."
-	DEBUG=1 $(PY) manage.py queue_transcodes > transcode.log 2>&1 & \
-	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	DEBUG=1 $(PY) manage.py runserver $(HOST)
+	@echo "web, Celery worker and beat start together; Ctrl-C stops all three."
+	$(EMBEDDED_ENV) $(PY) manage.py queue_transcodes
+	$(EMBEDDED_ENV) HOST=$(HOST) WORKER_CONCURRENCY=$(WORKER_CONCURRENCY) \
+		$(BIN)/honcho -f Procfile.embedded start
 
 lint: install
 	$(BIN)/ruff format --check .

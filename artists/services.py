@@ -262,6 +262,14 @@ def team_invitation_accept(
 # Releases
 
 
+def release_cover_upload(*, actor: User, artist: Artist, release_id: int, data: bytes) -> Release:
+    """Make `data` (checked by content, see `catalog.services.release_cover_set`) the cover
+    of one of the artist's releases; admins and editors of the artist's team only."""
+    check_can_manage_releases(actor=actor, artist=artist)
+    release = selectors.artist_release_get(artist=artist, release_id=release_id)
+    return catalog_services.release_cover_set(release=release, data=data)
+
+
 def check_can_manage_releases(*, actor: User, artist: Artist) -> ArtistAccess:
     access = selectors.artist_access(user=actor, artist_id=artist.pk)
     if not access.can_manage_releases:

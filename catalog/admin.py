@@ -1,7 +1,11 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
+from catalog.images import ImageRejected, cover_images
 from catalog.models import (
     Artist,
     AvailabilityProfile,
@@ -20,6 +24,8 @@ from catalog.models import (
     TrackArtist,
     TrackAvailabilityProfile,
 )
+from catalog.selectors import image_sizes
+from catalog.services import release_cover_set
 
 
 @admin.register(Genre)
@@ -103,8 +109,42 @@ class ArtistAdmin(admin.ModelAdmin):
     filter_horizontal = ["genres"]
 
 
+class ReleaseAdminForm(forms.ModelForm):
+    cover_upload = forms.FileField(
+        required=False,
+        label="Upload cover art",
+        help_text="JPEG, PNG, WebP or GIF, checked by content; served in 640, 300 and 64 px.",
+    )
+
+    class Meta:
+        model = Release
+        fields = [
+            "title",
+            "release_type",
+            "release_date",
+            "label",
+            "genres",
+            "upc",
+            "copyright",
+            "popularity",
+        ]
+
+    def clean_cover_upload(self):
+        upload = self.cleaned_data.get("cover_upload")
+        if upload is None:
+            return None
+        data = upload.read()
+        try:
+            cover_images(data, max_bytes=settings.COVER_MAX_BYTES)
+        except ImageRejected as exc:
+            raise ValidationError(exc.message) from None
+        return data
+
+
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
+    form = ReleaseAdminForm
+    readonly_fields = ["cover_preview"]
     list_display = ["title", "release_type", "release_date", "label", "popularity"]
     list_filter = ["release_type", "label", "genres", "release_date"]
     list_select_related = ["label"]
@@ -113,6 +153,19 @@ class ReleaseAdmin(admin.ModelAdmin):
     filter_horizontal = ["genres"]
     date_hierarchy = "release_date"
     inlines = [ReleaseArtistInline, TrackInline]
+
+    @admin.display(description="Cover")
+    def cover_preview(self, obj):
+        sizes = image_sizes(obj.cover)
+        if not sizes:
+            return "None: one is drawn from the audio."
+        medium = sizes[min(1, len(sizes) - 1)]
+        return format_html('<img src="{}" width="150" height="150" alt="">', medium.url)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("cover_upload"):
+            release_cover_set(release=obj, data=form.cleaned_data["cover_upload"])
 
 
 @admin.register(Track)

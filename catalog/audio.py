@@ -63,6 +63,8 @@ class AudioFile:
     isrc: str | None
     explicit: bool
     label: str
+    upc: str = ""
+    copyright: str = ""
 
     @property
     def primary_artists(self) -> tuple[str, ...]:
@@ -101,6 +103,10 @@ def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
     if not title:
         problems.append("missing tag: title")
     credits = tuple(split_artist_credits(tags.get("artist", []), title=title))
+    credits += tuple(
+        Credit(name=name.strip()[:200], role=TrackArtist.Role.COMPOSER)
+        for name in dict.fromkeys(tags.get("composer", []))
+    )
     if not any(c.role == TrackArtist.Role.PRIMARY for c in credits):
         problems.append("missing tag: artist")
     seconds = info.duration
@@ -142,6 +148,8 @@ def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
         isrc=normalise_isrc(_first(tags, "isrc") or _raw_isrc(raw)),
         explicit=_is_explicit(raw, tags),
         label=(_first(tags, "label", "organization", "publisher") or "")[:200],
+        upc=_upc(_first(tags, "barcode", "upc")),
+        copyright=(_first(tags, "copyright") or "")[:300],
     )
 
 
@@ -210,6 +218,12 @@ def normalise_isrc(value: str | None) -> str | None:
         return None
     compact = re.sub(r"[\s-]", "", value).upper()
     return compact if _ISRC.match(compact) else None
+
+
+def _upc(value: str | None) -> str:
+    """A UPC-A or EAN-13 barcode (12 or 13 digits) from a tag, else empty."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    return digits if digits.isdigit() and len(digits) in (12, 13) else ""
 
 
 def _easy(path: Path, info: Probe):

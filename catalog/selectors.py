@@ -8,7 +8,9 @@ null or later than `now`. A track's windows are those of its availability profil
 """
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db.models import (
     Aggregate,
@@ -33,6 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.images import SIZES
 from catalog.models import (
     Artist,
     AvailabilityProfileWindow,
@@ -611,3 +614,66 @@ def genre_counts_playable(*, market: str, now: datetime.datetime | None = None) 
             "genre",
         ),
     ).order_by("name")
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    url: str
+    width: int | None
+    height: int | None
+
+
+_SIZED_IMAGE = re.compile(r"^(images/[0-9a-f]{2}/[0-9a-f]{64})/\d+\.jpg$")
+
+
+def image_sizes(image) -> list[ImageSize]:
+    """The served versions of a cover, largest first (Spotify's `images`); [] when none.
+
+    Covers stored by `catalog.services.release_cover_set` come in SIZES; other files (an
+    image set by hand) are served as they are, with unknown dimensions.
+    """
+    if not image:
+        return []
+    match = _SIZED_IMAGE.match(image.name)
+    if match is None:
+        return [ImageSize(image.url, None, None)]
+    return [
+        ImageSize(image.storage.url(f"{match.group(1)}/{side}.jpg"), side, side) for side in SIZES
+    ]
+
+
+def track_windows(
+    *, track_ids: Iterable[int] | None = None
+) -> dict[int, list[tuple[str, datetime.datetime, datetime.datetime | None]]]:
+    """Every availability window of each track: (market, starts_at, ends_at or None)."""
+    links = TrackAvailabilityProfile.objects.order_by()
+    if track_ids is not None:
+        links = links.filter(track_id__in=list(track_ids))
+    by_profile: dict[int, list[int]] = {}
+    for track_id, profile_id in links.values_list("track_id", "profile_id"):
+        by_profile.setdefault(profile_id, []).append(track_id)
+    windows: dict[int, list] = {track_id: [] for ids in by_profile.values() for track_id in ids}
+    for profile_id, market, starts, ends in (
+        AvailabilityProfileWindow.objects.filter(profile_id__in=list(by_profile))
+        .order_by("profile_id", "market", "starts_at")
+        .values_list("profile_id", "market", "starts_at", "ends_at")
+    ):
+        for track_id in by_profile[profile_id]:
+            windows[track_id].append((market, starts, ends))
+    return windows
+
+
+def track_genre_ids() -> dict[int, tuple[int, ...]]:
+    """The genre ids of every track (its own, else its release's)."""
+    genres: dict[int, set[int]] = {}
+    for track_id, genre_id in Track.genres.through.objects.values_list("track_id", "genre_id"):
+        genres.setdefault(track_id, set()).add(genre_id)
+    releases: dict[int, set[int]] = {}
+    for release_id, genre_id in Release.genres.through.objects.values_list(
+        "release_id", "genre_id"
+    ):
+        releases.setdefault(release_id, set()).add(genre_id)
+    return {
+        track_id: tuple(sorted(genres.get(track_id) or releases.get(release_id) or ()))
+        for track_id, release_id in Track.objects.values_list("id", "release_id")
+    }

@@ -1,9 +1,14 @@
 """Writes to the catalogue: audio import, availability, playlists."""
 
+import contextlib
 import datetime
 import hashlib
+import logging
+import math
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -11,29 +16,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.audio import AUDIO_EXTENSIONS, AudioFile, AudioRejected, audio_inspect, file_sha256
+from catalog.images import (
+    SIZES,
+    CoverImages,
+    cover_images,
+    embedded_art,
+    folder_art,
+    generated_cover,
+)
 from catalog.models import (
     Artist,
     AvailabilityProfile,
     AvailabilityProfileWindow,
+    FollowedArtist,
     Genre,
     Label,
     Playlist,
     PlaylistItem,
     Release,
     ReleaseArtist,
+    SavedRelease,
+    SavedTrack,
     Track,
     TrackArtist,
     TrackAvailabilityProfile,
 )
 from common.errors import ValidationFailed
 
+logger = logging.getLogger(__name__)
 _MARKET = re.compile(r"^[A-Z]{2}$")
 AVAILABILITY_LOCK_KEY = 7_316_001  # pg advisory lock serialising availability writers
 _Key = TypeVar("_Key", bound=Hashable)
@@ -104,10 +124,13 @@ def release_get_or_create(
     release_type: str = Release.Type.ALBUM,
     release_date: datetime.date | None = None,
     label: Label | None = None,
+    upc: str = "",
+    copyright: str = "",
 ) -> Release:
     """Return the release with this title (any case) whose first artist is `artists[0]`.
 
-    A found release keeps its values; only a missing date or label is filled in.
+    A found release keeps its values; only a missing date, label, UPC or copyright is
+    filled in.
     """
     release = (
         Release.objects.filter(title__iexact=title, credits__position=0, credits__artist=artists[0])
@@ -116,7 +139,12 @@ def release_get_or_create(
     )
     if release is None:
         release = Release.objects.create(
-            title=title[:300], release_type=release_type, release_date=release_date, label=label
+            title=title[:300],
+            release_type=release_type,
+            release_date=release_date,
+            label=label,
+            upc=upc,
+            copyright=copyright,
         )
         ReleaseArtist.objects.bulk_create(
             ReleaseArtist(release=release, artist=artist, position=position)
@@ -130,6 +158,10 @@ def release_get_or_create(
     if release.label_id is None and label is not None:
         release.label = label
         changed.append("label")
+    for name, value in (("upc", upc), ("copyright", copyright)):
+        if value and not getattr(release, name):
+            setattr(release, name, value)
+            changed.append(name)
     if changed:
         release.save(update_fields=changed)
     return release
@@ -327,6 +359,8 @@ def _track_create_from_audio(
         or (Release.Type.ALBUM if audio.album else Release.Type.SINGLE),
         release_date=audio.release_date,
         label=cache.label(label_name) if label_name else None,
+        upc=audio.upc,
+        copyright=audio.copyright,
     )
     disc_number = audio.disc_number or 1
     track_number = audio.track_number or (
@@ -359,6 +393,7 @@ def _track_create_from_audio(
         track.source_file.save(f"{uuid.uuid4().hex}.{audio.extension}", File(fh), save=False)
     stored.append(track.source_file.name)
     track.save(update_fields=["source_file"])
+    _release_cover_from_files(release=release, audio_path=audio.path)
     return TrackImportResult(audio.path, TrackImportResult.CREATED, track=track)
 
 
@@ -659,3 +694,162 @@ def release_date_set(*, release_id: int, release_date: datetime.date) -> None:
 def track_duration_set(*, track_id: int, source_sha256: str, duration_ms: int) -> None:
     """Record the measured duration if the track still has the original it was measured on."""
     Track.objects.filter(pk=track_id, source_sha256=source_sha256).update(duration_ms=duration_ms)
+
+
+# --- Cover art ---------------------------------------------------------------------------
+
+
+def _cover_store(images: CoverImages) -> str:
+    """Store the sizes at content-addressed paths; return the name of the largest."""
+    folder = f"images/{images.sha256[:2]}/{images.sha256}"
+    for side, data in images.sizes.items():
+        name = f"{folder}/{side}.jpg"
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(data))
+    return f"{folder}/{SIZES[0]}.jpg"
+
+
+def release_cover_set(*, release: Release, data: bytes) -> Release:
+    """Check `data` by content and make it the release's cover, in the three served sizes.
+
+    Raises ValidationFailed (ImageRejected) with the reason; nothing is stored then.
+    Files are named by content, so setting the same image twice stores nothing new.
+    """
+    images = cover_images(data, max_bytes=settings.COVER_MAX_BYTES)
+    name = _cover_store(images)
+    Release.objects.filter(pk=release.pk).update(cover=name)
+    release.cover.name = name
+    return release
+
+
+def release_cover_generate(*, release: Release) -> bool:
+    """Give a release without a cover one drawn from its first track's audio waveform.
+
+    Deterministic: the same audio and release give the same image. Returns False when the
+    release has a cover already or no audio to draw from.
+    """
+    if release.cover:
+        return False
+    track = release.tracks.exclude(source_file="").order_by("disc_number", "track_number").first()
+    if track is None:
+        return False
+    with _storage_local_path(track.source_file.name) as path:
+        png = generated_cover(path, seed=f"{release.title}\n{track.source_sha256}")
+    release_cover_set(release=release, data=png)
+    return True
+
+
+def release_covers_generate_missing(*, limit: int | None = None) -> int:
+    """Draw covers for releases that have none (after imports without art)."""
+    releases = Release.objects.filter(cover="", tracks__isnull=False).distinct().order_by("pk")
+    done = 0
+    for release in releases[:limit]:
+        done += release_cover_generate(release=release)
+    return done
+
+
+def _release_cover_from_files(*, release: Release, audio_path: Path) -> bool:
+    """Set the cover from art embedded in the file or next to it, if the release has none."""
+    if release.cover:
+        return False
+    art = embedded_art(audio_path)
+    if art is None and (found := folder_art(audio_path.parent)) is not None:
+        art = found.read_bytes()
+    if art is None:
+        return False
+    try:
+        release_cover_set(release=release, data=art)
+    except ValidationFailed as exc:
+        logger.warning("Ignoring the cover art of %s: %s", audio_path, exc.message)
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _storage_local_path(name: str):
+    try:
+        yield Path(default_storage.path(name))
+    except NotImplementedError:  # remote storage: copy it down first
+        suffix = Path(name).suffix
+        with tempfile.NamedTemporaryFile(suffix=suffix) as local:
+            with default_storage.open(name, "rb") as remote:
+                shutil.copyfileobj(remote, local)
+            local.flush()
+            yield Path(local.name)
+
+
+# --- Popularity, demo library --------------------------------------------------------------
+
+
+@transaction.atomic
+def popularity_update(*, track_streams: Mapping[int, int]) -> int:
+    """Set popularity (0-100, Spotify's scale) from recent stream counts per track.
+
+    A track's popularity is log-scaled against the most streamed track; a release's is
+    that of its most popular track, an artist's that of their most popular primary track.
+    Tracks not in `track_streams` get 0. Returns how many tracks changed.
+    """
+    top = max(track_streams.values(), default=0)
+    scale = math.log1p(top) or 1.0
+
+    def score(streams: int) -> int:
+        return min(100, round(100 * math.log1p(max(streams, 0)) / scale))
+
+    changed = []
+    for track in Track.objects.only("id", "popularity", "release_id").order_by("id"):
+        value = score(track_streams.get(track.id, 0))
+        if value != track.popularity:
+            track.popularity = value
+            changed.append(track)
+    Track.objects.bulk_update(changed, ["popularity"], batch_size=1000)
+    best_release: dict[int, int] = {}
+    for release_id, value in Track.objects.values_list("release_id", "popularity"):
+        best_release[release_id] = max(best_release.get(release_id, 0), value)
+    releases = list(Release.objects.only("id", "popularity"))
+    for release in releases:
+        release.popularity = best_release.get(release.id, 0)
+    Release.objects.bulk_update(releases, ["popularity"], batch_size=1000)
+    best_artist: dict[int, int] = {}
+    for artist_id, value in TrackArtist.objects.filter(role=TrackArtist.Role.PRIMARY).values_list(
+        "artist_id", "track__popularity"
+    ):
+        best_artist[artist_id] = max(best_artist.get(artist_id, 0), value)
+    artists = list(Artist.objects.only("id", "popularity"))
+    for artist in artists:
+        artist.popularity = best_artist.get(artist.id, 0)
+    Artist.objects.bulk_update(artists, ["popularity"], batch_size=1000)
+    return len(changed)
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    user_id: int
+    object_id: int  # a track, release or artist id
+    at: datetime.datetime
+
+
+@transaction.atomic
+def library_bulk_load(
+    *,
+    saved_tracks: Iterable[LibraryEntry] = (),
+    saved_releases: Iterable[LibraryEntry] = (),
+    followed_artists: Iterable[LibraryEntry] = (),
+) -> int:
+    """Add saves and follows in bulk (demo data, migrations); existing ones are kept as
+    they are. Returns how many rows were offered."""
+    rows = [
+        *(SavedTrack(user_id=e.user_id, track_id=e.object_id, added_at=e.at) for e in saved_tracks),
+        *(
+            SavedRelease(user_id=e.user_id, release_id=e.object_id, added_at=e.at)
+            for e in saved_releases
+        ),
+        *(
+            FollowedArtist(user_id=e.user_id, artist_id=e.object_id, followed_at=e.at)
+            for e in followed_artists
+        ),
+    ]
+    for model in (SavedTrack, SavedRelease, FollowedArtist):
+        model.objects.bulk_create(
+            [row for row in rows if type(row) is model], batch_size=1000, ignore_conflicts=True
+        )
+    return len(rows)

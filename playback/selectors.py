@@ -20,7 +20,7 @@ from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from catalog.models import Playlist, Track, TrackArtist
-from catalog.selectors import track_playable_in
+from catalog.selectors import track_genre_ids, track_playable_in, track_windows
 from playback.demo import Catalog
 from playback.models import (
     PlayEvent,
@@ -169,8 +169,13 @@ def renditions_of_track(*, track_id: int) -> QuerySet[Rendition]:
     return Rendition.objects.filter(track_id=track_id).order_by("codec", "bitrate_kbps")
 
 
-def demo_catalog() -> Catalog:
-    """Active users, tracks, primary artists and user/editorial playlists for demo history."""
+def demo_catalog(
+    *,
+    tastes: dict[int, tuple[int, ...]] | None = None,
+    shares: dict[int, float] | None = None,
+) -> Catalog:
+    """Active users, tracks, primary artists, user/editorial playlists, availability
+    windows and genres, for demo history."""
     users = [
         (pk, str(country))
         for pk, country in get_user_model()
@@ -185,7 +190,16 @@ def demo_catalog() -> Catalog:
         .values_list("track_id", "artist_id")
     )
     playlists = list(Playlist.objects.order_by("pk").values_list("pk", flat=True)[:500])
-    return Catalog(users=users, tracks=tracks, primary_artist=primary, playlists=playlists)
+    return Catalog(
+        users=users,
+        tracks=tracks,
+        primary_artist=primary,
+        playlists=playlists,
+        windows=track_windows(),
+        genres=track_genre_ids(),
+        tastes=tastes or {},
+        shares=shares or {},
+    )
 
 
 # Top items (`/me/top/...`): streams (plays of 30 s or more) within a time range.

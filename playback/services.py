@@ -974,3 +974,18 @@ def now_playing_set(*, user, track_id: int, player: str, duration_ms: int) -> No
     newest = sorted(entries.values(), key=lambda entry: entry["at"], reverse=True)
     kept = {entry["player"]: entry for entry in newest[:NOW_PLAYING_MAX_PLAYERS]}
     cache.set(key, kept, timeout=duration_ms // 1000 + 60)
+
+
+POPULARITY_DAYS = 28
+
+
+def track_popularity_refresh(*, today: datetime.date | None = None) -> int:
+    """Recompute catalogue popularity from the last POPULARITY_DAYS days of streams."""
+    today = today or timezone.now().date()
+    streams = dict(
+        DailyTrackStreams.objects.filter(day__gt=today - datetime.timedelta(days=POPULARITY_DAYS))
+        .values("track_id")
+        .annotate(total=Sum("streams"))
+        .values_list("track_id", "total")
+    )
+    return catalog_services.popularity_update(track_streams=streams)

@@ -33,7 +33,9 @@ def transcode_requeue_stale() -> dict[str, int]:
 
 @shared_task(acks_late=True, soft_time_limit=480, time_limit=540)
 def stream_counts_refresh() -> int:
-    return len(services.stream_counts_refresh_recent())
+    days = services.stream_counts_refresh_recent()
+    services.track_popularity_refresh()
+    return len(days)
 
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)

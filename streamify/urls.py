@@ -1,8 +1,11 @@
+from pathlib import Path
+
 from csp.decorators import csp_exempt
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import URLPattern, include, path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
 
@@ -25,6 +28,12 @@ oauth2_patterns = (
     "oauth2_provider",
 )
 
+
+def cover_image(request, path: str):
+    """Cover art from local storage (nginx serves /media/images/ itself in production)."""
+    return serve(request, path, document_root=Path(settings.MEDIA_ROOT) / "images")
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
@@ -39,6 +48,7 @@ urlpatterns = [
         csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")),
         name="api-docs",
     ),
+    path("media/images/<path:path>", cover_image, name="cover-image"),
     path("", include("web.urls")),
 ]
 

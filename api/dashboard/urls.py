@@ -68,6 +68,11 @@ urlpatterns = [
         name="release-schedule",
     ),
     path(
+        f"{ARTIST}/releases/<int:release_id>/cover",
+        views.ReleaseCoverApi.as_view(),
+        name="release-cover",
+    ),
+    path(
         f"{ARTIST}/releases/<int:release_id>/pitch",
         views.ReleasePitchApi.as_view(),
         name="release-pitch",

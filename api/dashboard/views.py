@@ -6,6 +6,7 @@ Sessions (the web) and OAuth2 bearer tokens (scripts) authenticate; a token need
 `read` scope to read and `write` to change. Throttled per scope (ScopedRateThrottle).
 """
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -15,6 +16,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +53,7 @@ from api.objects import ErrorSerializer
 from api.paging import SpotifyPagination
 from api.scopes import TokenHasScope
 from artists import insights, selectors, services
-from common.errors import PermissionDenied
+from common.errors import PermissionDenied, ValidationFailed
 
 
 class DashboardApi(APIView):
@@ -823,6 +825,42 @@ class ReleaseScheduleApi(DashboardApi):
             release_date=data["release_date"],
             markets=data["markets"],
         )
+        return Response(ArtistReleaseSerializer(release).data)
+
+
+class ReleaseCoverApi(DashboardApi):
+    throttle_scope = "artists_manage"
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="artist_release_cover",
+        summary="Upload a release's cover art",
+        description="Admins and editors of the artist's team. A JPEG, PNG, WebP or GIF "
+        "(checked by content, at least 64 px a side, at most COVER_MAX_BYTES); it is served "
+        "re-encoded in 640, 300 and 64 px squares in the album's `images`.",
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        responses={200: ArtistReleaseSerializer, **ERRORS},
+        tags=["artist releases"],
+    )
+    def put(self, request, artist_id: int, release_id: int):
+        access = selectors.artist_access(user=request.user, artist_id=artist_id)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed("Send the image as the multipart field `file`.")
+        if upload.size > settings.COVER_MAX_BYTES:
+            raise ValidationFailed(
+                f"The image is larger than {settings.COVER_MAX_BYTES // (1024 * 1024)} MB."
+            )
+        services.release_cover_upload(
+            actor=request.user, artist=access.artist, release_id=release_id, data=upload.read()
+        )
+        release = selectors.artist_release_get(artist=access.artist, release_id=release_id)
         return Response(ArtistReleaseSerializer(release).data)
 
 

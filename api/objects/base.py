@@ -12,6 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.urls import replace_query_param
 
+from catalog.selectors import image_sizes
+
 URI_SCHEME = "streamify"
 
 
@@ -98,12 +100,9 @@ class AlbumExternalIdsSerializer(serializers.Serializer):
 
 
 def images_of(context: dict, image) -> list[dict]:
-    # Dimensions would mean reading the file; Spotify allows them to be null.
-    if not image:
-        return []
-    return [
-        {"url": context["request"].build_absolute_uri(image.url), "height": None, "width": None}
-    ]
+    """The image in its stored sizes (640, 300, 64 px), largest first."""
+    build = context["request"].build_absolute_uri
+    return [{"url": build(i.url), "height": i.height, "width": i.width} for i in image_sizes(image)]
 
 
 class ObjectSerializer(serializers.Serializer):

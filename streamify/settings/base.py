@@ -197,6 +197,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# `make run`'s embedded broker (CELERY_BROKER_URL=filesystem://): kombu's filesystem
+# transport, a message is a file in this folder; no Redis, no writes to SQLite.
+CELERY_BROKER_FOLDER = Path(
+    env.str("CELERY_BROKER_FOLDER", default=str(BASE_DIR / ".cache" / "broker"))
+)
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(CELERY_BROKER_FOLDER / "queue"),
+        data_folder_out=str(CELERY_BROKER_FOLDER / "queue"),
+        control_folder=str(CELERY_BROKER_FOLDER / "control"),
+        store_processed=False,
+    )
 CELERY_TASK_TIME_LIMIT = 1800
 CELERY_TASK_SOFT_TIME_LIMIT = 1500
 CELERY_TIMEZONE = TIME_ZONE
@@ -373,6 +385,8 @@ APP_PASSWORD_ENCRYPTION_KEYS = env.list("APP_PASSWORD_ENCRYPTION_KEYS", default=
 ]
 # OpenSubsonic API (/rest/): the music folder name clients show.
 SUBSONIC_MUSIC_FOLDER_NAME = env.str("SUBSONIC_MUSIC_FOLDER_NAME", default="Streamify")
+# Cover art uploads and art found by imports: larger files are refused.
+COVER_MAX_BYTES = env.int("COVER_MAX_BYTES", default=10 * 1024 * 1024)
 DEMO_AUDIO_CACHE = env.path("DEMO_AUDIO_CACHE", default=BASE_DIR / ".cache" / "demo-audio")
 
 # Content-Security-Policy (django-csp), sent when DEBUG is off. The player is ES modules and

@@ -16,13 +16,13 @@ from catalog.models import (
     AvailabilityProfileWindow,
     Genre,
     Label,
-    Playlist,
     Release,
     ReleaseArtist,
     Track,
     TrackArtist,
     TrackAvailabilityProfile,
 )
+from catalog.selectors import image_sizes
 from playback.models import Rendition, TranscodeJob
 from playback.services import transcode_jobs_create_missing
 from tests.catalog.factories import ArtistFactory, ReleaseFactory
@@ -253,15 +253,15 @@ def test_nonexistent_path_is_a_usage_error(tmp_path):
 def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, monkeypatch):
     settings.DEMO_AUDIO_CACHE = str(media_root.parent / "demo-cache")
 
-    def offline(cache):
+    def offline(cache, **kwargs):
         raise load_demo_catalog.DemoAudioUnavailable("no network in tests")
 
-    monkeypatch.setattr(load_demo_catalog, "fetch_singularity_music", offline)
+    monkeypatch.setattr(load_demo_catalog, "demo_library", offline)
     out = StringIO()
     call_command("load_demo_catalog", stdout=out)
 
     assert (
-        "could not fetch singularity-music: no network in tests; generating demo audio instead"
+        "could not fetch the demo music: no network in tests; generating demo audio instead"
         in out.getvalue()
     )
     tracks = list(Track.objects.all())
@@ -282,7 +282,9 @@ def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, mo
     assert admin.check_password("streamify-admin") and admin.is_staff and admin.is_superuser
     assert User.objects.count() == 202
     assert User.objects.values("country").distinct().count() >= 5
-    assert Playlist.objects.filter(owner=demo).count() == 3
+    # Every release gets a cover drawn from its audio, served in three sizes.
+    assert not Release.objects.filter(cover="").exists()
+    assert all(len(image_sizes(r.cover)) == 3 for r in Release.objects.all())
     assert TrackAvailabilityProfile.objects.count() == 12
     assert AvailabilityProfileWindow.objects.count() == len(countries)
 

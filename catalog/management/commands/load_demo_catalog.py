@@ -1,17 +1,13 @@
 """Build a demo catalogue of real music, labels, genres, listeners and playlists.
 
-The music is Debian's `singularity-music` (Maxstack, CC BY-SA 3.0), fetched once with
-`apt-get download` into settings.DEMO_AUDIO_CACHE; without apt or network, short tracks
-are synthesised with ffmpeg instead. Every step is idempotent: a second run changes nothing.
+The music comes from freely licensed Debian packages (`catalog.demo_music`), fetched once
+with `apt-get download` into settings.DEMO_AUDIO_CACHE; without apt or network, short
+tracks are synthesised with ffmpeg instead. Every step is idempotent: a second run changes nothing.
 """
 
 import datetime
-import io
 import random
-import shutil
 import subprocess
-import tarfile
-import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,20 +25,19 @@ from mutagen.oggvorbis import OggVorbis
 
 from accounts import roles
 from accounts.services import user_create
+from catalog.demo_music import PACKAGES, DemoAudioUnavailable, demo_library
 from catalog.management.commands.import_audio import write_summary
-from catalog.models import Genre, Label, Playlist, Release, Track
+from catalog.models import Genre, Label, Release, Track
 from catalog.services import (
     AvailabilityWindow,
     genre_get_or_create,
     label_get_or_create,
-    playlist_create,
+    release_covers_generate_missing,
+    release_date_set,
     track_availability_replace,
     track_import_path,
 )
 from mediatools.ffmpeg import ffmpeg_binary
-
-PACKAGE = "singularity-music"
-PACKAGE_MUSIC_DIR = Path("usr/share/games/singularity/music")
 
 MAJOR_LABELS = ("Meridian Music Group", "Atlas Sound Entertainment", "Sonorous Records")
 INDEPENDENT_LABELS = ("Nightjar Records", "Small Hours Recordings", "Fjord Tapes")
@@ -60,33 +55,32 @@ LISTENER_COUNTRIES = (
 FIRST_NAMES = ("Alex", "Sam", "Maja", "Elin", "Lucas", "Noah", "Sofia", "Aiko", "Priya", "Leo")
 LAST_NAMES = ("Berg", "Novak", "Garcia", "Smith", "Tanaka", "Silva", "Dubois", "Khan", "Lund")
 
-PLAYLISTS = (
-    ("Demo Favourites", "Everything in the demo catalogue."),
-    ("Deep Focus", "Long tracks for long work."),
-    ("Quick Picks", "The shortest tracks, for a short break."),
+# (days ago, release title): out this week, so the demo's Release Radar is not empty.
+RECENT_RELEASES = (
+    (1, "Endgame: Singularity (Advanced Research)"),
+    (3, "Knalgan Theme"),
+    (5, "Pushover Themes"),
 )
-
-
-class DemoAudioUnavailable(Exception):
-    """The demo music package cannot be fetched or unpacked here."""
 
 
 class Command(BaseCommand):
     help = (
-        "Load a demo catalogue: real music (singularity-music, or generated when offline), "
-        "labels, genres, a demo listener, an admin, 200 listeners, playlists, availability."
+        "Load a demo catalogue: real music (Debian game soundtracks, or generated when offline), "
+        "labels, genres, covers, a demo listener, an admin, 200 listeners, availability."
     )
 
     def handle(self, *args, verbosity: int, **options):
         cache = Path(settings.DEMO_AUDIO_CACHE)
         cache.mkdir(parents=True, exist_ok=True)
         try:
-            music = fetch_singularity_music(cache)
-            self.stdout.write(f"Music: {PACKAGE} (Maxstack, CC BY-SA 3.0) from {music}")
+            music = demo_library(cache, log=self.stdout.write)
+            self.stdout.write(
+                f"Music: {', '.join(p.name for p in PACKAGES)} (Debian, see README) from {music}"
+            )
         except DemoAudioUnavailable as exc:
             self.stdout.write(
                 self.style.WARNING(
-                    f"could not fetch {PACKAGE}: {exc}; generating demo audio instead"
+                    f"could not fetch the demo music: {exc}; generating demo audio instead"
                 )
             )
             music = generate_demo_audio(cache / "generated")
@@ -99,8 +93,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             changes.update(_labels_and_genres(tracks))
             changes.update(_accounts())
-            changes.update(_playlists(tracks))
+            changes.update(_recent_releases())
             changes.update(_availability())
+        changes["covers drawn from the audio"] = release_covers_generate_missing()
 
         if not +changes:
             self.stdout.write(self.style.SUCCESS("Demo catalogue already loaded; nothing changed."))
@@ -114,73 +109,6 @@ class Command(BaseCommand):
                 f"or {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}."
             )
         )
-
-
-def fetch_singularity_music(cache: Path) -> Path:
-    """Return the folder of the package's ogg files, fetching and unpacking it once."""
-    unpacked = cache / PACKAGE
-    music = unpacked / PACKAGE_MUSIC_DIR
-    if music.is_dir() and any(music.rglob("*.ogg")):
-        return music
-    debs = sorted(cache.glob(f"{PACKAGE}_*.deb"))
-    if not debs:
-        apt_get = shutil.which("apt-get")
-        if apt_get is None:
-            raise DemoAudioUnavailable("apt-get is not available")
-        try:
-            result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-                [apt_get, "download", PACKAGE],
-                cwd=cache,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise DemoAudioUnavailable(f"apt-get download failed ({exc})") from exc
-        debs = sorted(cache.glob(f"{PACKAGE}_*.deb"))
-        if result.returncode != 0 or not debs:
-            errors = [line for line in result.stderr.splitlines() if line.startswith("E:")]
-            reason = errors[-1] if errors else f"exit status {result.returncode}"
-            raise DemoAudioUnavailable(f"apt-get download failed: {reason}")
-    staging = Path(tempfile.mkdtemp(prefix=f".{PACKAGE}-", dir=cache))
-    try:
-        _deb_extract(debs[-1], staging)
-        if not any((staging / PACKAGE_MUSIC_DIR).rglob("*.ogg")):
-            raise DemoAudioUnavailable(f"{debs[-1].name} has no ogg files")
-        shutil.rmtree(unpacked, ignore_errors=True)
-        staging.rename(unpacked)
-        debs[-1].unlink()  # the unpacked files are the cache; keep one copy of 50 MB
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return music
-
-
-def _deb_extract(deb: Path, target: Path) -> None:
-    dpkg_deb = shutil.which("dpkg-deb")
-    if dpkg_deb:
-        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-            [dpkg_deb, "-x", str(deb), str(target)], capture_output=True, text=True, check=False
-        )
-        if result.returncode == 0:
-            return
-    # No dpkg-deb (or it failed): a .deb is an ar archive holding data.tar.*.
-    with deb.open("rb") as fh:
-        if fh.read(8) != b"!<arch>\n":
-            raise DemoAudioUnavailable(f"{deb.name} is not a Debian package")
-        while len(header := fh.read(60)) == 60:
-            name = header[:16].decode("ascii", "replace").strip().rstrip("/")
-            size = int(header[48:58].decode("ascii").strip())
-            if not name.startswith("data.tar"):
-                fh.seek(size + size % 2, io.SEEK_CUR)
-                continue
-            try:
-                with tarfile.open(fileobj=io.BytesIO(fh.read(size)), mode="r:*") as tar:
-                    tar.extractall(target, filter="data")
-            except (tarfile.TarError, OSError) as exc:
-                raise DemoAudioUnavailable(f"cannot unpack {deb.name}/{name} ({exc})") from exc
-            return
-    raise DemoAudioUnavailable(f"{deb.name} has no data archive")
 
 
 @dataclass(frozen=True)
@@ -398,30 +326,20 @@ def _accounts() -> Counter:
     return changes
 
 
-def _playlists(tracks: list[Track]) -> Counter:
+def _recent_releases() -> Counter:
+    """Date a few releases within the last week, so Release Radar has something to show."""
     changes = Counter()
-    owner = get_user_model().objects.get(email=DEMO_LISTENER[0])
-    if not tracks:
-        return changes
-    by_id = sorted(tracks, key=lambda t: t.id)
-    by_length = sorted(Track.objects.filter(id__in=[t.id for t in tracks]), key=_length_key)
-    picks = {
-        PLAYLISTS[0][0]: by_id,
-        PLAYLISTS[1][0]: list(reversed(by_length))[: max(1, len(by_length) // 2)],
-        PLAYLISTS[2][0]: by_length[:5],
-    }
-    existing = set(
-        Playlist.objects.filter(owner=owner, name__in=picks).values_list("name", flat=True)
-    )
-    for name, description in PLAYLISTS:
-        if name not in existing:
-            playlist_create(owner=owner, name=name, description=description, tracks=picks[name])
-            changes["demo playlists"] += 1
+    today = timezone.now().date()
+    for days_ago, title in RECENT_RELEASES:
+        release = Release.objects.filter(title=title).first()
+        if release is None or release.release_date is None:
+            continue
+        if release.release_date < today - datetime.timedelta(days=30):
+            release_date_set(
+                release_id=release.pk, release_date=today - datetime.timedelta(days_ago)
+            )
+            changes["releases dated this week"] += 1
     return changes
-
-
-def _length_key(track: Track) -> tuple[int, int]:
-    return track.duration_ms, track.id
 
 
 def _availability() -> Counter:

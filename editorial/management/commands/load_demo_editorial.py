@@ -15,6 +15,7 @@ from accounts import roles
 from accounts.models import User
 from accounts.services import user_create
 from catalog.models import Track
+from catalog.selectors import track_ids_playable_in
 from editorial import services
 from editorial.models import Campaign, Category, EditorialPlaylist, Team
 
@@ -27,6 +28,13 @@ TEAMS = (
     ("Stockholm", "stockholm", ["SE", "NO", "DK", "FI"], ["sv", "en"]),
     ("São Paulo", "saopaulo", ["BR"], ["pt"]),
     ("Madrid", "madrid", ["ES"], ["es"]),
+    # Every market with demo listeners gets a team and featured playlists.
+    ("Berlin", "berlin", ["DE", "AT", "CH"], ["de", "en"]),
+    ("Paris", "paris", ["FR"], ["fr"]),
+    ("Mexico City", "mexicocity", ["MX"], ["es"]),
+    ("Tokyo", "tokyo", ["JP"], ["ja", "en"]),
+    ("Mumbai", "mumbai", ["IN"], ["en", "hi"]),
+    ("Sydney", "sydney", ["AU", "NZ"], ["en"]),
 )
 
 # slug, English name, {language: name}
@@ -67,8 +75,29 @@ PLAYLISTS = (
      {"en": ("Madrid by Night", "Madrid's night life.")}, ["local-scene"], True),
     ("Madrid", "published", "Tardes de Verano", "Para las tardes largas.",
      {"en": ("Summer Afternoons", "For long afternoons.")}, ["chill"], True),
+    ("Berlin", "published", "Berlin Nachtschicht", "Für die lange Nacht.",
+     {"en": ("Berlin Night Shift", "For the long night.")}, ["local-scene", "mood"], True),
+    ("Berlin", "published", "Konzentration", "Musik zum Arbeiten.",
+     {"en": ("Concentration", "Music to work to.")}, ["focus"], True),
+    ("Paris", "published", "Paris la Nuit", "La nuit parisienne.",
+     {"en": ("Paris at Night", "The Parisian night.")}, ["local-scene"], True),
+    ("Paris", "published", "Calme", "Pour se poser.", {"en": ("Calm", "To settle down.")},
+     ["chill"], True),
+    ("Mexico City", "published", "Noches CDMX", "La noche chilanga.",
+     {"en": ("Mexico City Nights", "Mexico City after dark.")}, ["local-scene"], True),
+    ("Mexico City", "published", "Enfoque", "Para concentrarse.",
+     {"en": ("Focus", "To concentrate.")}, ["focus"], True),
+    ("Tokyo", "published", "Tokyo Epic", "Orchestral themes for the commute.", {},
+     ["mood"], True),
+    ("Tokyo", "published", "Tokyo Focus", "Long themes for long days.", {}, ["focus"], True),
+    ("Mumbai", "published", "Mumbai Monsoon", "Music for the rainy season.", {},
+     ["mood"], True),
+    ("Mumbai", "published", "Mumbai Focus", "Heads down in the city.", {}, ["focus"], True),
+    ("Sydney", "published", "Sydney Sundown", "Sounds for the golden hour.", {},
+     ["chill"], True),
+    ("Sydney", "published", "Outback Focus", "Wide open and calm.", {}, ["focus"], True),
 )  # fmt: skip
-TRACKS_PER_PLAYLIST = 8
+TRACKS_PER_PLAYLIST = 12
 
 
 class Command(BaseCommand):
@@ -153,9 +182,14 @@ class Command(BaseCommand):
             team = teams[team_name]
             if EditorialPlaylist.objects.filter(team=team, name=name).exists():
                 continue
+            # Only tracks licensed now in every market of the team.
+            licensed = _playable_everywhere(team.markets, now)
+            playable = [t for t in tracks if t.pk in licensed]
+            if not playable:
+                continue
             picks = [
-                tracks[(index * 3 + step * 2) % len(tracks)]
-                for step in range(min(TRACKS_PER_PLAYLIST, len(tracks)))
+                playable[(index * 5 + step * 3) % len(playable)]
+                for step in range(min(TRACKS_PER_PLAYLIST, len(playable)))
             ]
             playlist = services.editorial_playlist_create(
                 team=team,
@@ -211,3 +245,12 @@ class Command(BaseCommand):
                     user=admin,
                 )
                 changes["campaigns"] += 1
+
+
+def _playable_everywhere(markets, now) -> set[int]:
+    """Track ids playable now in every one of `markets` (a list or comma-separated text)."""
+    if isinstance(markets, str):
+        markets = markets.split(",")
+    codes = [str(getattr(m, "code", m)).strip() for m in markets]
+    sets = [set(track_ids_playable_in(market=code, now=now)) for code in codes if code]
+    return set.intersection(*sets) if sets else set()

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django_countries import countries
 
 from accounts import roles
 from accounts.services import user_create
@@ -37,8 +38,8 @@ DEMO_AGREEMENTS = (
     ("Sonorous Records", "major", "SON-2022-EU", "EU NORDICS", "", "2022-01-01", None, "0.48"),
     ("Nightjar Records", "indie", "NJR-2023-01", "NORDICS UK_IE DACH", "", "2023-01-01", None,
      "0.60"),
-    ("Small Hours Recordings", "indie", "SHR-2023-01", "NORTH_AMERICA ANZ", "", "2023-06-01",
-     None, "0.60"),
+    ("Small Hours Recordings", "indie", "SHR-2023-01", "NORTH_AMERICA ANZ NORDICS", "",
+     "2023-06-01", None, "0.60"),
     ("Fjord Tapes", "indie", "FJT-2024-01", "NORDICS", "SE", "2024-01-01", "2027-12-31", "0.65"),
 )  # fmt: skip
 PER_STREAM_MINIMUM = Decimal("0.0008")
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             changes = self._agreements(labels)
             changes += self._takedown()
             changes += self._label_user()
+            changes += self._go_live()
         result = services.availability_rebuild()
         self.stdout.write(
             f"Availability rebuilt: {result.tracks} tracks on {result.profiles} profiles, "
@@ -153,6 +155,24 @@ class Command(BaseCommand):
         if not party.memberships.filter(user=user).exists():
             services.label_membership_create(user=user, party=party)
             changes.append(f"{LABEL_USER[0]} member of {party}")
+        return changes
+
+    def _go_live(self) -> list[str]:
+        """Releases out this month go live at midnight UTC of their date, everywhere, so no
+        one streams them before they are out."""
+        changes = []
+        today = timezone.now().date()
+        recent = Release.objects.filter(
+            release_date__gt=today - datetime.timedelta(days=30), release_date__lte=today
+        ).order_by("id")
+        for release in recent:
+            moment = datetime.datetime.combine(release.release_date, datetime.time(), datetime.UTC)
+            if release.licensing_market_dates.filter(live_at=moment).count() == len(countries):
+                continue
+            services.release_market_dates_set(
+                release=release, live_at={code: moment for code, _ in countries}
+            )
+            changes.append(f"{release} goes live on {release.release_date} everywhere")
         return changes
 
     def _royalties(self) -> int:
