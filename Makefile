@@ -46,7 +46,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/bandit -c tests/security/bandit.yaml -q -r common api accounts catalog playback licensing editorial recommendations artists web streamify
+	$(BIN)/bandit -c tests/security/bandit.yaml -q -r common mediatools api accounts catalog playback licensing editorial recommendations artists web streamify
 
 checks: install
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
