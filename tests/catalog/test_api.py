@@ -69,7 +69,7 @@ SIMPLIFIED_PLAYLIST_KEYS = LINKED | {
 }
 PLAYLIST_KEYS = SIMPLIFIED_PLAYLIST_KEYS | {"followers"}
 PLAYLIST_ITEM_KEYS = {"added_at", "added_by", "is_local", "track"}
-USER_KEYS = {"display_name", "id", "type", "uri"}
+USER_KEYS = {"display_name", "external_urls", "href", "id", "type", "uri"}
 
 
 def assert_error(response, status):
@@ -594,8 +594,11 @@ def test_playlist_item_added_by(api_client, mixtape, listener):
 
     item = api_client.get(f"{API}/playlists/{mixtape.pk}/tracks").json()["items"][0]
 
+    profile = f"http://testserver/user/{listener.pk}"
     assert item["added_by"] == {
         "display_name": listener.display_name,
+        "external_urls": {"spotify": profile, "streamify": profile},
+        "href": f"http://testserver{API}/users/{listener.pk}",
         "id": str(listener.pk),
         "type": "user",
         "uri": f"streamify:user:{listener.pk}",
