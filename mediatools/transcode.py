@@ -72,7 +72,8 @@ def transcode(
         args.append(str(output.path))
     wave_rate = min(info.sample_rate, 48000)
     if analyse:
-        args += ["-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
+        # Per-frame lines at verbose stay below -loglevel info; the summary is at info.
+        args += ["-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
         args += ["-map", "0:a:0", "-ac", "1", "-ar", str(wave_rate), "-c:a", "pcm_s16le"]
         args += ["-f", "s16le", "pipe:1"]
     with tempfile.TemporaryFile(prefix="streamify-ffmpeg-") as log:
