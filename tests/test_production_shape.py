@@ -52,6 +52,8 @@ def shape_problems(spec: dict, locations: dict[str, str]) -> list[str]:
     django_paths = {"/static/": env.get("STATIC_ROOT")}
     prefix = env.get("STREAM_X_ACCEL_PREFIX", "/protected-media/")
     django_paths[prefix] = env.get("MEDIA_ROOT")
+    # Cover art: catalog stores it under MEDIA_ROOT/images, served publicly at /media/images/.
+    django_paths["/media/images/"] = f"{env.get('MEDIA_ROOT')}/images"
     if env.get("STREAM_X_ACCEL_REDIRECT") in ("1", "true", "True") and prefix not in locations:
         problems.append(f"nginx has no location for X-Accel prefix {prefix}")
     for path, body in locations.items():

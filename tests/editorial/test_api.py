@@ -80,13 +80,21 @@ def test_featured_is_shaped_like_spotifys(api_client, shelf, tracks):
     assert item == {
         "collaborative": False,
         "description": "Picked by our editors.",
-        "external_urls": {"streamify": f"http://testserver/playlist/{fika.pk}"},
+        "external_urls": {
+            "spotify": f"http://testserver/playlist/{fika.pk}",
+            "streamify": f"http://testserver/playlist/{fika.pk}",
+        },
         "href": f"http://testserver/api/v1/playlists/{fika.pk}",
         "id": str(fika.pk),
         "images": [],
         "name": "Fikapaus",
         "owner": {
             "display_name": "Streamify",
+            "external_urls": {
+                "spotify": f"http://testserver/user/{fika.owner_id}",
+                "streamify": f"http://testserver/user/{fika.owner_id}",
+            },
+            "href": f"http://testserver/api/v1/users/{fika.owner_id}",
             "id": str(fika.owner_id),
             "type": "user",
             "uri": f"streamify:user:{fika.owner_id}",

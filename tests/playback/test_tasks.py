@@ -17,7 +17,7 @@ from playback import services, tasks
 from playback.models import DailyTrackStreams, PlayEvent, Rendition, TranscodeJob
 from playback.services import track_source_replace
 from tests.accounts.factories import UserFactory
-from tests.catalog.factories import TrackFactory
+from tests.catalog.factories import TrackFactory, track_window_add
 from tests.playback.conftest import stored_files, uploaded
 from tests.playback.factories import PlayEventFactory
 
@@ -125,8 +125,11 @@ def test_stream_counts_refresh_task(track):
 def test_load_demo_history_is_idempotent_and_builds_counts(capsys):
     for country in ("SE", "US", "BR"):
         UserFactory(country=country)
+    licensed_since = timezone.now() - datetime.timedelta(days=30)
     for _ in range(12):
-        TrackFactory()
+        track = TrackFactory()
+        for country in ("SE", "US", "BR"):  # demo plays happen only where a track is licensed
+            track_window_add(track, country, licensed_since)
     call_command("load_demo_history", events=3000, days=10)
     assert PlayEvent.objects.count() == 3000
     streams = list(DailyTrackStreams.objects.values_list("streams", flat=True))
