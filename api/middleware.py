@@ -5,7 +5,8 @@ response below /api/ that is not JSON already (Django's 404/413/500 pages, a vie
 plain-text error) is replaced by the one error body, keeping its status and headers such as
 `Allow`, `WWW-Authenticate`, `Retry-After` and `Content-Range`. Bodies larger than
 DATA_UPLOAD_MAX_MEMORY_SIZE are refused with a 413 unless they are multipart uploads, which
-the upload view bounds itself.
+the upload view bounds itself. A query string holding a NUL character is refused with a 400:
+no text column can store one, and no parameter needs one.
 """
 
 from http import HTTPStatus
@@ -34,6 +35,8 @@ class ApiPathMiddleware:
         too_large = self._too_large(request)
         if too_large is not None:
             return too_large
+        if _has_nul(request.GET):
+            return error_json_response(400, "Invalid query string: NUL characters are not allowed.")
         response = self.get_response(request)
         if response.status_code < 400 or _is_json(response):
             return response
@@ -51,6 +54,12 @@ class ApiPathMiddleware:
         ):
             return error_json_response(413, "Request body too large.")
         return None
+
+
+def _has_nul(query) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in query.lists()
+    )
 
 
 def _is_json(response) -> bool:

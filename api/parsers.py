@@ -1,4 +1,4 @@
-"""A JSON parser that refuses oversized and deeply nested bodies with a 4xx."""
+"""A JSON parser that refuses oversized and deeply nested bodies, and NUL characters, with a 4xx."""
 
 from django.conf import settings
 from rest_framework import exceptions, parsers
@@ -21,6 +21,20 @@ class JSONParser(parsers.JSONParser):
             if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
                 raise PayloadTooLarge()
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
+            nul = _has_nul(data)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        if nul:  # no text column stores one; no field needs one
+            raise exceptions.ParseError("JSON parse error - NUL characters are not allowed.")
+        return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

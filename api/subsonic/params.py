@@ -10,6 +10,12 @@ ARTIST, ALBUM, SONG, PLAYLIST = "ar", "al", "tr", "pl"
 MUSIC_FOLDER_ID = 1
 
 
+def _text(name: str, value: str) -> str:
+    if "\x00" in value:  # no text column stores one; no parameter needs one
+        raise errors.invalid(name, "NUL characters are not allowed.")
+    return value
+
+
 class Params:
     def __init__(self, request):
         self._sources: list[QueryDict] = [request.GET]
@@ -19,14 +25,14 @@ class Params:
     def get(self, name: str, default=None):
         for source in self._sources:
             if name in source:
-                return source.get(name)
+                return _text(name, source.get(name))
         return default
 
     def getlist(self, name: str) -> list[str]:
         values: list[str] = []
         for source in self._sources:
             values += source.getlist(name)
-        return values
+        return [_text(name, value) for value in values]
 
     def required(self, name: str) -> str:
         value = self.get(name)

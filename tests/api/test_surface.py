@@ -57,6 +57,16 @@ def test_deeply_nested_json_is_a_400(listener_client):
     assert_error(response, 400)
 
 
+def test_nul_characters_are_a_400(listener_client):
+    # From a schema fuzzer: PostgreSQL text columns refuse NUL, which was a 500.
+    device = "%00%F2%82%95%8B"
+    assert_error(listener_client.put(f"{API}/me/player/shuffle?state=true&device_id={device}"), 400)
+    assert_error(listener_client.get(f"{API}/search?q=a%00b&type=track"), 400)
+    body = '{"name": "mix\\u0000"}'
+    response = listener_client.post(f"{API}/me/playlists", body, content_type="application/json")
+    assert_error(response, 400)
+
+
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_oversized_body_is_a_413(listener_client):
     body = '{"name": "' + "x" * 2000 + '"}'

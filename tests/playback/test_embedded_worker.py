@@ -6,6 +6,7 @@ the periodic sweep (beat's `transcode_requeue_stale`) queue it again, and the jo
 completes once a worker is back.
 """
 
+import contextlib
 import datetime
 import os
 import signal
@@ -21,6 +22,7 @@ from django.db import connection
 from playback import services
 from playback.models import Rendition, TranscodeJob
 from tests.catalog.factories import TrackFactory
+from tests.celery_broker import dispatching_to
 from tests.playback.conftest import make_audio, uploaded
 
 
@@ -42,6 +44,16 @@ def _start_worker(env: dict, log: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
 def _wait_for(job: TranscodeJob, states: set[str], worker, log: Path, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -57,8 +69,6 @@ def _wait_for(job: TranscodeJob, states: set[str], worker, log: Path, seconds: f
 def test_killed_embedded_worker_job_completes_when_a_worker_is_back(media_root, tmp_path, settings):
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a shared PostgreSQL test database")
-    from streamify.celery import app
-
     broker = tmp_path / "broker"
     for folder in ("queue", "control"):
         (broker / folder).mkdir(parents=True)
@@ -81,19 +91,13 @@ def test_killed_embedded_worker_job_completes_when_a_worker_is_back(media_root, 
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
-    saved = {
-        key: app.conf[key]
-        for key in ("task_always_eager", "broker_url", "broker_transport_options")
-    }
-    app.conf.update(
-        task_always_eager=False, broker_url="filesystem://", broker_transport_options=options
-    )
     log = tmp_path / "worker.log"
     # Long enough to be caught mid-transcode: five renditions of a minute of audio.
     source = make_audio(tmp_path / "long.flac", seconds=60)
-    first = _start_worker(env, log)
-    second = None
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.enter_context(dispatching_to("filesystem://", broker_transport_options=options))
+        first = _start_worker(env, log)
+        cleanup.callback(_stop, first)
         track = TrackFactory(markets=["SE"])
         job = services.track_source_replace(track=track, file=uploaded(source))
         _wait_for(job, {TranscodeJob.State.RUNNING}, first, log, 60)
@@ -104,21 +108,14 @@ def test_killed_embedded_worker_job_completes_when_a_worker_is_back(media_root, 
         assert not any((broker / "queue").iterdir())  # and its message died with the worker
 
         second = _start_worker(env, log)
+        cleanup.callback(_stop, second)
         # What beat's sweep does once the job is past its deadline.
         swept = services.transcode_jobs_sweep(now=job.deadline_at + datetime.timedelta(seconds=1))
         assert swept["requeued"] == 1
         _wait_for(job, {TranscodeJob.State.READY, TranscodeJob.State.FAILED}, second, log, 180)
         assert job.state == TranscodeJob.State.READY, log.read_text()
-        assert job.attempts == 2
+        # No exact count: a pass that made progress starts the count afresh, and how many
+        # passes the first worker finished before it was killed depends on timing.
+        assert 1 <= job.attempts <= django_settings.TRANSCODE_MAX_ATTEMPTS
         ready = Rendition.objects.filter(track=track, state=Rendition.State.READY)
         assert ready.count() == len(Rendition.Profile)
-    finally:
-        app.conf.update(saved)
-        for worker in (first, second):
-            if worker is not None and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
-                    worker.wait()

@@ -18,6 +18,7 @@ from playback.models import DailyTrackStreams, PlayEvent, Rendition, TranscodeJo
 from playback.services import track_source_replace
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import TrackFactory, track_window_add
+from tests.celery_broker import dispatching_to
 from tests.playback.conftest import stored_files, uploaded
 from tests.playback.factories import PlayEventFactory
 
@@ -177,8 +178,6 @@ def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, setti
         pytest.skip("REDIS_URL is not set")
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a shared PostgreSQL test database")
-    from streamify.celery import app
-
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "streamify.settings.base",
@@ -198,50 +197,50 @@ def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, setti
         wrapper.write_text(FLAKY_FFMPEG.format(counter=counter, real=ffmpeg_binary()))
         wrapper.chmod(0o755)
         env["FFMPEG_BINARY"] = str(wrapper)
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    app.conf.update(task_always_eager=False, broker_url=redis_url)
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "streamify", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        cwd=Path(django_settings.BASE_DIR),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        with app.connection_for_write() as conn:
-            app.control.purge(connection=conn)  # nothing left over from another run
-        track = TrackFactory(markets=["SE"])
-        uploader = UserFactory(is_staff=True, is_superuser=True)
-        from rest_framework.test import APIClient
-
-        client = APIClient()
-        client.force_authenticate(uploader)
-        response = client.post(
-            f"/api/v1/tracks/{track.pk}/source", {"file": uploaded(flac_path)}, format="multipart"
-        )
-        assert response.status_code == 202, response.content
-        deadline = time.monotonic() + 240  # a retry waits up to 30 s (backoff with jitter)
-        job = TranscodeJob.objects.get(track=track)
-        while job.state not in ("ready", "failed") and time.monotonic() < deadline:
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            time.sleep(0.2)
-            job.refresh_from_db()
-        assert job.state == TranscodeJob.State.READY, (tmp_path / "worker.log").read_text()
-        assert job.attempts == 1  # of the last pass; a pass that made progress resets them
-        if flaky:
-            assert int(counter.read_text()) == 3  # failed start, first pass, second pass
-        ready = Rendition.objects.filter(track=track, state=Rendition.State.READY)
-        assert ready.count() == 5
-        for rendition in ready:
-            assert (media_root / rendition.file.name).stat().st_size == rendition.size_bytes
-    finally:
-        app.conf.update(saved)
-        worker.terminate()
+    with dispatching_to(redis_url) as app:
+        log = (tmp_path / "worker.log").open("wb")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "streamify", "worker", "--pool=solo",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
+            cwd=Path(django_settings.BASE_DIR),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
         try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        log.close()
+            with app.connection_for_write() as conn:
+                app.control.purge(connection=conn)  # nothing left over from another run
+            track = TrackFactory(markets=["SE"])
+            uploader = UserFactory(is_staff=True, is_superuser=True)
+            from rest_framework.test import APIClient
+
+            client = APIClient()
+            client.force_authenticate(uploader)
+            response = client.post(
+                f"/api/v1/tracks/{track.pk}/source",
+                {"file": uploaded(flac_path)},
+                format="multipart",
+            )
+            assert response.status_code == 202, response.content
+            deadline = time.monotonic() + 240  # a retry waits up to 30 s (backoff with jitter)
+            job = TranscodeJob.objects.get(track=track)
+            while job.state not in ("ready", "failed") and time.monotonic() < deadline:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+                time.sleep(0.2)
+                job.refresh_from_db()
+            assert job.state == TranscodeJob.State.READY, (tmp_path / "worker.log").read_text()
+            assert job.attempts == 1  # of the last pass; a pass that made progress resets them
+            if flaky:
+                assert int(counter.read_text()) == 3  # failed start, first pass, second pass
+            ready = Rendition.objects.filter(track=track, state=Rendition.State.READY)
+            assert ready.count() == 5
+            for rendition in ready:
+                assert (media_root / rendition.file.name).stat().st_size == rendition.size_bytes
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            log.close()

@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.celery_broker import dispatching_to
+
 
 def database_url() -> str:
     db = connection.settings_dict
@@ -27,8 +29,6 @@ def celery_worker(log_path: Path, **extra_env):
         pytest.skip("REDIS_URL is not set")
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a shared PostgreSQL test database")
-    from streamify.celery import app
-
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
@@ -41,28 +41,24 @@ def celery_worker(log_path: Path, **extra_env):
         "OPENBLAS_NUM_THREADS": "1",
         **extra_env,
     }
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    app.conf.update(task_always_eager=False, broker_url=redis_url)
-    log = log_path.open("wb")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "streamify", "worker", "--pool=solo",
-         "-c", "1", "-Q", queue, "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "-l", "warning"],
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        yield queue, worker
-    finally:
-        app.conf.update(saved)
-        worker.terminate()
+    with dispatching_to(redis_url) as app, log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "streamify", "worker", "--pool=solo",
+             "-c", "1", "-Q", queue, "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-l", "warning"],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
         try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        log.close()
-        with contextlib.suppress(Exception), app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+            yield queue, worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            with contextlib.suppress(Exception), app.connection_for_write() as conn:
+                conn.default_channel.queue_delete(queue)

@@ -145,9 +145,18 @@ def test_unknown_method_and_bad_input_never_5xx(client, world):
         ("getAlbumList2", {"type": "newest", "size": "many"}, 10),
         ("getSong", {"id": "tr-x"}, 70),
         ("setRating", {"id": "tr-1", "rating": "9"}, 10),
+        ("search3", {"query": "a\x00b"}, 10),
+        ("createPlaylist", {"name": "mix\x00"}, 10),
     ]:
         answer = call(client, method, token_params(world, **params))
         assert answer["error"]["code"] == code, (method, params, answer)
+
+
+def test_nul_in_the_user_name_is_an_auth_failure(client, world):
+    params = {**token_params(world), "u": "x\x00y"}
+    answer = call(client, "ping", params)
+    assert answer["status"] == "failed"
+    assert answer["error"]["code"] in (10, 40)
 
 
 def test_form_post_equals_get(client, world):
