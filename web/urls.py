@@ -11,6 +11,7 @@ CLIENT_ROUTES = r"^(?:search|artist|album|playlist|collection|profile)(?:/[\w-]*
 urlpatterns = [
     path("", views.ShellView.as_view(), name="shell"),
     re_path(CLIENT_ROUTES, views.ShellView.as_view(), name="client-route"),
+    path("player/progress.json", views.TranscodeProgressView.as_view(), name="transcode_progress"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),

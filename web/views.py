@@ -3,17 +3,19 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_countries import countries
 
 from accounts.services import user_create, user_password_set
 from accounts.throttling import PasswordResetRateThrottle, SignupRateThrottle
+from playback.selectors import transcode_progress
 from web.forms import SignupForm
 
 
@@ -73,9 +75,30 @@ class ShellView(LoginRequiredMixin, TemplateView):
                 "set_language": reverse("web:set_language"),
                 "logout": reverse("web:logout"),
                 "password_change": reverse("web:password_change"),
+                "transcode_progress": reverse("web:transcode_progress"),
             },
         }
         return context
+
+
+class TranscodeProgressView(View):
+    """How much of the catalogue plays yet (n of N ready), for the player's status line."""
+
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": {"status": 401, "message": "Log in first."}}, status=401)
+        progress = transcode_progress()
+        response = JsonResponse(
+            {
+                "total": progress.total,
+                "ready": progress.ready,
+                "complete": progress.complete,
+                "failed": progress.failed,
+                "pending": progress.pending,
+            }
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class LoginView(auth_views.LoginView):

@@ -46,3 +46,27 @@ def test_playback_states_and_progress_follow_the_transcode(
     progress = selectors.transcode_progress()
     assert (progress.total, progress.ready, progress.complete) == (2, 1, 1)
     assert str(progress) == "1 of 2 tracks ready, 1 failed"
+
+
+def test_progress_for_the_console_and_the_player(track, flac_path, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.accounts.factories import UserFactory
+
+    job = services.track_source_replace(track=track, file=uploaded(flac_path))
+    out = StringIO()
+    call_command("transcode_progress", stdout=out)
+    assert out.getvalue().strip() == "Transcoding: 0 of 1 tracks ready, 1 pending"
+
+    assert client.get("/player/progress.json").status_code == 401
+    client.force_login(UserFactory())
+    services.transcode_job_run(job_id=job.pk)  # the default rendition: it plays now
+    body = client.get("/player/progress.json").json()
+    assert body == {"total": 1, "ready": 1, "complete": 0, "failed": 0, "pending": 0}
+
+    services.transcode_job_run(job_id=job.pk)
+    out = StringIO()
+    call_command("transcode_progress", stdout=out)
+    assert out.getvalue().strip() == "Transcoding: all 1 tracks ready in every quality"

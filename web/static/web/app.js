@@ -183,6 +183,7 @@ const app = {
     paintOptions();
     paintQueue();
     await app.render({ focus: false });
+pollProgress();
   },
 };
 
@@ -492,6 +493,27 @@ sync.addEventListener("remote", () => {
 });
 $("remote-take").addEventListener("click", () => sync.takeOver().catch((error) => toast(error.message)));
 
+// While the catalogue is still transcoding (a fresh `make run`): "37 of 121 tracks ready".
+const progressLine = $("catalogue-progress");
+async function pollProgress() {
+  let progress;
+  try {
+    const response = await fetch(boot.urls.transcode_progress, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    progress = await response.json();
+  } catch {
+    setTimeout(pollProgress, 15000);
+    return;
+  }
+  const busy = progress.pending > 0;
+  progressLine.hidden = !busy && !progress.failed;
+  let text = interpolate(gettext("Preparing the catalogue: %(ready)s of %(total)s tracks ready"), progress);
+  if (progress.failed) text += interpolate(gettext(", %(failed)s failed"), progress);
+  if (!busy && progress.failed) text = interpolate(gettext("%(failed)s tracks could not be processed"), progress);
+  progressLine.textContent = text;
+  if (busy) setTimeout(pollProgress, 5000);
+}
+
 window.streamify = app; // for the browser tests and the console
 paintPlayer();
 paintOptions();
@@ -501,3 +523,4 @@ outbox.start();
 sync.start();
 app.refreshSidebar();
 app.render({ focus: false });
+pollProgress();

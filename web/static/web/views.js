@@ -85,6 +85,9 @@ export function reasonText(track) {
   const reason = track.restrictions?.reason;
   if (reason === "explicit") return gettext("Explicit content is turned off");
   if (reason === "product") return gettext("Not available with your plan");
+  if (reason === "processing") return gettext("Still being prepared: try again in a minute");
+  if (reason === "failed") return gettext("This track's audio could not be processed");
+  if (reason === "no_audio") return gettext("No audio for this track yet");
   return gettext("Not available in your country");
 }
 
