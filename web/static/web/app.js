@@ -183,7 +183,6 @@ const app = {
     paintOptions();
     paintQueue();
     await app.render({ focus: false });
-pollProgress();
   },
 };
 
