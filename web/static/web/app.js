@@ -12,6 +12,7 @@ import {
   albumView,
   artistView,
   homeView,
+  libraryView,
   likedState,
   likedView,
   notFoundView,
@@ -35,6 +36,7 @@ const routes = [
   [/^\/album\/(\d+)\/?$/, albumView, () => gettext("Album")],
   [/^\/playlist\/(\d+)\/?$/, playlistView, () => gettext("Playlist")],
   [/^\/collection\/tracks\/?$/, likedView, () => gettext("Liked songs")],
+  [/^\/collection\/?$/, libraryView, () => gettext("Your library")],
   [/^\/profile\/?$/, profileView, () => gettext("Profile")],
 ];
 
@@ -187,7 +189,7 @@ const app = {
 };
 
 function highlightNav(path) {
-  for (const link of document.querySelectorAll(".sidebar a[data-link]")) {
+  for (const link of document.querySelectorAll(".sidebar a[data-link], .bottom-nav a[data-link]")) {
     const here = new URL(link.href).pathname === path;
     if (here) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -512,6 +514,24 @@ async function pollProgress() {
   progressLine.textContent = text;
   if (busy) setTimeout(pollProgress, 5000);
 }
+
+// Narrow screens: the compact player bar opens into a full-screen now-playing view.
+const expandButton = $("np-expand");
+function setFullPlayer(open) {
+  document.body.classList.toggle("np-full", open);
+  expandButton.setAttribute("aria-expanded", String(open));
+  if (open) $("np-collapse").focus();
+  else expandButton.focus();
+}
+expandButton.addEventListener("click", () => setFullPlayer(true));
+$("np-collapse").addEventListener("click", () => setFullPlayer(false));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.body.classList.contains("np-full")) setFullPlayer(false);
+});
+window.addEventListener("popstate", () => document.body.classList.remove("np-full"));
+document.addEventListener("click", (event) => {
+  if (event.target.closest("#player a[data-link]") && document.body.classList.contains("np-full")) setFullPlayer(false);
+});
 
 window.streamify = app; // for the browser tests and the console
 paintPlayer();

@@ -72,6 +72,32 @@ function likeButton(track) {
 
 // ---- small pieces -------------------------------------------------------------------------
 
+// A link that opens `path` in the player: the system share sheet where there is one
+// (phones), else the clipboard.
+export async function share(path, title) {
+  const url = new URL(path, window.location.origin).href;
+  try {
+    if (navigator.share && window.matchMedia("(pointer: coarse)").matches) {
+      await navigator.share({ title, url });
+      return;
+    }
+    await navigator.clipboard.writeText(url);
+    toast(gettext("Link copied"));
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    window.prompt(gettext("Copy this link"), url);
+  }
+}
+
+function shareButton(path, name) {
+  const label = interpolate(gettext("Share %(name)s"), { name });
+  return h("button", { type: "button", class: "icon share", "aria-label": label, title: gettext("Copy link"), onclick: () => share(path, name) }, icon("share"));
+}
+
+function trackPath(track) {
+  return track.album ? `/album/${track.album.id}?track=${track.id}` : "/";
+}
+
 function artistLinks(artists) {
   const out = [];
   (artists || []).forEach((artist, i) => {
@@ -281,6 +307,7 @@ export function trackList(app, tracks, { context, showAlbum = true, numbers = fa
       );
     }
     actions.append(h("button", { type: "button", class: "icon", "aria-label": interpolate(gettext("Add %(name)s to a playlist"), { name: track.name }), title: gettext("Add to playlist"), onclick: () => addToPlaylistDialog(app, track) }, icon("plus")));
+    if (track.album) actions.append(shareButton(trackPath(track), track.name));
     if (edit) {
       actions.append(
         h("button", { type: "button", class: "icon", "aria-label": interpolate(gettext("Move %(name)s up"), { name: track.name }), title: gettext("Move up"), disabled: i === 0, onclick: () => edit.onMove(i, i - 1) }, icon("up")),
@@ -288,6 +315,20 @@ export function trackList(app, tracks, { context, showAlbum = true, numbers = fa
         h("button", { type: "button", class: "icon", "aria-label": interpolate(gettext("Remove %(name)s from this playlist"), { name: track.name }), title: gettext("Remove from playlist"), onclick: () => edit.onRemove(i) }, icon("close")),
       );
     }
+    // Narrow screens show the like button and this one; it reveals the other actions.
+    const more = h("button", {
+      type: "button",
+      class: "icon row-more",
+      "aria-expanded": "false",
+      "aria-label": interpolate(gettext("More actions for %(name)s"), { name: track.name }),
+      title: gettext("More actions"),
+      onclick: () => {
+        const open = !row.classList.contains("actions-open");
+        row.classList.toggle("actions-open", open);
+        more.setAttribute("aria-expanded", String(open));
+      },
+    }, h("span", { "aria-hidden": "true" }, "⋯"));
+    actions.append(more);
     const row = h("li", {
       class: playable ? "track-row" : "track-row unplayable",
       "aria-disabled": playable ? null : "true",
@@ -447,6 +488,7 @@ export async function artistView({ app, params, signal }) {
           name: artist.name,
           onToggle: (on) => api("me/following", { method: on ? "PUT" : "DELETE", query: { type: "artist", ids: id } }),
         }),
+        shareButton(`/artist/${artist.id}`, artist.name),
       ),
     ),
   );
@@ -456,7 +498,7 @@ export async function artistView({ app, params, signal }) {
   return root;
 }
 
-export async function albumView({ app, params, signal }) {
+export async function albumView({ app, params, query, signal }) {
   const album = await api(`albums/${params[0]}`, { query: { market: MARKET }, signal });
   const tracks = await albumTracks(album, signal);
   const context = { type: "album", id: album.id };
@@ -470,10 +512,18 @@ export async function albumView({ app, params, signal }) {
         interpolate(ngettext("%(count)s track", "%(count)s tracks", total), { count: total })),
       h("div", { class: "header-actions" },
         tracks.some(isPlayable) ? playButton(interpolate(gettext("Play %(name)s"), { name: album.name }), () => startPlayback(app, tracks, tracks.findIndex(isPlayable), context)) : null,
+        shareButton(`/album/${album.id}`, album.name),
       ),
     ),
   );
-  return h("div", { class: "view album" }, header, trackList(app, tracks, { context, showAlbum: false, numbers: true }),
+  const list = trackList(app, tracks, { context, showAlbum: false, numbers: true });
+  // A shared track link (`/album/1?track=7`) shows its row.
+  const shared = query?.get("track") && list.querySelector(`[data-track-id="${CSS.escape(query.get("track"))}"]`);
+  if (shared) {
+    shared.classList.add("shared");
+    requestAnimationFrame(() => shared.scrollIntoView({ block: "center" }));
+  }
+  return h("div", { class: "view album" }, header, list,
     album.copyrights?.length ? h("p", { class: "fine" }, album.copyrights.map((c) => c.text).join(" · ")) : null);
 }
 
@@ -546,6 +596,7 @@ export async function playlistView({ app, params, signal }) {
   }
   const actions = h("div", { class: "header-actions" },
     playButton(interpolate(gettext("Play %(name)s"), { name: playlist.name }), () => startPlayback(app, tracks, Math.max(0, tracks.findIndex(isPlayable)), context)),
+    shareButton(`/playlist/${playlist.id}`, playlist.name),
   );
   if (own) {
     actions.append(h("button", { type: "button", class: "pill", onclick: async () => {
@@ -606,6 +657,34 @@ export async function likedView({ app, signal }) {
   ), holder, more);
   draw();
   return root;
+}
+
+export async function libraryView({ app, signal }) {
+  // Your library: playlists (Liked songs first), saved albums and followed artists.
+  const [playlists, albums, artists] = await Promise.all([
+    api("me/playlists", { query: { limit: 50 }, signal }),
+    api("me/albums", { query: { market: MARKET, limit: 50 }, signal }),
+    api("me/following", { query: { type: "artist", limit: 50 }, signal }),
+  ]);
+  const likedCard = h("li", { class: "card" }, h("a", { class: "card-link", href: "/collection/tracks", "data-link": true },
+    h("div", { class: "card-cover liked-cover", "aria-hidden": "true" }, icon("heart")),
+    h("span", { class: "card-title" }, gettext("Liked songs")),
+  ));
+  const create = h("button", { type: "button", class: "pill", onclick: async () => {
+    const playlist = await app.createPlaylist();
+    if (playlist) app.navigate(`/playlist/${playlist.id}`);
+  } }, gettext("Create playlist"));
+  const logout = h("form", { method: "post", action: app.boot.urls.logout, class: "logout-inline" },
+    h("input", { type: "hidden", name: "csrfmiddlewaretoken", value: document.querySelector('meta[name="csrf-token"]')?.content || "" }),
+    h("button", { type: "submit", class: "link" }, gettext("Log out")),
+  );
+  return h("div", { class: "view library" },
+    heading(gettext("Your library")),
+    section(gettext("Playlists"), cards([likedCard, ...playlists.items.map((p) => playlistCard(app, p))]), create),
+    section(gettext("Albums"), albums.items.length ? cards(albums.items.map((item) => albumCard(app, item.album))) : empty(gettext("Albums you save appear here."))),
+    section(gettext("Artists"), artists.artists.items.length ? cards(artists.artists.items.map(artistCard)) : empty(gettext("Artists you follow appear here."))),
+    logout,
+  );
 }
 
 export async function profileView({ app, signal }) {
