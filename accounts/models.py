@@ -125,3 +125,26 @@ class AppPassword(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.user_id})"
+
+
+class PendingSignup(models.Model):
+    """A sign-up waiting for its address to be confirmed; the account exists only after.
+
+    Each sign-up mails its own link, so a stranger who signs up with someone else's
+    address first holds no account the owner could later confirm into. `token_digest` is
+    the SHA-256 of the link's secret; `password` is a hash, as in `User.password`.
+    """
+
+    email = models.EmailField(db_index=True)
+    password = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=150, blank=True)
+    country = CountryField()
+    language = models.CharField(max_length=8, choices=_language_choices)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.email} (pending)"

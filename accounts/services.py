@@ -1,7 +1,11 @@
 import datetime
+import hashlib
+import secrets
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +19,7 @@ from oauth2_provider.models import (
 
 from accounts import roles, selectors
 from accounts.app_passwords import secret_digest, secret_encrypt, secret_generate
-from accounts.models import AppPassword, CountryChange, User
+from accounts.models import AppPassword, CountryChange, PendingSignup, User
 from common.errors import ApplicationError, NotFound, ValidationFailed
 
 
@@ -42,6 +46,85 @@ def user_create(
         display_name=display_name,
     )
     user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def signup_request(
+    *,
+    email: str,
+    password: str,
+    country: str,
+    language: str,
+    display_name: str = "",
+    confirm_url: str,
+) -> None:
+    """Mail the address a link that creates the account, or, when the address already has
+    one, a note saying so. The caller answers the same in both cases, so a sign-up never
+    tells whether an address is registered. `confirm_url` has a `{token}` placeholder."""
+    email = email.strip().lower()
+    oldest = timezone.now() - datetime.timedelta(hours=settings.SIGNUP_CONFIRMATION_HOURS)
+    PendingSignup.objects.filter(created_at__lt=oldest).delete()  # expired links
+    if User.objects.filter(email__iexact=email).exists():
+        send_mail(
+            "Your Streamify account",
+            "Someone (maybe you) tried to sign up to Streamify with this address, which "
+            "already has an account. Log in, or reset your password if you forgot it. If it "
+            "was not you, you can ignore this message.",
+            settings.DEFAULT_FROM_EMAIL,
+            [email],
+        )
+        return
+    token = secrets.token_urlsafe(32)
+    PendingSignup.objects.create(
+        email=email,
+        password=make_password(password),
+        display_name=display_name.strip()[:150],
+        country=country,
+        language=language,
+        token_digest=_digest(token),
+    )
+    send_mail(
+        "Confirm your Streamify account",
+        "Open this link to finish signing up to Streamify:\n\n"
+        f"{confirm_url.format(token=token)}\n\n"
+        f"The link works for {settings.SIGNUP_CONFIRMATION_HOURS} hours. If you did not sign "
+        "up, you can ignore this message.",
+        settings.DEFAULT_FROM_EMAIL,
+        [email],
+    )
+
+
+@transaction.atomic
+def signup_confirm(*, token: str) -> User | None:
+    """Create the account a sign-up link names; None for an unknown, used or expired link.
+
+    The first confirmed sign-up of an address wins; the address's other pending sign-ups
+    are deleted with it."""
+    oldest = timezone.now() - datetime.timedelta(hours=settings.SIGNUP_CONFIRMATION_HOURS)
+    pending = (
+        PendingSignup.objects.select_for_update()
+        .filter(token_digest=_digest(token), created_at__gte=oldest)
+        .first()
+    )
+    if pending is None:
+        return None
+    PendingSignup.objects.filter(email__iexact=pending.email).delete()
+    if User.objects.filter(email__iexact=pending.email).exists():
+        return None
+    user = user_create(
+        email=pending.email,
+        password=None,
+        country=str(pending.country),
+        language=pending.language,
+        display_name=pending.display_name,
+    )
+    user.password = pending.password  # already hashed
+    user.save(update_fields=["password"])
     return user
 
 

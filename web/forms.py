@@ -31,10 +31,8 @@ class SignupForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=_language_choices)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError(_("An account with this email already exists."))
-        return email
+        # Never "already registered": that would tell strangers who has an account.
+        return self.cleaned_data["email"].lower()
 
     def clean(self):
         cleaned = super().clean()

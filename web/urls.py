@@ -15,6 +15,12 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),
+    path("accounts/signup/sent/", views.SignupSentView.as_view(), name="signup_sent"),
+    path(
+        "accounts/signup/confirm/<str:token>/",
+        views.SignupConfirmView.as_view(),
+        name="signup_confirm",
+    ),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -13,7 +13,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_countries import countries
 
-from accounts.services import user_create, user_password_set
+from accounts.services import signup_confirm, signup_request, user_password_set
 from accounts.throttling import PasswordResetRateThrottle, SignupRateThrottle
 from playback.selectors import transcode_progress
 from web.forms import SignupForm
@@ -185,15 +185,36 @@ class SignupView(FormView):
         return response
 
     def form_valid(self, form):
+        # The same answer whether or not the address has an account (see signup_request).
         data = form.cleaned_data
-        user = user_create(
+        confirm = reverse("web:signup_confirm", kwargs={"token": "TOKEN"})
+        signup_request(
             email=data["email"],
             password=data["password"],
             country=data["country"],
             language=data["language"],
             display_name=data["display_name"],
+            confirm_url=self.request.build_absolute_uri(confirm).replace("TOKEN", "{token}"),
         )
-        login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        return _remember_language(redirect("web:signup_sent"), data["language"])
+
+
+class SignupSentView(TemplateView):
+    template_name = "web/signup_sent.html"
+
+
+class SignupConfirmView(TemplateView):
+    """GET shows a button, POST creates the account: mail scanners that fetch links
+    must not use them up."""
+
+    template_name = "web/signup_confirm.html"
+
+    def post(self, request, token):
+        user = signup_confirm(token=token)
+        if user is None:
+            return self.render_to_response({"invalid": True}, status=400)
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        translation.activate(user.language)
         return _remember_language(redirect("web:shell"), user.language)
 
 

@@ -436,6 +436,8 @@ X_FRAME_OPTIONS = "DENY"
 # Mail (team invitations): the console by default, SMTP etc. via EMAIL_URL in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@streamify.invalid")
+# How long a sign-up's confirmation link works.
+SIGNUP_CONFIRMATION_HOURS = env.int("SIGNUP_CONFIRMATION_HOURS", default=48)
 
 LOGGING = {
     "version": 1,
