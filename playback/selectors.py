@@ -1,4 +1,5 @@
 import datetime
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -498,3 +499,65 @@ def now_playing_list(*, user_id: int) -> list[dict]:
 
 def now_playing_key(user_id: int) -> str:
     return f"playback:now-playing:{user_id}"
+
+
+# ReplayGain 2.0's reference level: a track at -18 LUFS needs no gain.
+REPLAYGAIN_REFERENCE_LUFS = -18.0
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """A track's measured loudness (EBU R128) and its album's, with ReplayGain 2.0 values:
+    gains in dB to the -18 LUFS reference, peaks as linear amplitudes (1.0 = full scale).
+    None where the audio was not analysed yet."""
+
+    integrated_lufs: float | None
+    true_peak_dbtp: float | None
+    album_integrated_lufs: float | None
+    album_true_peak_dbtp: float | None
+
+    @staticmethod
+    def _gain(lufs):
+        return None if lufs is None else round(REPLAYGAIN_REFERENCE_LUFS - lufs, 2)
+
+    @staticmethod
+    def _peak(dbtp):
+        return None if dbtp is None else round(10 ** (dbtp / 20), 6)
+
+    def as_dict(self) -> dict:
+        return {
+            "integrated_lufs": self.integrated_lufs,
+            "true_peak_dbtp": self.true_peak_dbtp,
+            "album_integrated_lufs": self.album_integrated_lufs,
+            "album_true_peak_dbtp": self.album_true_peak_dbtp,
+            "replaygain_track_gain": self._gain(self.integrated_lufs),
+            "replaygain_track_peak": self._peak(self.true_peak_dbtp),
+            "replaygain_album_gain": self._gain(self.album_integrated_lufs),
+            "replaygain_album_peak": self._peak(self.album_true_peak_dbtp),
+        }
+
+
+def track_loudness(*, track_id: int) -> Loudness:
+    """The track's loudness and its release's (one query over the release's analysed
+    tracks). The album's is the duration-weighted energy mean of its tracks, as if the
+    album were measured in one piece, and its peak the highest of theirs."""
+    rows = list(
+        TrackAudio.objects.filter(
+            track__release_id=Subquery(Track.objects.filter(pk=track_id).values("release_id")),
+            loudness_lufs__isnull=False,
+        ).values_list("track_id", "loudness_lufs", "true_peak_dbtp", "duration_ms")
+    )
+    own = next((row for row in rows if row[0] == track_id), None)
+    album_lufs = album_peak = None
+    weights = sum(max(row[3], 1) for row in rows)
+    if rows:
+        energy = sum(max(row[3], 1) * 10 ** (row[1] / 10) for row in rows) / weights
+        album_lufs = round(10 * math.log10(energy), 2)
+        peaks = [row[2] for row in rows if row[2] is not None]
+        album_peak = max(peaks) if peaks else None
+    return Loudness(
+        integrated_lufs=own[1] if own else None,
+        true_peak_dbtp=own[2] if own else None,
+        album_integrated_lufs=album_lufs,
+        album_true_peak_dbtp=album_peak,
+    )

@@ -23,10 +23,25 @@ class RenditionSummarySerializer(serializers.Serializer):
     mime_type = serializers.CharField()
 
 
+class LoudnessSerializer(serializers.Serializer):
+    """EBU R128 measurements and ReplayGain 2.0 values (gain in dB to -18 LUFS, peak as a
+    linear amplitude); null until the audio is analysed. Players normalise with them."""
+
+    integrated_lufs = serializers.FloatField(allow_null=True)
+    true_peak_dbtp = serializers.FloatField(allow_null=True)
+    album_integrated_lufs = serializers.FloatField(allow_null=True)
+    album_true_peak_dbtp = serializers.FloatField(allow_null=True)
+    replaygain_track_gain = serializers.FloatField(allow_null=True)
+    replaygain_track_peak = serializers.FloatField(allow_null=True)
+    replaygain_album_gain = serializers.FloatField(allow_null=True)
+    replaygain_album_peak = serializers.FloatField(allow_null=True)
+
+
 class StreamUrlSerializer(serializers.Serializer):
     url = serializers.URLField()
     expires_at = serializers.DateTimeField()
     rendition = RenditionSummarySerializer()
+    loudness = LoudnessSerializer()
 
 
 class PlayEventInputSerializer(serializers.Serializer):

@@ -193,7 +193,13 @@ class StreamUrlApi(APIView):
             user=request.user, track_id=params["track_id"], codecs=codecs, quality=params["quality"]
         )
         url = request.build_absolute_uri(reverse("playback:stream", args=[issued.token]))
-        body = {"url": url, "expires_at": issued.expires_at, "rendition": issued.rendition}
+        loudness = selectors.track_loudness(track_id=params["track_id"]).as_dict()
+        body = {
+            "url": url,
+            "expires_at": issued.expires_at,
+            "rendition": issued.rendition,
+            "loudness": loudness,
+        }
         return Response(StreamUrlSerializer(body).data)
 
 

@@ -361,3 +361,39 @@ def test_keyboard_shortcuts_shuffle_repeat_and_volume(signed_in, catalog):
 
 def queue_names_of(page) -> list[str]:
     return page.evaluate("() => window.streamify.player.upcoming.map((e) => e.track.name)")
+
+
+def test_loudness_normalisation_through_web_audio(signed_in, catalog):
+    from playback.models import TrackAudio
+
+    page = signed_in
+    audio = TrackAudio.objects.get(track=catalog.first)
+    assert audio.loudness_lufs is not None and audio.true_peak_dbtp is not None
+
+    def gain() -> float:
+        return page.evaluate(
+            "() => window.streamify.player.gains.get(window.streamify.player.audio).gain.value"
+        )
+
+    page.goto(f"/album/{catalog.album.pk}")
+    row = page.locator(".track-row", has_text="Sine Alpha")
+    row.get_by_role("button", name="Play Sine Alpha by Sine Wave Ensemble").click()
+    playing_past(page, 0.5)
+    loudness = page.evaluate("() => window.streamify.player.audio.loudness")
+    assert loudness["integrated_lufs"] == pytest.approx(audio.loudness_lufs)
+    # Played from its album: album mode, the album's loudness and peak.
+    lufs, peak = loudness["album_integrated_lufs"], loudness["album_true_peak_dbtp"]
+
+    def expected(target: float) -> float:
+        return 10 ** (min(target - lufs, -1 - peak) / 20)  # never above -1 dBTP
+
+    assert gain() == pytest.approx(expected(-14), rel=1e-3)  # "normal", the default
+
+    page.get_by_role("link", name="Profile").first.click()
+    for mode, target in (("off", None), ("quiet", -19), ("loud", -11)):
+        page.get_by_label("Volume level").select_option(mode)
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator("#toast")).to_have_text("Profile saved")
+        assert page.evaluate("() => localStorage.getItem('streamify.normalisation')") == mode
+        assert gain() == pytest.approx(1.0 if target is None else expected(target), rel=1e-3)
+    assert not page.evaluate("() => window.streamify.player.audio.paused")

@@ -1,4 +1,5 @@
 import datetime
+import math
 import uuid
 from urllib.parse import urlsplit
 
@@ -151,6 +152,30 @@ class TestStreamUrl:
         assert 240 < (expires - timezone.now()).total_seconds() <= 300
         assert urlsplit(data["url"]).path.startswith("/api/v1/stream/")
 
+    def test_carries_loudness_for_normalisation(self, listener_client, playable):
+        fields = (
+            "integrated_lufs", "true_peak_dbtp", "album_integrated_lufs", "album_true_peak_dbtp",
+            "replaygain_track_gain", "replaygain_track_peak", "replaygain_album_gain",
+            "replaygain_album_peak",
+        )  # fmt: skip
+        response = listener_client.get(STREAM_URL, {"track_id": playable.pk})
+        assert response.json()["loudness"] == dict.fromkeys(fields)  # not analysed yet
+        sibling = TrackFactory(release=playable.release, markets=["SE"])
+        TrackAudio.objects.create(
+            track=playable, duration_ms=180_000, loudness_lufs=-8.0, true_peak_dbtp=-0.5
+        )
+        TrackAudio.objects.create(
+            track=sibling, duration_ms=60_000, loudness_lufs=-20.0, true_peak_dbtp=-6.0
+        )
+        loudness = listener_client.get(STREAM_URL, {"track_id": playable.pk}).json()["loudness"]
+        assert loudness["integrated_lufs"] == -8.0
+        assert loudness["replaygain_track_gain"] == -10.0  # to the -18 LUFS reference
+        assert loudness["replaygain_track_peak"] == pytest.approx(10 ** (-0.5 / 20), abs=1e-6)
+        # The album as one piece: 3 min at -8 and 1 min at -20, energy-weighted.
+        expected = 10 * math.log10((3 * 10 ** (-8 / 10) + 10 ** (-20 / 10)) / 4)
+        assert loudness["album_integrated_lufs"] == pytest.approx(expected, abs=0.01)
+        assert loudness["album_true_peak_dbtp"] == -0.5
+
     def test_accept_header_when_no_format(self, listener_client, playable):
         response = listener_client.get(
             STREAM_URL, {"track_id": playable.pk}, headers={"Accept": "audio/mpeg"}
@@ -184,8 +209,9 @@ class TestStreamUrl:
         assert_error(response, 404, "aac")
 
     def test_query_count(self, listener_client, playable, django_assert_max_num_queries):
-        # playable, rendition, and the grant's day recorded (an insert doing nothing if known)
-        with django_assert_max_num_queries(3):
+        # playable, rendition, the grant's day recorded (an insert doing nothing if known),
+        # and the loudness of the track and its album for normalisation
+        with django_assert_max_num_queries(4):
             assert listener_client.get(STREAM_URL, {"track_id": playable.pk}).status_code == 200
 
 

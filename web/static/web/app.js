@@ -41,7 +41,7 @@ const routes = [
 ];
 
 const outbox = new Outbox();
-const player = new Player({ audios: [$("audio-a"), $("audio-b")], outbox, market: boot.user.country });
+const player = new Player({ audios: [$("audio-a"), $("audio-b")], outbox, market: boot.user.country, audioProcessing: boot.audio_processing });
 const sync = new PlayerSync(player);
 
 let renderController = null;

@@ -42,8 +42,26 @@ function shuffled(items) {
   return out;
 }
 
+// Loudness normalisation as Spotify's settings: the target integrated loudness (LUFS).
+export const NORMALISATION_TARGETS = { quiet: -19, normal: -14, loud: -11 };
+// Never push a true peak above this (dBTP): normalisation must not clip.
+const PEAK_CEILING_DBTP = -1;
+
+// The linear gain that brings `loudness` (a stream URL's `loudness`) to `mode`'s target,
+// from the album's loudness in album mode; 1 when off or not analysed yet.
+export function normalisationGain(loudness, mode, albumMode = false) {
+  const target = NORMALISATION_TARGETS[mode];
+  if (target === undefined || !loudness) return 1;
+  const lufs = albumMode && loudness.album_integrated_lufs != null ? loudness.album_integrated_lufs : loudness.integrated_lufs;
+  if (lufs == null) return 1;
+  let db = target - lufs;
+  const peak = albumMode && loudness.album_true_peak_dbtp != null ? loudness.album_true_peak_dbtp : loudness.true_peak_dbtp;
+  if (peak != null) db = Math.min(db, PEAK_CEILING_DBTP - peak);
+  return 10 ** (db / 20);
+}
+
 export class Player extends EventTarget {
-  constructor({ audios, outbox, market }) {
+  constructor({ audios, outbox, market, audioProcessing = false }) {
     super();
     this.audios = audios;
     this.active = 0;
@@ -56,6 +74,13 @@ export class Player extends EventTarget {
     this.repeat = localStorage.getItem("streamify.repeat") || "off";
     this.quality = localStorage.getItem("streamify.quality") || "normal";
     this.volume = Number(localStorage.getItem("streamify.volume") ?? 1);
+    this.normalisation = localStorage.getItem("streamify.normalisation") || "normal";
+    // Web Audio (gains above 1) only where the media is same-origin: a cross-origin
+    // stream without CORS would play silence through it. Else the element's volume,
+    // which can only lower a track.
+    this.webAudio = Boolean(audioProcessing && (window.AudioContext || window.webkitAudioContext));
+    this.audioContext = null;
+    this.gains = new Map();
     this.muted = false;
     this.format = pickFormat();
     this.grants = new Map();
@@ -200,6 +225,7 @@ export class Player extends EventTarget {
       const grant = await this.grant(entry.track.id);
       if (this.currentEntry !== entry) return;
       this.audio.src = grant.url;
+      this.audio.loudness = grant.loudness;
       this.retriedSrc = this.audio.src;
       if (position) this.audio.currentTime = position;
       await this.audio.play();
@@ -271,6 +297,7 @@ export class Player extends EventTarget {
   async playAt(index, { autoplay = true, startAt = 0 } = {}) {
     const entry = this.entries[index];
     if (!entry) return;
+    if (autoplay) this.enableWebAudio();
     this.finishPlay();
     this.index = index;
     const seq = ++this.loadSeq;
@@ -294,6 +321,7 @@ export class Player extends EventTarget {
       if (seq !== this.loadSeq) return;
       previous.pause();
       this.audio.src = grant.url;
+      this.audio.loudness = grant.loudness;
       if (startAt > 0) this.audio.currentTime = startAt;
     }
     this.applyVolume();
@@ -331,6 +359,7 @@ export class Player extends EventTarget {
   play() {
     if (this.remote) return this.remote.command("play");
     if (!this.current) return;
+    this.enableWebAudio();
     if (!this.audio.src) {
       this.playAt(this.index);
       return;
@@ -417,9 +446,51 @@ export class Player extends EventTarget {
     this.emit("options");
   }
 
+  setNormalisation(mode) {
+    this.normalisation = NORMALISATION_TARGETS[mode] === undefined ? "off" : mode;
+    localStorage.setItem("streamify.normalisation", this.normalisation);
+    this.applyVolume();
+    this.emit("options");
+  }
+
+  // Route both <audio> elements through gain nodes, once, inside a user gesture (a
+  // context created without one stays suspended, and routed audio would be silent).
+  async enableWebAudio() {
+    if (!this.webAudio || this.audioContext) return;
+    const Context = window.AudioContext || window.webkitAudioContext;
+    const context = new Context();
+    try {
+      await context.resume();
+    } catch {
+      /* stays suspended: keep the plain elements */
+    }
+    if (context.state !== "running") {
+      context.close().catch(() => {});
+      return;
+    }
+    this.audioContext = context;
+    for (const audio of this.audios) {
+      const gain = context.createGain();
+      context.createMediaElementSource(audio).connect(gain).connect(context.destination);
+      this.gains.set(audio, gain);
+    }
+    this.applyVolume();
+  }
+
+  trackGain(audio) {
+    return normalisationGain(audio.loudness, this.normalisation, this.context?.type === "album");
+  }
+
   applyVolume() {
     for (const audio of this.audios) {
-      audio.volume = this.volume;
+      const gain = this.trackGain(audio);
+      const node = this.gains.get(audio);
+      if (node) {
+        node.gain.value = gain;
+        audio.volume = this.volume;
+      } else {
+        audio.volume = this.volume * Math.min(1, gain);
+      }
       audio.muted = this.muted;
     }
   }
@@ -521,6 +592,7 @@ export class Player extends EventTarget {
         const spare = this.spare;
         spare.preload = "auto";
         spare.src = grant.url;
+        spare.loudness = grant.loudness;
         spare.load();
         this.preloaded = { qid: entry.qid, expiresAt: grant.expiresAt };
       })

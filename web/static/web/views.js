@@ -698,6 +698,11 @@ export async function profileView({ app, signal }) {
     h("p", { class: "hint" }, gettext("Your country decides which tracks you can play.")),
     h("label", { for: "profile-language" }, gettext("Language")),
     h("select", { id: "profile-language", name: "language" }, options(app.boot.languages, me.language)),
+    h("label", { for: "profile-normalisation" }, gettext("Volume level")),
+    h("select", { id: "profile-normalisation", name: "normalisation" }, options([
+      ["off", gettext("Off: as mastered")], ["quiet", gettext("Quiet")], ["normal", gettext("Normal")], ["loud", gettext("Loud")],
+    ], app.player.normalisation)),
+    h("p", { class: "hint" }, gettext("Evens out the loudness of tracks (albums keep their own dynamics).")),
     h("label", { for: "profile-quality" }, gettext("Streaming quality")),
     h("select", { id: "profile-quality", name: "quality" }, options([
       ["low", gettext("Low")], ["normal", gettext("Normal")], ["high", gettext("High")],
@@ -708,6 +713,7 @@ export async function profileView({ app, signal }) {
     event.preventDefault();
     const data = new FormData(form);
     app.player.setQuality(data.get("quality"));
+    app.player.setNormalisation(data.get("normalisation"));
     try {
       const updated = await api("me", { method: "PATCH", body: { display_name: data.get("display_name"), country: data.get("country"), language: data.get("language") } });
       const languageChanged = updated.language !== app.boot.user.language;
