@@ -31,9 +31,9 @@ class LoginLimits:
 
 def login_limits() -> LoginLimits:
     return LoginLimits(
-        per_account=getattr(settings, "LOGIN_THROTTLE_PER_ACCOUNT", 5),
-        per_address=getattr(settings, "LOGIN_THROTTLE_PER_ADDRESS", 30),
-        window_seconds=getattr(settings, "LOGIN_THROTTLE_WINDOW_SECONDS", 900),
+        per_account=settings.LOGIN_THROTTLE_PER_ACCOUNT,
+        per_address=settings.LOGIN_THROTTLE_PER_ADDRESS,
+        window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS,
     )
 
 
@@ -45,7 +45,7 @@ def client_address(request) -> str:
     """
     if request is None:
         return ""
-    proxies = getattr(settings, "LOGIN_THROTTLE_TRUSTED_PROXIES", 0)
+    proxies = settings.LOGIN_THROTTLE_TRUSTED_PROXIES
     if proxies:
         forwarded = [
             part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")

@@ -68,7 +68,7 @@ class RankingParams:
 
     @classmethod
     def from_settings(cls) -> "RankingParams":
-        values = getattr(settings, "RECOMMENDATIONS_RANKING", {}) or {}
+        values = settings.RECOMMENDATIONS_RANKING
         known = {f.name for f in fields(cls)}
         return replace(cls(), **{k: v for k, v in values.items() if k in known})
 
