@@ -122,19 +122,6 @@ def login_attempt_succeeded(*, username: str, address: str) -> None:
         _incr(address_key, -1, limits.window_seconds)
 
 
-def login_attempts_clear(*, username: str = "", address: str = "") -> None:
-    """Forget the counters of an account and/or an address (support, tests)."""
-    account_key, address_key = _keys(username=username, address=address)
-    for store in (cache, _fallback):
-        try:
-            if username:
-                store.delete(account_key)
-            if address:
-                store.delete(address_key)
-        except Exception as exc:
-            logger.warning("Login throttle clear failed: %r", exc)
-
-
 def login_attempts_clear_all() -> None:
     """Forget every counter (after an incident; between tests)."""
     for store in (cache, _fallback):

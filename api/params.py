@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from api.objects.base import URI_SCHEME
-from common.errors import NotFound, ValidationFailed
+from common.errors import ValidationFailed
 
 MAX_PK = 2**63 - 1
 DEFAULT_LIMIT = 20
@@ -35,14 +35,6 @@ def pk_or_none(raw) -> int | None:
 
 
 path_pk = pk_or_none
-
-
-def pk_or_404(raw, *, what: str = "Object") -> int:
-    """Return the pk of a path id; one that names nothing is a 404."""
-    pk = pk_or_none(raw)
-    if pk is None:
-        raise NotFound(f"{what} not found.")
-    return pk
 
 
 def id_list(raw, *, label: str = "ids", maximum: int | None = None) -> list[int | None]:

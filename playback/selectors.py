@@ -1,16 +1,12 @@
 import datetime
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import (
     Count,
-    Exists,
     F,
     FloatField,
     Max,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -354,105 +350,6 @@ def fraud_report(
             events.exclude(address=None), ("address",), min_plays=min_plays, limit=limit
         ),
     }
-
-
-@dataclass(frozen=True)
-class PlaybackState:
-    """Whether a track's audio can be streamed; market rights are a separate question.
-
-    `reason` when not playable, for `is_playable: false` in the API: "processing" (the
-    original is being checked and transcoded), "failed" (it did not pass; `message` says
-    why in words for listeners), "no_audio" (no original was delivered).
-    """
-
-    is_playable: bool
-    reason: str | None = None
-    message: str = ""
-
-
-_STATE_MESSAGES = {
-    "processing": "This track is still being processed.",
-    "failed": "This track's audio could not be processed.",
-    "no_audio": "This track has no audio yet.",
-}
-
-
-def _with_audio_state(tracks: QuerySet[Track]) -> QuerySet[Track]:
-    latest_job = TranscodeJob.objects.filter(
-        track_id=OuterRef("pk"), source_sha256=OuterRef("source_sha256")
-    ).order_by("-created_at", "-id")
-    return tracks.annotate(
-        has_ready=Exists(
-            Rendition.objects.filter(track_id=OuterRef("pk"), state=Rendition.State.READY)
-        ),
-        job_state=Subquery(latest_job.values("state")[:1]),
-    )
-
-
-def _audio_reason(*, has_ready: bool, has_source: bool, job_state: str | None) -> str | None:
-    if has_ready:
-        return None
-    if not has_source:
-        return "no_audio"
-    if job_state == TranscodeJob.State.FAILED:
-        return "failed"
-    return "processing"
-
-
-def track_playback_states(*, track_ids: Iterable[int]) -> dict[int, PlaybackState]:
-    """One query: the playback state of each existing track among `track_ids`."""
-    rows = (
-        _with_audio_state(Track.objects.filter(pk__in=list(track_ids)))
-        .values_list("pk", "has_ready", "source_file", "job_state")
-        .order_by()
-    )
-    states = {}
-    for pk, has_ready, source_file, job_state in rows:
-        reason = _audio_reason(
-            has_ready=has_ready, has_source=bool(source_file), job_state=job_state
-        )
-        states[pk] = PlaybackState(
-            is_playable=reason is None, reason=reason, message=_STATE_MESSAGES.get(reason, "")
-        )
-    return states
-
-
-@dataclass(frozen=True)
-class TranscodeProgress:
-    """Tracks with an original: `ready` play (the default rendition first), `complete` have
-    every rendition, `failed` did not pass the decode, `pending` are still queued or running."""
-
-    total: int
-    ready: int
-    complete: int
-    failed: int
-    pending: int
-
-    def __str__(self) -> str:
-        text = f"{self.ready} of {self.total} tracks ready"
-        if self.failed:
-            text += f", {self.failed} failed"
-        if self.pending:
-            text += f", {self.pending} pending"
-        return text
-
-
-def transcode_progress() -> TranscodeProgress:
-    """One query over every track with an original, for the console and the player."""
-    tracks = _with_audio_state(Track.objects.exclude(source_file="").exclude(source_file=None))
-    counts = tracks.aggregate(
-        total=Count("pk"),
-        ready=Count("pk", filter=Q(has_ready=True)),
-        complete=Count("pk", filter=Q(job_state=TranscodeJob.State.READY)),
-        failed=Count("pk", filter=Q(has_ready=False, job_state=TranscodeJob.State.FAILED)),
-    )
-    return TranscodeProgress(
-        total=counts["total"],
-        ready=counts["ready"],
-        complete=counts["complete"],
-        failed=counts["failed"],
-        pending=counts["total"] - counts["ready"] - counts["failed"],
-    )
 
 
 def release_ids_played(*, user_id: int, order: str) -> QuerySet:

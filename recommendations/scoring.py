@@ -186,7 +186,6 @@ class ScoringContext:
         self.user_ids = users.get("user_ids", np.zeros(0, np.int64))
         self.user_factors = users.get("user_factors", np.zeros((0, 0), np.float32))
         track_ids = items.get("track_ids", np.zeros(0, np.int64))
-        track_factors = items.get("track_factors", np.zeros((0, 0), np.float32))
         listeners = items.get("track_listeners", np.zeros(0, np.int64))
         found, where = self.positions_of(track_ids)
         self.listeners = np.zeros(n, dtype=np.int64)
@@ -199,11 +198,8 @@ class ScoringContext:
         rows = rows[listeners[rows] >= self.params.min_listeners]
         rows = rows[np.argsort(-listeners[rows], kind="stable")][: self.params.max_candidates]
         self.cand_pos = where[np.searchsorted(np.flatnonzero(found), rows)]
-        self.cand_factors = np.ascontiguousarray(track_factors[rows], dtype=np.float32)
-        self.cand_unit = als.normalised(self.cand_factors) if len(rows) else self.cand_factors
         self.cand_of_pos = np.full(n, -1, dtype=np.int64)
         self.cand_of_pos[self.cand_pos] = np.arange(len(self.cand_pos))
-        self.cand_artist = self.artist_code[self.cand_pos]
         # Related artists, as a sparse artist-index x artist-index matrix of similarities.
         a = len(self.artist_ids)
         model_artists = items.get("artist_ids", np.zeros(0, np.int64))
