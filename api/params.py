@@ -149,6 +149,14 @@ MARKET = OpenApiParameter(
     description="ISO 3166-1 alpha-2 country code, or `from_token` for the user's country. "
     "With it, tracks carry `is_playable` (and `restrictions` when not playable).",
 )
+# `/labels/{label_id}/...`: the route keeps its published name; the id is a licensing party's.
+LABEL_ID_PATH = OpenApiParameter(
+    "label_id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="A licensing party's id (a label company, as `GET /me/teams` lists it under "
+    "`labels`), not a catalog label's: one party may hold several catalog labels.",
+)
 COUNTRY = OpenApiParameter(
     "country", OpenApiTypes.STR, description="Older name of `market`.", deprecated=True
 )

@@ -153,7 +153,7 @@ class TrackSourceUploadApi(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class JsonWhateverAccept(DefaultContentNegotiation):
+class AcceptAnyAsJson(DefaultContentNegotiation):
     """Answer JSON even to `Accept: audio/...` and `?format=opus`: here both choose audio."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
@@ -164,7 +164,7 @@ class StreamUrlApi(APIView):
     permission_classes = [IsAuthenticated, TokenHasScope]
     scopes = {"GET": (scopes.USER_MODIFY_PLAYBACK_STATE,)}
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = JsonWhateverAccept
+    content_negotiation_class = AcceptAnyAsJson
 
     @extend_schema(
         operation_id="get_stream_url",
