@@ -9,7 +9,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 	ALLOWED_HOSTS=streamify.example.com DATABASE_URL=$${DATABASE_URL:-sqlite:////tmp/deploy-check.sqlite3}
 TEST_ENV := DJANGO_SETTINGS_MODULE=streamify.settings.test
 
-.PHONY: run test install lint checks pytest demo clean
+.PHONY: run test install lint deadcode checks pytest demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,11 +42,16 @@ run: demo
 	$(EMBEDDED_ENV) HOST=$(HOST) WORKER_CONCURRENCY=$(WORKER_CONCURRENCY) \
 		$(BIN)/honcho -f Procfile.embedded start
 
-lint: install
+lint: install deadcode
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/bandit -c tests/security/bandit.yaml -q -r common mediatools api accounts catalog playback licensing editorial recommendations artists web streamify
+
+# Unused code in the app packages; paths, options and the reviewed whitelist of framework
+# hooks (tests/vulture_whitelist.py) are in pyproject.toml [tool.vulture].
+deadcode: install
+	$(BIN)/vulture
 
 checks: install
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

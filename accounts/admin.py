@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import CountryChange, User
+from common.admin import ReadOnlyAdminMixin
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):
@@ -56,18 +57,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(CountryChange)
-class CountryChangeAdmin(admin.ModelAdmin):
+class CountryChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["changed_at", "user", "old_country", "new_country", "changed_by", "by_staff"]
     list_filter = ["by_staff", "new_country"]
     list_select_related = ["user", "changed_by"]
     search_fields = ["user__email", "=address"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -31,9 +31,9 @@ class LoginLimits:
 
 def login_limits() -> LoginLimits:
     return LoginLimits(
-        per_account=getattr(settings, "LOGIN_THROTTLE_PER_ACCOUNT", 5),
-        per_address=getattr(settings, "LOGIN_THROTTLE_PER_ADDRESS", 30),
-        window_seconds=getattr(settings, "LOGIN_THROTTLE_WINDOW_SECONDS", 900),
+        per_account=settings.LOGIN_THROTTLE_PER_ACCOUNT,
+        per_address=settings.LOGIN_THROTTLE_PER_ADDRESS,
+        window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS,
     )
 
 
@@ -45,7 +45,7 @@ def client_address(request) -> str:
     """
     if request is None:
         return ""
-    proxies = getattr(settings, "LOGIN_THROTTLE_TRUSTED_PROXIES", 0)
+    proxies = settings.LOGIN_THROTTLE_TRUSTED_PROXIES
     if proxies:
         forwarded = [
             part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
@@ -120,19 +120,6 @@ def login_attempt_succeeded(*, username: str, address: str) -> None:
             logger.warning("Login throttle reset failed: %r", exc)
     if address:
         _incr(address_key, -1, limits.window_seconds)
-
-
-def login_attempts_clear(*, username: str = "", address: str = "") -> None:
-    """Forget the counters of an account and/or an address (support, tests)."""
-    account_key, address_key = _keys(username=username, address=address)
-    for store in (cache, _fallback):
-        try:
-            if username:
-                store.delete(account_key)
-            if address:
-                store.delete(address_key)
-        except Exception as exc:
-            logger.warning("Login throttle clear failed: %r", exc)
 
 
 def login_attempts_clear_all() -> None:

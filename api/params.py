@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from api.objects.base import URI_SCHEME
-from common.errors import NotFound, ValidationFailed
+from common.errors import ValidationFailed
 
 MAX_PK = 2**63 - 1
 DEFAULT_LIMIT = 20
@@ -35,14 +35,6 @@ def pk_or_none(raw) -> int | None:
 
 
 path_pk = pk_or_none
-
-
-def pk_or_404(raw, *, what: str = "Object") -> int:
-    """Return the pk of a path id; one that names nothing is a 404."""
-    pk = pk_or_none(raw)
-    if pk is None:
-        raise NotFound(f"{what} not found.")
-    return pk
 
 
 def id_list(raw, *, label: str = "ids", maximum: int | None = None) -> list[int | None]:
@@ -156,6 +148,14 @@ MARKET = OpenApiParameter(
     OpenApiTypes.STR,
     description="ISO 3166-1 alpha-2 country code, or `from_token` for the user's country. "
     "With it, tracks carry `is_playable` (and `restrictions` when not playable).",
+)
+# `/labels/{label_id}/...`: the route keeps its published name; the id is a licensing party's.
+LABEL_ID_PATH = OpenApiParameter(
+    "label_id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="A licensing party's id (a label company, as `GET /me/teams` lists it under "
+    "`labels`), not a catalog label's: one party may hold several catalog labels.",
 )
 COUNTRY = OpenApiParameter(
     "country", OpenApiTypes.STR, description="Older name of `market`.", deprecated=True

@@ -10,6 +10,7 @@ from artists.models import (
     TeamInvitation,
     TrackDailyStats,
 )
+from common.admin import ReadOnlyAdminMixin
 
 
 @admin.register(ArtistTeamMembership)
@@ -39,17 +40,8 @@ class TeamInvitationAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyStatsAdmin(admin.ModelAdmin):
+class ReadOnlyStatsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ArtistDailyStats)

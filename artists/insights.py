@@ -165,8 +165,6 @@ def _share(part: int, total: int) -> float:
 
 # Daily series (artists, tracks, labels)
 
-DAILY_FIELDS = ("streams", "listeners", "saves", "playlist_adds")
-
 
 def _daily_rows(queryset: QuerySet, fields: tuple[str, ...]) -> dict[datetime.date, dict]:
     """Rows by day; several rows of one day (a party with several labels) are added."""

@@ -89,10 +89,6 @@ class TeamInvitation(models.Model):
     def __str__(self):
         return f"{self.email} invited to {self.artist}"
 
-    def is_open(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
-
 
 class ArtistDailyStats(models.Model):
     """Per artist and UTC day: streams, unique listeners, and the library events of the day."""

@@ -55,18 +55,6 @@ def _authenticated(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def team_role(*, user, artist_id: int) -> str | None:
-    """The user's role in the artist's team, None when not a member."""
-    if not _authenticated(user):
-        return None
-    return (
-        ArtistTeamMembership.objects.filter(user=user, artist_id=artist_id)
-        .order_by()
-        .values_list("role", flat=True)
-        .first()
-    )
-
-
 def label_staff_of_artist(*, user, artist_id: int) -> bool:
     """Whether the user works for a label the artist has a release on."""
     if not _authenticated(user):

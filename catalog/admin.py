@@ -26,6 +26,7 @@ from catalog.models import (
 )
 from catalog.selectors import image_sizes
 from catalog.services import release_cover_set
+from common.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Genre)
@@ -189,7 +190,7 @@ class AvailabilityProfileWindowInline(admin.TabularInline):
 
 
 @admin.register(AvailabilityProfile)
-class AvailabilityProfileAdmin(admin.ModelAdmin):
+class AvailabilityProfileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: availability is computed by licensing from agreements."""
 
     list_display = ["id", "digest", "window_count", "track_count"]
@@ -214,15 +215,6 @@ class AvailabilityProfileAdmin(admin.ModelAdmin):
     @admin.display(description="tracks", ordering="track_total")
     def track_count(self, obj) -> int:
         return obj.track_total
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PlaylistItemInline(admin.TabularInline):

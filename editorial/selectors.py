@@ -80,14 +80,6 @@ def user_can_publish(*, user: User, team_id: int | None) -> bool:
     return team_role(user=user, team_id=team_id) == TeamMembership.Role.LEAD
 
 
-def editorial_playlists_for_user(*, user: User) -> QuerySet[EditorialPlaylist]:
-    """The playlists of the user's teams (every playlist for a superuser)."""
-    queryset = EditorialPlaylist.objects.select_related("team")
-    if user.is_superuser:
-        return queryset
-    return queryset.filter(team__memberships__user=user).distinct()
-
-
 # Availability of a playlist's tracks
 
 

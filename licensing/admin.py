@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from common.admin import ReadOnlyAdminMixin
 from common.errors import ApplicationError
 from licensing import selectors, services
 from licensing.models import (
@@ -290,15 +291,8 @@ class RevenuePoolAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class StatementTerritoryInline(_ReadOnlyInline):
@@ -311,7 +305,7 @@ class StatementLineInline(_ReadOnlyInline):
 
 
 @admin.register(RoyaltyStatement)
-class RoyaltyStatementAdmin(admin.ModelAdmin):
+class RoyaltyStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Issued statements never change: no add, change or delete; corrections supersede."""
 
     list_display = [
@@ -329,15 +323,6 @@ class RoyaltyStatementAdmin(admin.ModelAdmin):
     search_fields = ["number", "agreement__reference", "agreement__party__name"]
     inlines = [StatementTerritoryInline, StatementLineInline]
     list_select_related = ["agreement", "supersedes"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="CSV")
     def csv(self, obj):

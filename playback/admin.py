@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from common.admin import ReadOnlyAdminMixin
 from common.errors import ApplicationError
 from playback import selectors, services
 from playback.models import (
@@ -20,17 +21,6 @@ from playback.models import (
     TrackSource,
     TranscodeJob,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _retry_jobs(modeladmin, request, jobs) -> None:
@@ -45,7 +35,7 @@ def _retry_jobs(modeladmin, request, jobs) -> None:
 
 
 @admin.register(TranscodeJob)
-class TranscodeJobAdmin(ReadOnlyAdmin):
+class TranscodeJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "track", "state", "attempts", "queued_at", "finished_at", "short_error"]
     list_filter = ["state"]
     list_select_related = ["track"]
@@ -63,7 +53,7 @@ class TranscodeJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Rendition)
-class RenditionAdmin(ReadOnlyAdmin):
+class RenditionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["track", "profile", "state", "size_bytes", "updated_at"]
     list_filter = ["state", "codec", "profile"]
     list_select_related = ["track"]
@@ -78,14 +68,14 @@ class RenditionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TrackAudio)
-class TrackAudioAdmin(ReadOnlyAdmin):
+class TrackAudioAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["track", "source_codec", "channels", "duration_ms", "loudness_lufs"]
     list_select_related = ["track"]
     search_fields = ["track__title"]
 
 
 @admin.register(PlayEvent)
-class PlayEventAdmin(ReadOnlyAdmin):
+class PlayEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "ended_at",
         "user",
@@ -135,7 +125,7 @@ class PlayEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyTrackStreams)
-class DailyTrackStreamsAdmin(ReadOnlyAdmin):
+class DailyTrackStreamsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["day", "track", "country", "source", "streams", "listeners", "ms_played"]
     list_filter = ["source", "country"]
     list_select_related = ["track"]
@@ -144,7 +134,7 @@ class DailyTrackStreamsAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyListenerTrack)
-class DailyListenerTrackAdmin(ReadOnlyAdmin):
+class DailyListenerTrackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["day", "user", "track", "plays", "streams", "skips", "ms_played"]
     list_select_related = ["user", "track"]
     search_fields = ["user__email", "track__title"]

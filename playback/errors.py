@@ -33,11 +33,6 @@ class StreamUrlInvalid(ApplicationError):
     default_message = "Invalid stream URL."
 
 
-class ToolUnavailable(ApplicationError):
-    status = 503
-    default_message = "Audio processing is unavailable; try again later."
-
-
 class TooManyPlayEvents(ApplicationError):
     status = 429
     default_message = "Too many play events; retry later."

@@ -166,10 +166,6 @@ def play_history_exists(*, user_id: int, before=None, after=None) -> bool:
     return events.exists()
 
 
-def renditions_of_track(*, track_id: int) -> QuerySet[Rendition]:
-    return Rendition.objects.filter(track_id=track_id).order_by("codec", "bitrate_kbps")
-
-
 def demo_catalog(
     *,
     tastes: dict[int, tuple[int, ...]] | None = None,

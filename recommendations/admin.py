@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from common.admin import ReadOnlyAdminMixin
 from recommendations.models import (
     ModelVersion,
     PersonalisedPlaylist,
@@ -10,15 +11,11 @@ from recommendations.models import (
 )
 
 
-class RunChunkInline(admin.TabularInline):
+class RunChunkInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RunChunk
     extra = 0
-    can_delete = False
     fields = ["index", "first_user_id", "last_user_id", "state", "listeners", "seconds"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RecommendationRun)

@@ -24,10 +24,6 @@ def day_number(day: datetime.date) -> int:
     return (day - _EPOCH).days
 
 
-def day_from_number(number: int) -> datetime.date:
-    return _EPOCH + datetime.timedelta(days=int(number))
-
-
 def column_arrays(queryset: QuerySet, *fields: str, dates: tuple[str, ...] = ()) -> list:
     """Return one int64 array per field of `queryset.values_list(*fields)`.
 

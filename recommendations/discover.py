@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from recommendations import als
 
@@ -520,12 +519,3 @@ def tune(
         {**w, "recall": round(w["recall"], 5)} for w in record["weights"] if w["recall"] >= 0
     ][-10:]
     return chosen, best_als, record
-
-
-def als_fixed(params: als.AlsParams, threads: int) -> als.AlsParams:
-    """The same settings with a fixed thread count (results then never depend on cores)."""
-    return replace(params, threads=threads)
-
-
-def blas_single():
-    return threadpool_limits(limits=1, user_api="blas")

@@ -5,11 +5,11 @@ catalogue as arrays indexed by track position (the index of a track id in the so
 `track_ids`), and per market, loaded when a chunk first needs it, the playable tracks,
 the fallback pools and the new releases. A worker process keeps one per run.
 
-Discover Weekly: exact scores of the listener against the ALS candidate tracks (tracks
-with enough listeners, at most `max_candidates`), with tracks not playable in the
-listener's market and tracks they ever played masked out; the best `candidates` are
-re-ranked for diversity under the artist cap; a short list is topped up from the
-market's popular and editorial tracks, then from every playable track by popularity.
+Discover Weekly: `recommendations.discover` scores the listener against the model's
+tracks (the blend of ALS, item neighbours, artist affinity, new releases and market
+charts), with tracks not live in the listener's market and tracks they ever played masked
+out, at most `artist_cap` per artist; a short list is topped up from the market's popular
+and editorial tracks, then from every playable track by popularity.
 
 Release Radar: tracks of releases that went live in the listener's market in the last
 `window_days` by artists they follow or play, then by artists related to those, ranked
@@ -54,10 +54,6 @@ RR = PlaylistKind.RELEASE_RADAR.value
 class RankingParams:
     playlist_size: int = 30
     artist_cap: int = 2
-    diversity: float = 0.15
-    candidates: int = 150  # ALS candidates re-ranked per listener
-    max_candidates: int = 100_000  # tracks scored exactly, by listeners
-    min_listeners: int = 2  # a track needs this many listeners to be an ALS candidate
     batch: int = 256  # listeners scored per matrix product
     popular_days: int = 28
     pool: int = 300  # popular and editorial tracks per market kept for fallbacks
@@ -68,7 +64,7 @@ class RankingParams:
 
     @classmethod
     def from_settings(cls) -> "RankingParams":
-        values = getattr(settings, "RECOMMENDATIONS_RANKING", {}) or {}
+        values = settings.RECOMMENDATIONS_RANKING
         known = {f.name for f in fields(cls)}
         return replace(cls(), **{k: v for k, v in values.items() if k in known})
 
@@ -186,7 +182,6 @@ class ScoringContext:
         self.user_ids = users.get("user_ids", np.zeros(0, np.int64))
         self.user_factors = users.get("user_factors", np.zeros((0, 0), np.float32))
         track_ids = items.get("track_ids", np.zeros(0, np.int64))
-        track_factors = items.get("track_factors", np.zeros((0, 0), np.float32))
         listeners = items.get("track_listeners", np.zeros(0, np.int64))
         found, where = self.positions_of(track_ids)
         self.listeners = np.zeros(n, dtype=np.int64)
@@ -194,16 +189,6 @@ class ScoringContext:
         self.model_users = max(len(self.user_ids), 1)
         self.popularity += self.listeners
         self.by_popularity = np.argsort(-self.popularity, kind="stable")
-        # ALS candidates: enough listeners, the most listened first.
-        rows = np.flatnonzero(found)
-        rows = rows[listeners[rows] >= self.params.min_listeners]
-        rows = rows[np.argsort(-listeners[rows], kind="stable")][: self.params.max_candidates]
-        self.cand_pos = where[np.searchsorted(np.flatnonzero(found), rows)]
-        self.cand_factors = np.ascontiguousarray(track_factors[rows], dtype=np.float32)
-        self.cand_unit = als.normalised(self.cand_factors) if len(rows) else self.cand_factors
-        self.cand_of_pos = np.full(n, -1, dtype=np.int64)
-        self.cand_of_pos[self.cand_pos] = np.arange(len(self.cand_pos))
-        self.cand_artist = self.artist_code[self.cand_pos]
         # Related artists, as a sparse artist-index x artist-index matrix of similarities.
         a = len(self.artist_ids)
         model_artists = items.get("artist_ids", np.zeros(0, np.int64))

@@ -9,13 +9,13 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Track
 from recommendations import als
-from recommendations.models import ModelVersion, PersonalisedPlaylist, RecommendationRun
+from recommendations.models import ModelVersion
 
 RELATED_ARTISTS_LIMIT = 20
 
@@ -103,17 +103,6 @@ def related_artist_ids(*, artist_id: int, limit: int = RELATED_ARTISTS_LIMIT) ->
     scores[row] = -np.inf
     best, best_scores = als.top_k_rows(scores[None, :], limit)
     return [int(index.artist_ids[i]) for i, s in zip(best[0], best_scores[0], strict=True) if s > 0]
-
-
-def runs_recent(*, limit: int = 30) -> QuerySet[RecommendationRun]:
-    return RecommendationRun.objects.select_related("model_version").order_by("-day")[:limit]
-
-
-def personalised_playlist_ids(*, user_id: int) -> dict[str, int]:
-    """Kind -> catalog playlist id of the listener's personalised playlists."""
-    return dict(
-        PersonalisedPlaylist.objects.filter(user_id=user_id).values_list("kind", "playlist_id")
-    )
 
 
 # /recommendations: seeds -> candidates -> attribute filters -> ordering

@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from common.admin import ReadOnlyAdminMixin
 from tests.catalog.factories import PlaylistFactory, TrackFactory
 
 
@@ -58,3 +59,27 @@ def test_track_page_shows_its_availability_windows_read_only(client, staff_user,
     profile = track.availability_profile.profile
     response = client.get(reverse("admin:catalog_availabilityprofile_change", args=[profile.pk]))
     assert response.status_code == 200 and profile.digest in response.content.decode()
+
+
+def _read_only_models():
+    return [
+        model
+        for model in _registered_models()
+        if isinstance(admin.site._registry[model], ReadOnlyAdminMixin)
+    ]
+
+
+def test_the_read_only_admins_are_the_shared_mixin():
+    labels = {model._meta.label for model in _read_only_models()}
+    assert {"accounts.CountryChange", "licensing.RoyaltyStatement", "playback.PlayEvent"} <= labels
+
+
+@pytest.mark.parametrize("model", _read_only_models(), ids=lambda m: m._meta.label)
+def test_read_only_admins_refuse_add_change_and_delete(client, staff_user, model):
+    client.force_login(staff_user)
+    opts = model._meta
+    assert client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403
+    request = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    model_admin = admin.site._registry[model]
+    assert not model_admin.has_change_permission(request.wsgi_request)
+    assert not model_admin.has_delete_permission(request.wsgi_request)

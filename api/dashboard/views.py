@@ -51,6 +51,7 @@ from api.dashboard.serializers import (
 from api.dashboard.throttling import ResilientScopedRateThrottle
 from api.objects import ErrorSerializer
 from api.paging import SpotifyPagination
+from api.params import LABEL_ID_PATH
 from api.scopes import TokenHasScope
 from artists import insights, selectors, services
 from common.errors import PermissionDenied, ValidationFailed
@@ -161,13 +162,19 @@ SOURCES = {
 }
 
 
-def _insights_schema(operation_id, summary, serializer, example, description="", limit=False):
+def _insights_schema(
+    operation_id, summary, serializer, example, description="", limit=False, label=False
+):
     return extend_schema(
         operation_id=operation_id,
         summary=summary,
         description=description
         or "Served from daily aggregates (UTC days). Listeners are unique per day.",
-        parameters=[*PERIOD_PARAMETERS, *([LIMIT_PARAMETER] if limit else [])],
+        parameters=[
+            *([LABEL_ID_PATH] if label else []),
+            *PERIOD_PARAMETERS,
+            *([LIMIT_PARAMETER] if limit else []),
+        ],
         responses={200: serializer, **ERRORS},
         examples=[
             OpenApiExample("Example", value=example, response_only=True, status_codes=["200"]),
@@ -423,8 +430,9 @@ class LabelOverviewApi(LabelInsightsApi):
             "playlist_adds": 8120,
             "roster_size": 42,
         },
-        description="Over the tracks of the label's releases. The label id is the one of "
-        "`/labels/{id}/statements`.",
+        description="Over the tracks of the label's releases. The label id is a licensing "
+        "party's, the one of `/labels/{id}/statements`.",
+        label=True,
     )
     def get(self, request, label_id: int):
         label_ids = self.label_ids(request, label_id)
@@ -448,6 +456,7 @@ class LabelTimelineApi(LabelInsightsApi):
                 }
             ],
         },
+        label=True,
     )
     def get(self, request, label_id: int):
         label_ids = self.label_ids(request, label_id)
@@ -476,6 +485,7 @@ class LabelRosterApi(LabelInsightsApi):
         description="Artists with a release on the label; each artist's full insights are "
         "at `/artists/{id}/insights/...` for the label's staff.",
         limit=True,
+        label=True,
     )
     def get(self, request, label_id: int):
         label_ids = self.label_ids(request, label_id)
@@ -492,6 +502,7 @@ class LabelTopTracksApi(LabelInsightsApi):
         InsightsTopTracksSerializer,
         TOP_TRACKS,
         limit=True,
+        label=True,
     )
     def get(self, request, label_id: int):
         label_ids = self.label_ids(request, label_id)

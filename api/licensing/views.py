@@ -18,6 +18,7 @@ from api.licensing.serializers import (
 )
 from api.objects import ErrorSerializer
 from api.paging import SpotifyPagination
+from api.params import LABEL_ID_PATH
 from api.scopes import TokenHasScope
 from common.errors import ValidationFailed
 from licensing import selectors
@@ -46,6 +47,7 @@ class LabelStatementsApi(GenericAPIView):
         description="Statements of the label's agreements, newest month first. Staff see "
         "every label; label staff only the labels they are members of (403 otherwise).",
         parameters=[
+            LABEL_ID_PATH,
             OpenApiParameter("month", OpenApiTypes.STR, description="Only this month, YYYY-MM."),
             OpenApiParameter(
                 "current", OpenApiTypes.BOOL, description="Leave out superseded statements."

@@ -100,7 +100,7 @@ class CanUploadTrackAudio(BasePermission):
         return user.is_staff or user.groups.filter(name__in=self.groups).exists()
 
     def has_object_permission(self, request, view, obj):
-        path = getattr(settings, "TRACK_UPLOAD_PERMISSION", "")
+        path = settings.TRACK_UPLOAD_PERMISSION
         if not path:
             return request.user.has_perm("catalog.change_track")
         return import_string(path)(user=request.user, track=obj)
@@ -153,7 +153,7 @@ class TrackSourceUploadApi(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class JsonWhateverAccept(DefaultContentNegotiation):
+class AcceptAnyAsJson(DefaultContentNegotiation):
     """Answer JSON even to `Accept: audio/...` and `?format=opus`: here both choose audio."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
@@ -164,7 +164,7 @@ class StreamUrlApi(APIView):
     permission_classes = [IsAuthenticated, TokenHasScope]
     scopes = {"GET": (scopes.USER_MODIFY_PLAYBACK_STATE,)}
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = JsonWhateverAccept
+    content_negotiation_class = AcceptAnyAsJson
 
     @extend_schema(
         operation_id="get_stream_url",
@@ -327,9 +327,9 @@ def stream(request, token: str) -> HttpResponse:
             expire=settings.STREAM_URL_TTL_SECONDS,
         )
         return HttpResponseRedirect(url, headers=headers)
-    if getattr(settings, "STREAM_X_ACCEL_REDIRECT", False):
+    if settings.STREAM_X_ACCEL_REDIRECT:
         # nginx serves the bytes (and Range) from its internal location over the media volume.
-        prefix = getattr(settings, "STREAM_X_ACCEL_PREFIX", "/protected-media/")
+        prefix = settings.STREAM_X_ACCEL_PREFIX
         response = HttpResponse(content_type=rendition.mime_type, headers=headers)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + rendition.file.name
         response["ETag"] = f'"{rendition.sha256}"'

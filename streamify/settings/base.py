@@ -81,7 +81,7 @@ WSGI_APPLICATION = "streamify.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # every template lives in its app
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -137,7 +137,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("sv", _("Swedish")), ("es", _("Spanish"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -346,6 +345,20 @@ RECOMMENDATIONS_TUNING_LISTENERS = env.int("RECOMMENDATIONS_TUNING_LISTENERS", d
 # spark://spark-master:7077; needs pyspark and Java on the worker). README: the cut-over.
 RECOMMENDATIONS_ALS_BACKEND = env.str("RECOMMENDATIONS_ALS_BACKEND", default="implicit")
 RECOMMENDATIONS_SPARK_MASTER = env.str("RECOMMENDATIONS_SPARK_MASTER", default="local[2]")
+# ALS settings (factors, regularization, alpha, iterations, threads, related_artists) over
+# AlsParams' defaults, and ranking settings over RankingParams' defaults: JSON objects.
+RECOMMENDATIONS_ALS = env.json("RECOMMENDATIONS_ALS", default={})
+RECOMMENDATIONS_RANKING = env.json("RECOMMENDATIONS_RANKING", default={})
+# Listeners scored per chunk task; a run not done within the deadline is failed.
+RECOMMENDATIONS_CHUNK_SIZE = env.int("RECOMMENDATIONS_CHUNK_SIZE", default=5000)
+RECOMMENDATIONS_RUN_DEADLINE_SECONDS = env.int(
+    "RECOMMENDATIONS_RUN_DEADLINE_SECONDS", default=10800
+)
+# The nightly run starts from this UTC hour on; the last KEEP_VERSIONS model versions are kept.
+RECOMMENDATIONS_RUN_HOUR_UTC = env.int("RECOMMENDATIONS_RUN_HOUR_UTC", default=2)
+RECOMMENDATIONS_KEEP_VERSIONS = env.int("RECOMMENDATIONS_KEEP_VERSIONS", default=4)
+# Artist insights: the days of the last this-many hours are rebuilt every refresh.
+ARTISTS_INSIGHTS_LOOKBACK_HOURS = env.int("ARTISTS_INSIGHTS_LOOKBACK_HOURS", default=48)
 
 # Audio tools: Debian's ffmpeg when on PATH, else the binary of the imageio-ffmpeg wheel.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")

@@ -15,6 +15,7 @@ from mediatools.probe import probe
 from playback import services
 from playback.errors import Conflict, NotPlayable, PayloadTooLarge, UnavailableInMarket
 from playback.models import (
+    DEFAULT_PROFILE,
     RENDITION_PROFILES,
     DailyListenerTrack,
     DailyTrackStreams,
@@ -533,3 +534,13 @@ class TestDailyCounts:
         services.stream_counts_rebuild(since=empty_day - datetime.timedelta(days=1))
         assert not DailyTrackStreams.objects.filter(day=empty_day).exists()
         assert DailyTrackStreams.objects.count() == 1
+
+
+def test_the_default_rendition_is_ready_before_the_others(track, flac_path):
+    job = services.track_source_replace(track=track, file=uploaded(flac_path))
+    # First pass: the default rendition, so the track plays before the others exist.
+    assert services.transcode_job_run(job_id=job.pk).state == TranscodeJob.State.PENDING
+    ready = Rendition.objects.filter(track=track, state=Rendition.State.READY)
+    assert list(ready.values_list("profile", flat=True)) == [DEFAULT_PROFILE]
+    assert services.transcode_job_run(job_id=job.pk).state == TranscodeJob.State.READY
+    assert ready.count() == len(RENDITION_PROFILES)
