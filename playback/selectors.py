@@ -533,27 +533,39 @@ class Loudness:
         }
 
 
+def loudness_of(*, track_ids: Iterable[int]) -> dict[int, Loudness]:
+    """The loudness of each analysed track among `track_ids` and of its release, in one
+    query over those releases' analysed tracks. An album's loudness is the
+    duration-weighted energy mean of its tracks (as if measured in one piece), its peak
+    the highest of theirs. Tracks not analysed yet are missing from the answer."""
+    ids = list(track_ids)
+    rows = TrackAudio.objects.filter(
+        track__release_id__in=Track.objects.filter(pk__in=ids).values("release_id"),
+        loudness_lufs__isnull=False,
+    ).values_list("track_id", "track__release_id", "loudness_lufs", "true_peak_dbtp", "duration_ms")
+    by_release: dict[int, list] = {}
+    for row in rows:
+        by_release.setdefault(row[1], []).append(row)
+    albums = {}
+    for release_id, tracks in by_release.items():
+        weights = sum(max(row[4], 1) for row in tracks)
+        energy = sum(max(row[4], 1) * 10 ** (row[2] / 10) for row in tracks) / weights
+        peaks = [row[3] for row in tracks if row[3] is not None]
+        albums[release_id] = (round(10 * math.log10(energy), 2), max(peaks) if peaks else None)
+    wanted = set(ids)
+    return {
+        row[0]: Loudness(
+            integrated_lufs=row[2],
+            true_peak_dbtp=row[3],
+            album_integrated_lufs=albums[row[1]][0],
+            album_true_peak_dbtp=albums[row[1]][1],
+        )
+        for tracks in by_release.values()
+        for row in tracks
+        if row[0] in wanted
+    }
+
+
 def track_loudness(*, track_id: int) -> Loudness:
-    """The track's loudness and its release's (one query over the release's analysed
-    tracks). The album's is the duration-weighted energy mean of its tracks, as if the
-    album were measured in one piece, and its peak the highest of theirs."""
-    rows = list(
-        TrackAudio.objects.filter(
-            track__release_id=Subquery(Track.objects.filter(pk=track_id).values("release_id")),
-            loudness_lufs__isnull=False,
-        ).values_list("track_id", "loudness_lufs", "true_peak_dbtp", "duration_ms")
-    )
-    own = next((row for row in rows if row[0] == track_id), None)
-    album_lufs = album_peak = None
-    weights = sum(max(row[3], 1) for row in rows)
-    if rows:
-        energy = sum(max(row[3], 1) * 10 ** (row[1] / 10) for row in rows) / weights
-        album_lufs = round(10 * math.log10(energy), 2)
-        peaks = [row[2] for row in rows if row[2] is not None]
-        album_peak = max(peaks) if peaks else None
-    return Loudness(
-        integrated_lufs=own[1] if own else None,
-        true_peak_dbtp=own[2] if own else None,
-        album_integrated_lufs=album_lufs,
-        album_true_peak_dbtp=album_peak,
-    )
+    """The track's loudness and its album's (`loudness_of`); all None until analysed."""
+    return loudness_of(track_ids=[track_id]).get(track_id, Loudness(None, None, None, None))

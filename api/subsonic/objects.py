@@ -21,6 +21,7 @@ class Listening:
     starred: dict = field(default_factory=lambda: {"track": {}, "release": {}, "artist": {}})
     ratings: dict = field(default_factory=lambda: {"track": {}, "release": {}})
     play_counts: dict = field(default_factory=dict)
+    loudness: dict = field(default_factory=dict)
 
 
 def listening_of(user, *, tracks=(), releases=(), artists=()) -> Listening:
@@ -35,6 +36,7 @@ def listening_of(user, *, tracks=(), releases=(), artists=()) -> Listening:
             user=user, track_ids=track_ids, release_ids=release_ids
         ),
         play_counts=playback_selectors.track_play_counts(user_id=user.pk, track_ids=track_ids),
+        loudness=playback_selectors.loudness_of(track_ids=track_ids) if track_ids else {},
     )
 
 
@@ -71,6 +73,20 @@ def _default_rendition(track):
     if not ready:
         return None
     return playback_selectors.rendition_pick(ready, codecs=DEFAULT_CODECS, quality=DEFAULT_QUALITY)
+
+
+def _replay_gain(loudness) -> dict:
+    """OpenSubsonic's replayGain: always present, its members only when measured."""
+    if loudness is None:
+        return {}
+    values = loudness.as_dict()
+    gains = {
+        "trackGain": values["replaygain_track_gain"],
+        "albumGain": values["replaygain_album_gain"],
+        "trackPeak": values["replaygain_track_peak"],
+        "albumPeak": values["replaygain_album_peak"],
+    }
+    return {key: value for key, value in gains.items() if value is not None}
 
 
 def song(track, listening: Listening) -> dict:
@@ -111,6 +127,7 @@ def song(track, listening: Listening) -> dict:
         "albumArtists": _artist_refs(album_artists),
         "displayAlbumArtist": ", ".join(a.name for a in album_artists),
         "sortName": track.title,
+        "replayGain": _replay_gain(listening.loudness.get(track.pk)),
     }
     if rendition is not None:
         child.update(

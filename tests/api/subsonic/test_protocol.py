@@ -296,3 +296,26 @@ def test_failures_match_the_spec(client, world):
     for method in ("getAlbum", "getSong", "getArtist", "getPlaylist", "getMusicDirectory"):
         answer = call(client, method, token_params(world, id="xx-1"))
         assert answer["status"] == "failed" and answer["error"]["code"] == 70
+
+
+def test_songs_carry_replay_gain_when_measured(client, world):
+    from playback.models import TrackAudio
+
+    first, second = world.tracks[0], world.tracks[1]
+    assert first.release_id == second.release_id
+    TrackAudio.objects.update_or_create(
+        track=first, defaults={"loudness_lufs": -9.0, "true_peak_dbtp": -0.3, "duration_ms": 1000}
+    )
+    TrackAudio.objects.update_or_create(
+        track=second, defaults={"loudness_lufs": -9.0, "true_peak_dbtp": -2.0, "duration_ms": 1000}
+    )
+    song = ok(client, world, "getSong", id=f"tr-{first.pk}")["song"]
+    assert song["replayGain"] == {
+        "trackGain": -9.0,
+        "albumGain": -9.0,
+        "trackPeak": pytest.approx(10 ** (-0.3 / 20), abs=1e-6),
+        "albumPeak": pytest.approx(10 ** (-0.3 / 20), abs=1e-6),
+    }
+    others = [t for t in world.tracks if t.pk not in (first.pk, second.pk)]
+    if others:  # not measured: present, and empty
+        assert ok(client, world, "getSong", id=f"tr-{others[0].pk}")["song"]["replayGain"] == {}
