@@ -1,7 +1,7 @@
 """Temporary folders of worker processes that cannot outlive them.
 
 A Celery pool process gets its own temp root, `streamify-worker-<host>-<pid>`, and every
-`tempfile` folder or file it makes (transcoding work folders, pydub's files) lands there.
+`tempfile` folder or file it makes (transcoding work folders) lands there.
 A process killed mid-task (SIGKILL, OOM) cannot clean up, so each new process first
 removes the roots of dead processes on its host: Celery starts a replacement at once.
 """

@@ -104,6 +104,7 @@ show_full_result_count
 widgets
 
 # Model fields, choices and Meta options, and manager hooks: columns read through the ORM by name
+token_digest
 accepted_by
 analysed_at
 answered_at
@@ -161,6 +162,10 @@ training_seconds
 use_in_migrations
 
 # Serializer fields and SerializerMethodField getters (get_<field>), read by DRF by name
+replaygain_album_gain
+replaygain_album_peak
+replaygain_track_gain
+replaygain_track_peak
 afterFilteringSize
 afterRelinkingSize
 album_group
