@@ -13,7 +13,7 @@ Row keys: a track's are `t_*` (`t_id`, `t_title`, ...) and its release's `r_*`; 
 
 import datetime
 
-from django.db.models import BooleanField, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, CharField, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,11 +30,11 @@ from catalog.models import (
     SavedTrack,
     Track,
     TrackArtist,
+    TrackAvailabilityProfile,
 )
 from catalog.selectors import (
     EMBEDDED_PAGE_LIMIT,
     PERFORMER_ROLES,
-    MarketList,
     _count_of,
     _open_windows,
     track_markets,
@@ -46,14 +46,28 @@ from common.query_shapes import Params, QueryShape, sliced
 # Reads
 
 
+class _MarketsOf(Subquery):
+    """The distinct markets of a windows queryset, joined with commas (a `MarketList` value)
+    or NULL; aggregated without a GROUP BY, so the windows can be found by a semi-join."""
+
+    template = "(SELECT STRING_AGG(DISTINCT w.market, ',' ORDER BY w.market) FROM (%(subquery)s) w)"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "(SELECT GROUP_CONCAT(DISTINCT w.market) FROM (%(subquery)s) w)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
 def _release_markets(now: datetime.datetime, release_ref: str) -> Subquery:
-    return Subquery(
-        _open_windows(now)
-        .filter(profile__tracks__track__release=OuterRef(release_ref))
-        .values("profile__tracks__track__release")
-        .annotate(markets=MarketList("market"))
-        .values("markets")
-    )
+    """Markets where some track of the release of `release_ref` is playable at `now`.
+
+    The windows are those of the release's distinct profiles (its tracks mostly share
+    one), not one copy per track as a join would give.
+    """
+    profiles = TrackAvailabilityProfile.objects.filter(
+        track__release_id=OuterRef(OuterRef(release_ref))
+    ).values("profile_id")
+    return _MarketsOf(_open_windows(now).filter(profile_id__in=profiles).values("market"))
 
 
 def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> dict:
