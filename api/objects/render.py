@@ -6,6 +6,7 @@ stay the documented schema, and tests check both give the same objects. `Links` 
 per-request url work once (scheme and host, reversed url prefixes).
 """
 
+from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 from django.urls import get_script_prefix, reverse
 from rest_framework import serializers
@@ -36,6 +37,25 @@ def _url_around_pk(view: str) -> tuple[str, str]:
     return _prefixes[key]
 
 
+_LOCAL_IMAGES: dict[tuple[str, str], list] = {}
+_LOCAL_IMAGES_MAX = 20_000
+
+
+def _image_sizes(name: str, storage) -> list:
+    """`image_sizes_named`, remembered for files on the local file system, whose urls are
+    the base url and the name alone (a new cover is a new name: nothing goes stale); other
+    storages (signed object-storage urls) are asked each time."""
+    if not isinstance(storage, FileSystemStorage):
+        return image_sizes_named(name, storage)
+    key = (storage.base_url, name)
+    sizes = _LOCAL_IMAGES.get(key)
+    if sizes is None:
+        if len(_LOCAL_IMAGES) >= _LOCAL_IMAGES_MAX:
+            _LOCAL_IMAGES.clear()
+        sizes = _LOCAL_IMAGES[key] = image_sizes_named(name, storage)
+    return sizes
+
+
 def _storage(model, field: str):
     return model._meta.get_field(field).storage
 
@@ -59,9 +79,11 @@ class Links:
         return {"spotify": url, "streamify": url}
 
     def images(self, name: str | None, storage) -> list[dict]:
+        if not name:
+            return []
         return [
             {"url": self.absolute(i.url), "height": i.height, "width": i.width}
-            for i in image_sizes_named(name, storage)
+            for i in _image_sizes(name, storage)
         ]
 
     def absolute(self, url: str) -> str:
