@@ -11,7 +11,8 @@ endpoint over one keep-alive connection. CPU is the worker's scheduler run time
 (/proc/<pid>/task/*/schedstat) and that of the PostgreSQL backends of the bench database,
 over the N requests, after warm-up requests (warm path: query shapes compiled; no response
 is cached anywhere). `--profile` also runs each endpoint in-process under cProfile and
-prints the top functions. Query counts (session queries included) are counted in-process.
+prints the top functions (BENCH_SORT=tottime to sort by own time). Query counts (session
+queries included) are counted in-process.
 """
 
 import argparse
@@ -162,7 +163,8 @@ def in_process(world: dict, profile_rounds: int) -> dict[str, int]:
                 client.get(path)
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+            order = os.environ.get("BENCH_SORT", "cumulative")
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
             print(f"\n=== {title}: {counts[title]} queries")
             print("\n".join(out.getvalue().splitlines()[:50]))
     return counts
@@ -272,11 +274,19 @@ def main() -> None:
                 f"{'endpoint':24} {'gunicorn CPU ms':>15} {'ratio':>7} {'postgres CPU ms':>15}"
                 f" {'queries':>8}"
             )
-            floor = None
-            for title, path, logged_in in world["paths"]:
+            floor_path = world["paths"][0][1]
+            first_floor = measure(port, worker, floor_path, None, args.requests, db)[0]
+            results = []
+            for title, path, logged_in in world["paths"][1:]:
                 cookie = world["session"] if logged_in else None
-                cpu, pg = measure(port, worker, path, cookie, args.requests, db)
-                floor = floor or cpu
+                results.append((title, *measure(port, worker, path, cookie, args.requests, db)))
+            last_floor = measure(port, worker, floor_path, None, args.requests, db)[0]
+            # The floor is measured before and after the endpoints; the ratio uses their mean.
+            floor = (first_floor + last_floor) / 2
+            title = world["paths"][0][0]
+            print(f"{title:24} {floor:15.2f} {1:6.1f}x {0:15.2f} {0:8}")
+            print(f"{'  (before / after)':24} {first_floor:7.2f} / {last_floor:5.2f}")
+            for title, cpu, pg in results:
                 print(f"{title:24} {cpu:15.2f} {cpu / floor:6.1f}x {pg:15.2f} {queries[title]:8}")
             load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
