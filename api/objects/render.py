@@ -6,9 +6,11 @@ stay the documented schema, and tests check both give the same objects. `Links` 
 per-request url work once (scheme and host, reversed url prefixes).
 """
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.utils.urls import replace_query_param
 
@@ -22,7 +24,6 @@ from catalog.selectors import (
     markets_from,
 )
 
-_DATETIME = serializers.DateTimeField()
 _DATE = serializers.DateField()
 _PK = "9223372036854775807"
 _prefixes: dict[tuple[str, str], tuple[str, str]] = {}
@@ -67,6 +68,20 @@ class Links:
         self.request = request
         self.host = request.build_absolute_uri("/")[:-1]
         self._views: dict[str, tuple[str, str]] = {}
+        self._markets: dict[str | None, list[str]] = {}
+        # One field per request: it reads the current time zone once, not per value.
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        self._datetime = serializers.DateTimeField(default_timezone=zone)
+
+    def markets(self, market_list: str | None) -> list[str]:
+        """`markets_from`, once per distinct value in a response (tracks share windows)."""
+        found = self._markets.get(market_list)
+        if found is None:
+            found = self._markets[market_list] = markets_from(market_list)
+        return list(found)
+
+    def datetime(self, value) -> str | None:
+        return self._datetime.to_representation(value)
 
     def href(self, view: str, pk) -> str:
         around = self._views.get(view)
@@ -122,7 +137,7 @@ def simplified_track(links: Links, row: dict, credits: list[dict]) -> dict:
         "id": str(pk),
         "uri": f"{URI_SCHEME}:track:{pk}",
         "artists": artists(links, credits),
-        "available_markets": markets_from(row["t_markets"]),
+        "available_markets": links.markets(row["t_markets"]),
         "disc_number": row["t_disc_number"],
         "duration_ms": row["t_duration_ms"],
         "explicit": row["t_explicit"],
@@ -146,7 +161,7 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
         **_object(links, "album", "catalog_api:album-detail", row["r_id"]),
         "album_type": ALBUM_TYPE_OF_RELEASE.get(row["r_release_type"], "album"),
         "artists": artists(links, release_credits),
-        "available_markets": markets_from(row["r_markets"]),
+        "available_markets": links.markets(row["r_markets"]),
         "images": links.images(_name(row["r_cover"]), _storage(Release, "cover")),
         "name": row["r_title"],
         "release_date": _DATE.to_representation(release_date) if release_date else None,
@@ -184,7 +199,7 @@ def album(links: Links, rows: dict, market: str | None) -> dict:
         **_object(links, "album", "catalog_api:album-detail", pk),
         "album_type": ALBUM_TYPE_OF_RELEASE.get(release["release_type"], "album"),
         "artists": artists(links, rows["artists"]),
-        "available_markets": markets_from(release["markets"]),
+        "available_markets": links.markets(release["markets"]),
         "images": links.images(_name(release["cover"]), _storage(Release, "cover")),
         "name": release["title"],
         "release_date": _DATE.to_representation(release_date) if release_date else None,
@@ -231,7 +246,7 @@ def saved_track_items(links: Links, rows: dict) -> list[dict]:
     track_artists, release_artists = rows["track_artists"], rows["release_artists"]
     return [
         {
-            "added_at": _DATETIME.to_representation(row["added_at"]),
+            "added_at": links.datetime(row["added_at"]),
             "track": track(
                 links,
                 row,
@@ -259,7 +274,7 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
             added_by = _user(links, item["added_by_id"], item["added_by_display_name"])
         items.append(
             {
-                "added_at": _DATETIME.to_representation(item["added_at"]),
+                "added_at": links.datetime(item["added_at"]),
                 "added_by": added_by,
                 "is_local": False,
                 "track": track(
