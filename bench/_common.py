@@ -8,6 +8,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -19,7 +20,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORKDIR = Path(tempfile.mkdtemp(prefix="streamify-bench-"))
-atexit.register(shutil.rmtree, WORKDIR, ignore_errors=True)  # even after --help
+_OWNER = os.getpid()
+
+
+def _remove_workdir() -> None:
+    # Only the process that made it: a forked child exiting must not pull it from under us.
+    if os.getpid() == _OWNER:
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+
+
+atexit.register(_remove_workdir)  # even after --help
+
+
+def _exit_on_signal(signum, frame) -> None:
+    sys.exit(128 + signum)  # SystemExit runs the atexit cleanup; a bare SIGTERM would not
+
+
+for _signal in (signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_signal) is signal.SIG_DFL:
+        signal.signal(_signal, _exit_on_signal)
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streamify.settings.base")
 os.environ["MEDIA_ROOT"] = str(WORKDIR / "media")

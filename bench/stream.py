@@ -143,6 +143,7 @@ def main() -> None:
             "DATABASE_URL": database_url,
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "DEBUG": "0",
+            "CONN_MAX_AGE": "60",  # as in production: no new connection per request
         }
         processes = [
             subprocess.Popen(
@@ -197,7 +198,8 @@ def main() -> None:
             print(
                 f"database: {describe_database()}; file: {size / 1e6:.1f} MB opus 160k, "
                 f"{args.seconds:.0f} s; {args.requests} requests per row; django = gunicorn "
-                f"2 sync workers; x-accel = {'nginx + ' if nginx else ''}gunicorn with "
+                f"2 sync workers, CONN_MAX_AGE=60; x-accel = "
+                f"{'nginx + ' if nginx else ''}gunicorn with "
                 f"STREAM_X_ACCEL_REDIRECT; static = {static_name}"
             )
             header = (

@@ -634,12 +634,17 @@ def image_sizes(image) -> list[ImageSize]:
     """
     if not image:
         return []
-    match = _SIZED_IMAGE.match(image.name)
+    return image_sizes_named(image.name, image.storage)
+
+
+def image_sizes_named(name: str | None, storage) -> list[ImageSize]:
+    """`image_sizes` of the file `name` in `storage` (a value read with `values()`)."""
+    if not name:
+        return []
+    match = _SIZED_IMAGE.match(name)
     if match is None:
-        return [ImageSize(image.url, None, None)]
-    return [
-        ImageSize(image.storage.url(f"{match.group(1)}/{side}.jpg"), side, side) for side in SIZES
-    ]
+        return [ImageSize(storage.url(name), None, None)]
+    return [ImageSize(storage.url(f"{match.group(1)}/{side}.jpg"), side, side) for side in SIZES]
 
 
 def track_windows(

@@ -25,6 +25,7 @@ from api.objects import (
     TrackListSerializer,
     TrackSerializer,
     paging,
+    render,
     serialize_in_order,
 )
 from api.paging import SpotifyPagination
@@ -38,7 +39,7 @@ from api.params import (
     path_pk,
 )
 from api.scopes import TokenHasScope
-from catalog import search, selectors
+from catalog import object_selectors, search, selectors
 from common.errors import ValidationFailed
 
 MAX_TRACK_IDS = 50
@@ -86,8 +87,17 @@ class TrackDetailApi(_CatalogApi):
     )
     def get(self, request, id):
         market = market_param(request)
-        track = selectors.track_get(track_id=path_pk(id), market=market)
-        return Response(TrackSerializer(track, context=self.context(market)).data)
+        row, track_artists, release_artists = object_selectors.track_object_rows(
+            track_id=path_pk(id), market=market
+        )
+        return Response(
+            render.track(
+                render.Links(request),
+                row,
+                track_artists.get(row["t_id"], []),
+                release_artists.get(row["r_id"], []),
+            )
+        )
 
 
 class TrackListApi(_CatalogApi):
@@ -119,8 +129,8 @@ class AlbumDetailApi(_CatalogApi):
     )
     def get(self, request, id):
         market = market_param(request)
-        release = selectors.release_get(release_id=path_pk(id), market=market)
-        return Response(AlbumSerializer(release, context=self.context(market)).data)
+        rows = object_selectors.release_object_rows(release_id=path_pk(id), market=market)
+        return Response(render.album(render.Links(request), rows, market))
 
 
 class AlbumListApi(_CatalogApi):
@@ -166,8 +176,8 @@ class ArtistDetailApi(_CatalogApi):
         responses={200: ArtistSerializer, **ERRORS_400_404},
     )
     def get(self, request, id):
-        artist = selectors.artist_get(artist_id=path_pk(id))
-        return Response(ArtistSerializer(artist, context=self.context(None)).data)
+        row, genres = object_selectors.artist_object_rows(artist_id=path_pk(id))
+        return Response(render.artist(render.Links(request), row, genres))
 
 
 class ArtistListApi(_CatalogApi):
@@ -244,8 +254,10 @@ class PlaylistDetailApi(_CatalogApi):
     )
     def get(self, request, id):
         market = market_param(request)
-        playlist = selectors.playlist_get(playlist_id=path_pk(id), user=request.user, market=market)
-        return Response(PlaylistSerializer(playlist, context=self.context(market)).data)
+        rows = object_selectors.playlist_object_rows(
+            playlist_id=path_pk(id), user=request.user, market=market
+        )
+        return Response(render.playlist(render.Links(request), rows, market))
 
 
 class PlaylistTracksApi(_CatalogPagingApi):

@@ -41,7 +41,6 @@ from api.library.serializers import (
     SavedAlbumPagingSerializer,
     SavedAlbumSerializer,
     SavedTrackPagingSerializer,
-    SavedTrackSerializer,
     SnapshotSerializer,
     parse_ids,
 )
@@ -53,11 +52,12 @@ from api.objects import (
     PrivateUserSerializer,
     SimplifiedPlaylistSerializer,
     images_of,
+    render,
 )
 from api.paging import SpotifyPagination
 from api.params import ID_PATH, MARKET, PAGING, cursor_param, market_param, path_pk, uri_id
 from api.scopes import TokenHasScope, token_has_scope
-from catalog import library, library_selectors, selectors
+from catalog import library, library_selectors, object_selectors, selectors
 from common.errors import NotFound, PermissionDenied, ValidationFailed
 
 MAX_LIBRARY_IDS = 50
@@ -196,8 +196,18 @@ class MeTracksApi(_LibraryApi):
     )
     def get(self, request):
         market = market_param(request)
-        saved = library_selectors.saved_tracks(user=request.user, market=market)
-        return Response(self.page(saved, SavedTrackSerializer, market=market))
+        paginator = SpotifyPagination()
+        paginator.request = request
+        paginator.limit = paginator.get_limit(request)
+        paginator.offset = paginator.get_offset(request)
+        paginator.count = object_selectors.saved_track_count(user=request.user)
+        items = []
+        if paginator.count and paginator.offset <= paginator.count:
+            rows = object_selectors.saved_track_object_rows(
+                user=request.user, limit=paginator.limit, offset=paginator.offset, market=market
+            )
+            items = render.saved_track_items(render.Links(request), rows)
+        return Response(paginator.paging_object(items))
 
     @extend_schema(
         operation_id="save_tracks_user",

@@ -1,0 +1,304 @@
+"""Object dicts built straight from the flat rows of `catalog.object_selectors`.
+
+The hot object endpoints (a track, an album, an artist, a playlist, a page of saved tracks)
+answer with these instead of running the serializers over model instances; the serializers
+stay the documented schema, and tests check both give the same objects. `Links` does the
+per-request url work once (scheme and host, reversed url prefixes).
+"""
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db.models.fields.files import FieldFile
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.utils.urls import replace_query_param
+
+from api.objects.base import URI_SCHEME
+from api.objects.paging import paging
+from catalog.models import Artist, Playlist, Release
+from catalog.selectors import (
+    ALBUM_TYPE_OF_RELEASE,
+    EMBEDDED_PAGE_LIMIT,
+    image_sizes_named,
+    markets_from,
+)
+
+_DATE = serializers.DateField()
+_PK = "9223372036854775807"
+_prefixes: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _url_around_pk(view: str) -> tuple[str, str]:
+    """The reversed url of `view` for any pk, as (before the pk, after it)."""
+    key = (view, get_script_prefix())
+    if key not in _prefixes:
+        before, _, after = reverse(view, args=[_PK]).rpartition(_PK)
+        _prefixes[key] = (before, after)
+    return _prefixes[key]
+
+
+_LOCAL_IMAGES: dict[tuple[str, str], list] = {}
+_LOCAL_IMAGES_MAX = 20_000
+
+
+def _image_sizes(name: str, storage) -> list:
+    """`image_sizes_named`, remembered for files on the local file system, whose urls are
+    the base url and the name alone (a new cover is a new name: nothing goes stale); other
+    storages (signed object-storage urls) are asked each time."""
+    if not isinstance(storage, FileSystemStorage):
+        return image_sizes_named(name, storage)
+    key = (storage.base_url, name)
+    sizes = _LOCAL_IMAGES.get(key)
+    if sizes is None:
+        if len(_LOCAL_IMAGES) >= _LOCAL_IMAGES_MAX:
+            _LOCAL_IMAGES.clear()
+        sizes = _LOCAL_IMAGES[key] = image_sizes_named(name, storage)
+    return sizes
+
+
+def _storage(model, field: str):
+    return model._meta.get_field(field).storage
+
+
+class Links:
+    """Absolute urls of one request: hrefs, web pages and images."""
+
+    def __init__(self, request):
+        self.request = request
+        self.host = request.build_absolute_uri("/")[:-1]
+        self._views: dict[str, tuple[str, str]] = {}
+        self._markets: dict[str | None, list[str]] = {}
+        # One field per request: it reads the current time zone once, not per value.
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        self._datetime = serializers.DateTimeField(default_timezone=zone)
+
+    def markets(self, market_list: str | None) -> list[str]:
+        """`markets_from`, once per distinct value in a response (tracks share windows)."""
+        found = self._markets.get(market_list)
+        if found is None:
+            found = self._markets[market_list] = markets_from(market_list)
+        return list(found)
+
+    def datetime(self, value) -> str | None:
+        return self._datetime.to_representation(value)
+
+    def href(self, view: str, pk) -> str:
+        around = self._views.get(view)
+        if around is None:
+            around = self._views[view] = _url_around_pk(view)
+        return f"{self.host}{around[0]}{pk}{around[1]}"
+
+    def page(self, kind: str, pk) -> dict:
+        url = f"{self.host}/{kind}/{pk}"
+        return {"spotify": url, "streamify": url}
+
+    def images(self, name: str | None, storage) -> list[dict]:
+        if not name:
+            return []
+        return [
+            {"url": self.absolute(i.url), "height": i.height, "width": i.width}
+            for i in _image_sizes(name, storage)
+        ]
+
+    def absolute(self, url: str) -> str:
+        if url.startswith("/") and not url.startswith("//"):
+            return self.host + url
+        return self.request.build_absolute_uri(url)
+
+
+def _name(value: str | FieldFile | None) -> str | None:
+    return value.name if isinstance(value, FieldFile) else value
+
+
+def artists(links: Links, credits: list[dict]) -> list[dict]:
+    """Simplified artists of credits, each artist once, in credit order."""
+    seen: dict[int, str] = {}
+    for credit in credits:
+        seen.setdefault(credit["artist_id"], credit["artist_name"])
+    return [
+        {
+            "external_urls": links.page("artist", pk),
+            "href": links.href("catalog_api:artist-detail", pk),
+            "id": str(pk),
+            "uri": f"{URI_SCHEME}:artist:{pk}",
+            "name": name,
+            "type": "artist",
+        }
+        for pk, name in seen.items()
+    ]
+
+
+def simplified_track(links: Links, row: dict, credits: list[dict]) -> dict:
+    pk = row["t_id"]
+    data = {
+        "external_urls": links.page("track", pk),
+        "href": links.href("catalog_api:track-detail", pk),
+        "id": str(pk),
+        "uri": f"{URI_SCHEME}:track:{pk}",
+        "artists": artists(links, credits),
+        "available_markets": links.markets(row["t_markets"]),
+        "disc_number": row["t_disc_number"],
+        "duration_ms": row["t_duration_ms"],
+        "explicit": row["t_explicit"],
+        "is_local": False,
+    }
+    if "t_playable" in row:
+        data["is_playable"] = bool(row["t_playable"])
+    data["name"] = row["t_title"]
+    data["track_number"] = row["t_track_number"]
+    data["type"] = "track"
+    if data.get("is_playable") is False:
+        data["restrictions"] = {"reason": "market"}
+    return data
+
+
+def track(links: Links, row: dict, track_credits: list[dict], release_credits: list[dict]) -> dict:
+    data = simplified_track(links, row, track_credits)
+    restrictions = data.pop("restrictions", None)
+    release_date = row["r_release_date"]
+    data["album"] = {
+        **_object(links, "album", "catalog_api:album-detail", row["r_id"]),
+        "album_type": ALBUM_TYPE_OF_RELEASE.get(row["r_release_type"], "album"),
+        "artists": artists(links, release_credits),
+        "available_markets": links.markets(row["r_markets"]),
+        "images": links.images(_name(row["r_cover"]), _storage(Release, "cover")),
+        "name": row["r_title"],
+        "release_date": _DATE.to_representation(release_date) if release_date else None,
+        "release_date_precision": "day" if release_date else None,
+        "total_tracks": row["r_total_tracks"],
+        "type": "album",
+    }
+    data["external_ids"] = {"isrc": row["t_isrc"]} if row["t_isrc"] else {}
+    data["popularity"] = row["t_popularity"]
+    if restrictions is not None:
+        data["restrictions"] = restrictions
+    return data
+
+
+def _object(links: Links, kind: str, view: str, pk) -> dict:
+    return {
+        "external_urls": links.page(kind, pk),
+        "href": links.href(view, pk),
+        "id": str(pk),
+        "uri": f"{URI_SCHEME}:{kind}:{pk}",
+    }
+
+
+def album(links: Links, rows: dict, market: str | None) -> dict:
+    """A full album from `catalog.object_selectors.release_object_rows`."""
+    release = rows["release"]
+    pk = release["id"]
+    release_date = release["release_date"]
+    track_artists = rows["track_artists"]
+    items = [simplified_track(links, t, track_artists.get(t["t_id"], [])) for t in rows["tracks"]]
+    url = links.href("catalog_api:album-tracks", pk)
+    if market is not None:
+        url = replace_query_param(url, "market", market)
+    return {
+        **_object(links, "album", "catalog_api:album-detail", pk),
+        "album_type": ALBUM_TYPE_OF_RELEASE.get(release["release_type"], "album"),
+        "artists": artists(links, rows["artists"]),
+        "available_markets": links.markets(release["markets"]),
+        "images": links.images(_name(release["cover"]), _storage(Release, "cover")),
+        "name": release["title"],
+        "release_date": _DATE.to_representation(release_date) if release_date else None,
+        "release_date_precision": "day" if release_date else None,
+        "total_tracks": release["total_tracks"],
+        "type": "album",
+        "copyrights": [{"text": release["copyright"], "type": "C"}] if release["copyright"] else [],
+        "external_ids": {"upc": release["upc"]} if release["upc"] else {},
+        "genres": rows["genres"],
+        "label": release["label_name"] or "",
+        "popularity": release["popularity"],
+        "tracks": paging(
+            url=url, items=items, total=release["total_tracks"], limit=EMBEDDED_PAGE_LIMIT
+        ),
+    }
+
+
+def artist(links: Links, row: dict, genres: list[str]) -> dict:
+    pk = row["id"]
+    return {
+        **_object(links, "artist", "catalog_api:artist-detail", pk),
+        "name": row["name"],
+        "type": "artist",
+        "followers": {"href": None, "total": row["followers_total"]},
+        "genres": genres,
+        "images": links.images(_name(row["image"]), _storage(Artist, "image")),
+        "popularity": row["popularity"],
+    }
+
+
+def _user(links: Links, pk, display_name: str | None) -> dict:
+    return {
+        "display_name": display_name or None,
+        "external_urls": links.page("user", pk),
+        "href": links.href("users_api:user", pk),
+        "id": str(pk),
+        "type": "user",
+        "uri": f"{URI_SCHEME}:user:{pk}",
+    }
+
+
+def saved_track_items(links: Links, rows: dict) -> list[dict]:
+    """Saved track objects from `catalog.object_selectors.saved_track_object_rows`."""
+    track_artists, release_artists = rows["track_artists"], rows["release_artists"]
+    return [
+        {
+            "added_at": links.datetime(row["added_at"]),
+            "track": track(
+                links,
+                row,
+                track_artists.get(row["t_id"], []),
+                release_artists.get(row["r_id"], []),
+            ),
+        }
+        for row in rows["items"]
+    ]
+
+
+def playlist(links: Links, rows: dict, market: str | None) -> dict:
+    """A full playlist from `catalog.object_selectors.playlist_object_rows`."""
+    row = rows["playlist"]
+    pk = row["id"]
+    owner = _user(links, row["owner_id"], row["owner_display_name"])
+    track_artists, release_artists = rows["track_artists"], rows["release_artists"]
+    items = []
+    for item in rows["items"]:
+        if row["kind"] != Playlist.Kind.USER:
+            added_by = owner
+        elif item["added_by_id"] is None:
+            added_by = None
+        else:
+            added_by = _user(links, item["added_by_id"], item["added_by_display_name"])
+        items.append(
+            {
+                "added_at": links.datetime(item["added_at"]),
+                "added_by": added_by,
+                "is_local": False,
+                "track": track(
+                    links,
+                    item,
+                    track_artists.get(item["t_id"], []),
+                    release_artists.get(item["r_id"], []),
+                ),
+            }
+        )
+    url = links.href("catalog_api:playlist-tracks", pk)
+    tracks_url = replace_query_param(url, "market", market) if market is not None else url
+    return {
+        **_object(links, "playlist", "catalog_api:playlist-detail", pk),
+        "collaborative": row["collaborative"],
+        "description": row["description"] or None,
+        "images": links.images(_name(row["cover"]), _storage(Playlist, "cover")),
+        "name": row["name"],
+        "owner": owner,
+        "public": row["public"],
+        "snapshot_id": str(row["snapshot"]),
+        "tracks": paging(
+            url=tracks_url, items=items, total=row["tracks_total"], limit=EMBEDDED_PAGE_LIMIT
+        ),
+        "type": "playlist",
+        "followers": {"href": None, "total": row["followers_total"]},
+    }

@@ -1,0 +1,387 @@
+"""Flat reads for the object endpoints: a track, an album, an artist, a playlist with its
+first page of items, a page of saved tracks.
+
+Each read is a fixed set of `QueryShape`s (SQL compiled once per process, see
+`common.query_shapes`) returning plain dicts, with the same availability rules as
+`catalog.selectors`: `t_markets`/`r_markets` are `MarketList` values of the windows open at
+`now`, and with a market `t_playable` says whether the track plays there now. Nothing read
+here is cached: a licence change, a takedown or a rename shows in the next response.
+
+Row keys: a track's are `t_*` (`t_id`, `t_title`, ...) and its release's `r_*`; credits are
+`owner_id` (the track or release), `artist_id`, `artist_name`, in credit order.
+"""
+
+import datetime
+
+from django.db.models import BooleanField, CharField, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import (
+    Artist,
+    FollowedArtist,
+    FollowedPlaylist,
+    Genre,
+    Playlist,
+    PlaylistItem,
+    Release,
+    ReleaseArtist,
+    SavedTrack,
+    Track,
+    TrackArtist,
+    TrackAvailabilityProfile,
+)
+from catalog.selectors import (
+    EMBEDDED_PAGE_LIMIT,
+    PERFORMER_ROLES,
+    _count_of,
+    _open_windows,
+    track_markets,
+    track_playable_in,
+)
+from common.errors import NotFound
+from common.query_shapes import Params, QueryShape, sliced
+
+# Reads
+
+
+class _MarketsOf(Subquery):
+    """The distinct markets of a windows queryset, joined with commas (a `MarketList` value)
+    or NULL; aggregated without a GROUP BY, so the windows can be found by a semi-join."""
+
+    template = "(SELECT STRING_AGG(DISTINCT w.market, ',' ORDER BY w.market) FROM (%(subquery)s) w)"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "(SELECT GROUP_CONCAT(DISTINCT w.market) FROM (%(subquery)s) w)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _release_markets(now: datetime.datetime, release_ref: str) -> Subquery:
+    """Markets where some track of the release of `release_ref` is playable at `now`.
+
+    The windows are those of the release's distinct profiles (its tracks mostly share
+    one), not one copy per track as a join would give.
+    """
+    profiles = TrackAvailabilityProfile.objects.filter(
+        track__release_id=OuterRef(OuterRef(release_ref))
+    ).values("profile_id")
+    return _MarketsOf(_open_windows(now).filter(profile_id__in=profiles).values("market"))
+
+
+def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> dict:
+    """The columns of a track object (`album`: with its simplified album), reached from the
+    queried model through `to_track` ("" from a track, "track__" from an item)."""
+    now = p.now.datetime()
+    track_ref = to_track.removesuffix("__") + "_id" if to_track else "pk"
+    columns = {
+        "t_id": F(f"{to_track}id"),
+        "t_title": F(f"{to_track}title"),
+        "t_disc_number": F(f"{to_track}disc_number"),
+        "t_duration_ms": F(f"{to_track}duration_ms"),
+        "t_explicit": F(f"{to_track}explicit"),
+        "t_track_number": F(f"{to_track}track_number"),
+        "t_markets": track_markets(now=now, track_ref=track_ref),
+    }
+    if market:
+        columns["t_playable"] = Coalesce(
+            track_playable_in(market=p.market.str(), now=now, track_ref=track_ref),
+            False,
+            output_field=BooleanField(),
+        )
+    if album:
+        release_ref = f"{to_track}release_id"
+        columns |= {
+            "t_isrc": F(f"{to_track}isrc"),
+            "t_popularity": F(f"{to_track}popularity"),
+            "r_id": F(release_ref),
+            "r_title": F(f"{to_track}release__title"),
+            "r_release_type": F(f"{to_track}release__release_type"),
+            "r_release_date": F(f"{to_track}release__release_date"),
+            "r_cover": F(f"{to_track}release__cover"),
+            "r_total_tracks": _count_of(
+                Track.objects.filter(release=OuterRef(release_ref)), "release"
+            ),
+            "r_markets": _release_markets(now, release_ref),
+        }
+    return columns
+
+
+def _credits(model, owner: str, **filters) -> QuerySet:
+    queryset = model.objects.filter(**filters)
+    if model is TrackArtist:
+        queryset = queryset.filter(role__in=PERFORMER_ROLES)
+    return queryset.order_by("position", "id").values(
+        "artist_id", owner_id=F(owner), artist_name=F("artist__name")
+    )
+
+
+def _shapes(build) -> dict[bool, QueryShape]:
+    """One shape without a market and one with."""
+    return {
+        market: QueryShape(lambda p, market=market: build(p, market)) for market in (False, True)
+    }
+
+
+_TRACK = _shapes(
+    lambda p, market: (
+        Track.objects.filter(pk=p.id.int())
+        .order_by()
+        .values(**_track_columns(p, to_track="", market=market, album=True))
+    )
+)
+_TRACK_ARTISTS = QueryShape(lambda p: _credits(TrackArtist, "track_id", track_id=p.id.int()))
+_TRACK_RELEASE_ARTISTS = QueryShape(
+    lambda p: _credits(ReleaseArtist, "release_id", release__tracks__id=p.id.int())
+)
+
+
+def _by_owner(rows: list[dict]) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = {}
+    for row in rows:
+        found.setdefault(row["owner_id"], []).append(row)
+    return found
+
+
+def _values(market: str | None, now: datetime.datetime | None, **values) -> dict:
+    values["now"] = now or timezone.now()
+    if market:
+        values["market"] = market
+    return values
+
+
+def track_object_rows(
+    *, track_id: int | None, market: str | None = None, now: datetime.datetime | None = None
+) -> tuple[dict, dict[int, list[dict]], dict[int, list[dict]]]:
+    """The track's row, its performers and its release's artists (by owner id); 3 queries."""
+    values = _values(market, now, id=track_id)
+    rows = _TRACK[bool(market)].rows(model=Track, **values) if track_id is not None else []
+    if not rows:
+        raise NotFound("Track not found.")
+    track_artists = _TRACK_ARTISTS.rows(model=TrackArtist, id=track_id)
+    release_artists = _TRACK_RELEASE_ARTISTS.rows(model=ReleaseArtist, id=track_id)
+    return rows[0], _by_owner(track_artists), _by_owner(release_artists)
+
+
+_RELEASE = QueryShape(
+    lambda p: (
+        Release.objects.filter(pk=p.id.int())
+        .order_by()
+        .values(
+            "id",
+            "title",
+            "release_type",
+            "release_date",
+            "cover",
+            "upc",
+            "copyright",
+            "popularity",
+            label_name=F("label__name"),
+            total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+            markets=_release_markets(p.now.datetime(), "pk"),
+        )
+    )
+)
+_RELEASE_GENRES = QueryShape(lambda p: Genre.objects.filter(releases=p.id.int()).values("name"))
+_RELEASE_ARTISTS = QueryShape(
+    lambda p: _credits(ReleaseArtist, "release_id", release_id=p.id.int())
+)
+_RELEASE_TRACKS = _shapes(
+    lambda p, market: (
+        Track.objects.filter(release_id=p.id.int())
+        .order_by("disc_number", "track_number", "id")
+        .values(**_track_columns(p, to_track="", market=market, album=False))[:EMBEDDED_PAGE_LIMIT]
+    )
+)
+_RELEASE_TRACK_ARTISTS = QueryShape(
+    lambda p: _credits(TrackArtist, "track_id", track__release_id=p.id.int())
+)
+
+
+def release_object_rows(
+    *, release_id: int | None, market: str | None = None, now: datetime.datetime | None = None
+) -> dict:
+    """An album: `release`, `genres`, `artists`, `tracks` (first page), `track_artists`
+    (by track id); 5 queries."""
+    now = now or timezone.now()
+    rows = _RELEASE.rows(model=Release, id=release_id, now=now) if release_id is not None else []
+    if not rows:
+        raise NotFound("Album not found.")
+    return {
+        "release": rows[0],
+        "genres": [row["name"] for row in _RELEASE_GENRES.rows(model=Genre, id=release_id)],
+        "artists": _RELEASE_ARTISTS.rows(model=ReleaseArtist, id=release_id),
+        "tracks": _RELEASE_TRACKS[bool(market)].rows(
+            model=Track, **_values(market, now, id=release_id)
+        ),
+        "track_artists": _by_owner(_RELEASE_TRACK_ARTISTS.rows(model=TrackArtist, id=release_id)),
+    }
+
+
+_ARTIST = QueryShape(
+    lambda p: (
+        Artist.objects.filter(pk=p.id.int())
+        .order_by()
+        .values(
+            "id",
+            "name",
+            "image",
+            "popularity",
+            followers_total=_count_of(
+                FollowedArtist.objects.filter(artist=OuterRef("pk")), "artist"
+            ),
+        )
+    )
+)
+_ARTIST_GENRES = QueryShape(lambda p: Genre.objects.filter(artists=p.id.int()).values("name"))
+
+
+def artist_object_rows(*, artist_id: int | None) -> tuple[dict, list[str]]:
+    """The artist's row and genre names; 2 queries."""
+    rows = _ARTIST.rows(model=Artist, id=artist_id) if artist_id is not None else []
+    if not rows:
+        raise NotFound("Artist not found.")
+    return rows[0], [row["name"] for row in _ARTIST_GENRES.rows(model=Genre, id=artist_id)]
+
+
+def _playlist(p: Params, signed_in: bool):
+    visible = Q(public=True) | Q(owner_id=p.user.int()) if signed_in else Q(public=True)
+    return (
+        Playlist.objects.filter(visible, pk=p.id.int())
+        .order_by()
+        .values(
+            "id",
+            "kind",
+            "name",
+            "description",
+            "public",
+            "collaborative",
+            "cover",
+            "snapshot",
+            "owner_id",
+            owner_display_name=F("owner__display_name"),
+            tracks_total=_count_of(
+                PlaylistItem.objects.filter(playlist=OuterRef("pk")), "playlist"
+            ),
+            followers_total=_count_of(
+                FollowedPlaylist.objects.filter(playlist=OuterRef("pk")), "playlist"
+            ),
+        )
+    )
+
+
+_PLAYLIST = {
+    signed_in: QueryShape(lambda p, s=signed_in: _playlist(p, s)) for signed_in in (False, True)
+}
+
+
+def _item_page(p: Params):
+    return PlaylistItem.objects.filter(playlist_id=p.id.int()).order_by("position", "id")[
+        :EMBEDDED_PAGE_LIMIT
+    ]
+
+
+_PLAYLIST_ITEMS = _shapes(
+    lambda p, market: (
+        PlaylistItem.objects.filter(playlist_id=p.id.int())
+        .order_by("position", "id")
+        .values(
+            "added_at",
+            "added_by_id",
+            added_by_display_name=F("added_by__display_name"),
+            **_track_columns(p, to_track="track__", market=market, album=True),
+        )[:EMBEDDED_PAGE_LIMIT]
+    )
+)
+_PLAYLIST_TRACK_ARTISTS = QueryShape(
+    lambda p: _credits(TrackArtist, "track_id", track_id__in=_item_page(p).values("track_id"))
+)
+_PLAYLIST_RELEASE_ARTISTS = QueryShape(
+    lambda p: _credits(
+        ReleaseArtist, "release_id", release_id__in=_item_page(p).values("track__release_id")
+    )
+)
+
+
+def playlist_object_rows(
+    *,
+    playlist_id: int | None,
+    user: User | None,
+    market: str | None = None,
+    now: datetime.datetime | None = None,
+) -> dict:
+    """A playlist the user may read (another listener's private one is missing): `playlist`,
+    its first page of `items`, `track_artists` and `release_artists` by owner id; 4 queries."""
+    signed_in = user is not None and user.is_authenticated
+    values = {"id": playlist_id}
+    if signed_in:
+        values["user"] = user.pk
+    rows = _PLAYLIST[signed_in].rows(model=Playlist, **values) if playlist_id is not None else []
+    if not rows:
+        raise NotFound("Playlist not found.")
+    return {
+        "playlist": rows[0],
+        "items": _PLAYLIST_ITEMS[bool(market)].rows(
+            model=PlaylistItem, **_values(market, now, id=playlist_id)
+        ),
+        "track_artists": _by_owner(_PLAYLIST_TRACK_ARTISTS.rows(model=TrackArtist, id=playlist_id)),
+        "release_artists": _by_owner(
+            _PLAYLIST_RELEASE_ARTISTS.rows(model=ReleaseArtist, id=playlist_id)
+        ),
+    }
+
+
+def _saved_page(p: Params):
+    return sliced(
+        SavedTrack.objects.filter(user_id=p.user.int()).order_by("-added_at", "-id"),
+        p.offset,
+        p.limit,
+    )
+
+
+_SAVED_COUNT = QueryShape(
+    lambda p: (
+        SavedTrack.objects.filter(user_id=p.user.int())
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+)
+_SAVED_TRACKS = _shapes(
+    lambda p, market: _saved_page(p).values(
+        "added_at", **_track_columns(p, to_track="track__", market=market, album=True)
+    )
+)
+_SAVED_TRACK_ARTISTS = QueryShape(
+    lambda p: _credits(TrackArtist, "track_id", track_id__in=_saved_page(p).values("track_id"))
+)
+_SAVED_RELEASE_ARTISTS = QueryShape(
+    lambda p: _credits(
+        ReleaseArtist, "release_id", release_id__in=_saved_page(p).values("track__release_id")
+    )
+)
+
+
+def saved_track_count(*, user: User) -> int:
+    rows = _SAVED_COUNT.rows(model=SavedTrack, user=user.pk)
+    return rows[0]["n"] if rows else 0
+
+
+def saved_track_object_rows(
+    *,
+    user: User,
+    limit: int,
+    offset: int = 0,
+    market: str | None = None,
+    now: datetime.datetime | None = None,
+) -> dict:
+    """A page of the user's saved tracks, newest first: `items`, `track_artists` and
+    `release_artists` by owner id; 3 queries."""
+    page = {"user": user.pk, "offset": offset, "limit": limit}
+    return {
+        "items": _SAVED_TRACKS[bool(market)].rows(model=SavedTrack, **_values(market, now, **page)),
+        "track_artists": _by_owner(_SAVED_TRACK_ARTISTS.rows(model=TrackArtist, **page)),
+        "release_artists": _by_owner(_SAVED_RELEASE_ARTISTS.rows(model=ReleaseArtist, **page)),
+    }

@@ -1,0 +1,168 @@
+"""Reads whose SQL is built and compiled once per process, then run with new parameters.
+
+Building a queryset with annotations and compiling it to SQL costs more CPU than running it
+on a hot path (a track object). A `QueryShape` builds its `values()` queryset once per
+database alias, with sentinel values standing for its parameters, compiles it, and keeps the
+SQL with the position of each parameter; a call runs that SQL with the caller's values and
+the ORM's own converters. Only the query's text is kept, never a result, so no write needs
+to invalidate anything.
+
+A parameter is a value the query compares with (`p.id.int()` where a filter takes an int,
+`p.now.datetime()`, `p.market.str()`) or a slice bound (`sliced(queryset, p.offset, p.limit)`).
+"""
+
+import datetime
+import re
+import threading
+from collections.abc import Callable
+
+from django.db import connections, router
+from django.db.models import QuerySet
+
+_INT_BASE = 7_306_001_000
+_SLICE_BASE = 913_370_000
+
+
+class Param:
+    """A named parameter of a shape; `.value(kind)` is its sentinel while the shape is built."""
+
+    def __init__(self, name: str, number: int):
+        self.name = name
+        self.number = number
+
+    def int(self) -> int:
+        return _INT_BASE + self.number
+
+    def str(self) -> str:
+        return f"\x01shape-param-{self.number}\x01"
+
+    def datetime(self) -> datetime.datetime:
+        return datetime.datetime(1901, 1, 1, 0, 0, self.number, 123_457, tzinfo=datetime.UTC)
+
+    def slice_bound(self) -> int:
+        return _SLICE_BASE + self.number
+
+
+class Params:
+    """The parameters a shape's builder uses, by attribute: `p.id.int()`, `p.now.datetime()`."""
+
+    def __init__(self):
+        self._all: dict[str, Param] = {}
+
+    def __getattr__(self, name: str) -> Param:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._all:
+            self._all[name] = Param(name, len(self._all) + 1)
+        return self._all[name]
+
+
+def sliced(queryset: QuerySet, offset: Param, limit: Param) -> QuerySet:
+    """The queryset's rows `offset` to `offset + limit` (LIMIT/OFFSET parameters)."""
+    queryset = queryset._chain()
+    queryset.query.set_limits(offset.slice_bound(), offset.slice_bound() + limit.slice_bound())
+    return queryset
+
+
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+class QueryShape:
+    """`build(params)` returns a `values()`/`values_list()` queryset; `rows(**values)` runs it.
+
+    Rows are dicts keyed by the queryset's field and annotation names.
+    """
+
+    def __init__(self, build: Callable[[Params], QuerySet]):
+        self.build = build
+        self._compiled: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, alias: str) -> tuple:
+        params = Params()
+        queryset = self.build(params)
+        query = queryset.query
+        compiler = query.get_compiler(using=alias)
+        sql, sql_params = compiler.as_sql()
+        connection = connections[alias]
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        columns = [col for col, _, _ in compiler.select[: len(names)]]
+        converters = list(compiler.get_converters(columns).items())
+        slots: list = []  # per placeholder: a parameter name, or a fixed value
+        for value in sql_params:
+            slots.append(("fixed", value))
+        for param in params._all.values():
+            sentinels = {
+                param.int(),
+                param.str(),
+                param.datetime(),
+                connection.ops.adapt_datetimefield_value(param.datetime()),
+            }
+            for index, (kind, value) in enumerate(slots):
+                if kind == "fixed" and _hashable(value) and value in sentinels:
+                    slots[index] = ("param", param.name)
+        # Slice bounds are written into the SQL as literals: make them placeholders.
+        for param in params._all.values():
+            literal = re.compile(rf"\b{param.slice_bound()}\b")
+            match = literal.search(sql)
+            if match is None:
+                continue
+            before = len(_PLACEHOLDER.findall(sql, 0, match.start()))
+            sql = sql[: match.start()] + "%s" + sql[match.end() :]
+            slots.insert(before, ("param", param.name))
+            if literal.search(sql):
+                raise ValueError(f"{param.name} bounds more than one slice")
+        for kind, value in slots:
+            if kind == "fixed" and _hashable(value) and _looks_like_sentinel(value):
+                raise ValueError(f"a parameter of the shape was not found: {value!r}")
+        return sql, slots, names, converters
+
+    def rows(self, *, model, **values) -> list[dict]:
+        """Run the shape on the database `model`'s reads are routed to."""
+        alias = router.db_for_read(model) or "default"
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(alias) or self._compile(alias)
+                self._compiled[alias] = compiled
+        sql, slots, names, converters = compiled
+        connection = connections[alias]
+        args = [_adapt(connection, values[v]) if k == "param" else v for k, v in slots]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+        if converters:
+            rows = [_converted(row, converters, connection) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _converted(row: tuple, converters: list, connection) -> list:
+    row = list(row)
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
+
+
+def _adapt(connection, value):
+    if isinstance(value, datetime.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _looks_like_sentinel(value) -> bool:
+    if isinstance(value, str):
+        return value.startswith("\x01shape-param-")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT_BASE < value < _INT_BASE + 1000
+    return False
