@@ -357,27 +357,6 @@ def fraud_report(
     }
 
 
-@dataclass(frozen=True)
-class PlaybackState:
-    """Whether a track's audio can be streamed; market rights are a separate question.
-
-    `reason` when not playable, for `is_playable: false` in the API: "processing" (the
-    original is being checked and transcoded), "failed" (it did not pass; `message` says
-    why in words for listeners), "no_audio" (no original was delivered).
-    """
-
-    is_playable: bool
-    reason: str | None = None
-    message: str = ""
-
-
-_STATE_MESSAGES = {
-    "processing": "This track is still being processed.",
-    "failed": "This track's audio could not be processed.",
-    "no_audio": "This track has no audio yet.",
-}
-
-
 def _with_audio_state(tracks: QuerySet[Track]) -> QuerySet[Track]:
     latest_job = TranscodeJob.objects.filter(
         track_id=OuterRef("pk"), source_sha256=OuterRef("source_sha256")
@@ -388,34 +367,6 @@ def _with_audio_state(tracks: QuerySet[Track]) -> QuerySet[Track]:
         ),
         job_state=Subquery(latest_job.values("state")[:1]),
     )
-
-
-def _audio_reason(*, has_ready: bool, has_source: bool, job_state: str | None) -> str | None:
-    if has_ready:
-        return None
-    if not has_source:
-        return "no_audio"
-    if job_state == TranscodeJob.State.FAILED:
-        return "failed"
-    return "processing"
-
-
-def track_playback_states(*, track_ids: Iterable[int]) -> dict[int, PlaybackState]:
-    """One query: the playback state of each existing track among `track_ids`."""
-    rows = (
-        _with_audio_state(Track.objects.filter(pk__in=list(track_ids)))
-        .values_list("pk", "has_ready", "source_file", "job_state")
-        .order_by()
-    )
-    states = {}
-    for pk, has_ready, source_file, job_state in rows:
-        reason = _audio_reason(
-            has_ready=has_ready, has_source=bool(source_file), job_state=job_state
-        )
-        states[pk] = PlaybackState(
-            is_playable=reason is None, reason=reason, message=_STATE_MESSAGES.get(reason, "")
-        )
-    return states
 
 
 @dataclass(frozen=True)

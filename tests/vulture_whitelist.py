@@ -13,6 +13,11 @@ pending_revision
 rows_per_profile
 track_import
 
+# The serializer path's reads, kept as the reference tests/api/test_object_costs.py holds
+# the flat object reads (catalog/object_selectors.py) against
+artist_get
+release_get
+
 # Resets for tests and operators after an incident (called from tests/ and the shell)
 login_attempts_clear_all
 play_events_budgets_clear_all
@@ -284,6 +289,7 @@ subject_template_name
 template_name
 
 # ORM expression options (template, output_field, arg_joiner, as_postgresql), read by Func
+as_sqlite
 arg_joiner
 as_postgresql
 output_field

@@ -1,7 +1,9 @@
 """Playlist objects (simplified and full) and playlist track objects."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.urls import replace_query_param
 
 from api.objects.base import (
     ConstantField,
@@ -23,6 +25,17 @@ class PlaylistTracksRefSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+def items_url(context: dict, pk, **query) -> str:
+    """The reference's current path for a playlist's items, `/playlists/{id}/items`."""
+    url = context["request"].build_absolute_uri(
+        reverse("library_api:playlist-items-v2", args=[str(pk)])
+    )
+    for name, value in query.items():
+        if value is not None:
+            url = replace_query_param(url, name, value)
+    return url
+
+
 class SimplifiedPlaylistSerializer(ObjectSerializer):
     object_type = "playlist"
     detail_view = "playlist-detail"
@@ -34,12 +47,17 @@ class SimplifiedPlaylistSerializer(ObjectSerializer):
     owner = PlaylistOwnerSerializer()
     public = serializers.BooleanField()
     snapshot_id = serializers.CharField(source="snapshot")
-    tracks = serializers.SerializerMethodField()
+    items = serializers.SerializerMethodField()
+    tracks = serializers.SerializerMethodField(help_text="Deprecated in the reference: `items`.")
     type = ConstantField("playlist")
 
     @extend_schema_field(ImageSerializer(many=True))
     def get_images(self, obj: Playlist) -> list[dict]:
         return images_of(self.context, obj.cover)
+
+    @extend_schema_field(PlaylistTracksRefSerializer)
+    def get_items(self, obj: Playlist) -> dict:
+        return {"href": items_url(self.context, obj.pk), "total": obj.tracks_total}
 
     @extend_schema_field(PlaylistTracksRefSerializer)
     def get_tracks(self, obj: Playlist) -> dict:
@@ -81,12 +99,25 @@ class PlaylistSerializer(SimplifiedPlaylistSerializer):
     def get_followers(self, obj: Playlist) -> dict:
         return {"href": None, "total": obj.followers_total}
 
+    def _first_page(self, obj: Playlist, url: str) -> dict:
+        # `items` and `tracks` hold the same page: serialize it once.
+        if not hasattr(obj, "_first_page_items"):
+            page: list[PlaylistItem] = obj.item_page
+            obj._first_page_items = PlaylistTrackSerializer(
+                page, many=True, context=self.context
+            ).data
+        return paging(
+            url=url, items=obj._first_page_items, total=obj.tracks_total, limit=EMBEDDED_PAGE_LIMIT
+        )
+
+    @extend_schema_field(PlaylistTrackPagingSerializer)
+    def get_items(self, obj: Playlist) -> dict:
+        market = self.context.get("market")
+        return self._first_page(obj, items_url(self.context, obj.pk, market=market))
+
     @extend_schema_field(PlaylistTrackPagingSerializer)
     def get_tracks(self, obj: Playlist) -> dict:
-        items: list[PlaylistItem] = obj.item_page
-        return paging(
-            url=api_url(self.context, "playlist-tracks", obj.pk, market=self.context.get("market")),
-            items=PlaylistTrackSerializer(items, many=True, context=self.context).data,
-            total=obj.tracks_total,
-            limit=EMBEDDED_PAGE_LIMIT,
+        market = self.context.get("market")
+        return self._first_page(
+            obj, api_url(self.context, "playlist-tracks", obj.pk, market=market)
         )

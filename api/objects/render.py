@@ -287,6 +287,8 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
         )
     url = links.href("catalog_api:playlist-tracks", pk)
     tracks_url = replace_query_param(url, "market", market) if market is not None else url
+    url = links.href("library_api:playlist-items-v2", pk)
+    items_url = replace_query_param(url, "market", market) if market is not None else url
     return {
         **_object(links, "playlist", "catalog_api:playlist-detail", pk),
         "collaborative": row["collaborative"],
@@ -296,6 +298,9 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
         "owner": owner,
         "public": row["public"],
         "snapshot_id": str(row["snapshot"]),
+        "items": paging(
+            url=items_url, items=items, total=row["tracks_total"], limit=EMBEDDED_PAGE_LIMIT
+        ),
         "tracks": paging(
             url=tracks_url, items=items, total=row["tracks_total"], limit=EMBEDDED_PAGE_LIMIT
         ),

@@ -155,3 +155,17 @@ def test_read_token_cannot_replace_a_tracks_audio(listener):
     client = bearer_client(listener, "read user-library-read")
     response = client.post(f"{API}/tracks/{track.pk}/source", {}, format="multipart")
     assert_error(response, 403)
+
+
+def test_playlists_carry_items_beside_the_deprecated_tracks(listener, listener_client):
+    tracks = TrackFactory.create_batch(3, markets=[str(listener.country)])
+    playlist = PlaylistFactory(owner=listener, tracks=tracks)
+    full = listener_client.get(f"{API}/playlists/{playlist.pk}?market=from_token").json()
+    assert f"/api/v1/playlists/{playlist.pk}/items?" in full["items"]["href"]
+    assert full["items"]["items"] == full["tracks"]["items"]
+    assert [i["track"]["id"] for i in full["items"]["items"]] == [str(t.pk) for t in tracks]
+    mine = listener_client.get(f"{API}/me/playlists").json()["items"][0]
+    assert mine["items"]["href"].endswith(f"/api/v1/playlists/{playlist.pk}/items")
+    assert mine["items"]["total"] == mine["tracks"]["total"] == 3
+    follow = listener_client.get(mine["items"]["href"]).json()
+    assert follow["total"] == 3

@@ -8,26 +8,14 @@ from tests.playback.conftest import uploaded
 pytestmark = pytest.mark.django_db
 
 
-def test_playback_states_and_progress_follow_the_transcode(
-    track, flac_path, mp3_path, django_assert_num_queries
-):
-    silent = TrackFactory()  # no audio delivered
+def test_progress_follows_the_transcode(track, flac_path, mp3_path, django_assert_num_queries):
+    TrackFactory()  # no audio delivered: not counted
     job = services.track_source_replace(track=track, file=uploaded(flac_path))
     broken = TrackFactory()
     failed = services.track_source_replace(track=broken, file=uploaded(mp3_path))
     TranscodeJob.objects.filter(pk=failed.pk).update(
         state=TranscodeJob.State.FAILED, error="The audio is corrupt"
     )
-    ids = [track.pk, silent.pk, broken.pk]
-
-    with django_assert_num_queries(1):
-        states = selectors.track_playback_states(track_ids=ids)
-    assert {pk: (s.is_playable, s.reason) for pk, s in states.items()} == {
-        track.pk: (False, "processing"),
-        silent.pk: (False, "no_audio"),
-        broken.pk: (False, "failed"),
-    }
-    assert states[broken.pk].message and "/" not in states[broken.pk].message
     with django_assert_num_queries(1):
         progress = selectors.transcode_progress()
     assert (progress.total, progress.ready, progress.failed, progress.pending) == (2, 0, 1, 1)
@@ -37,7 +25,6 @@ def test_playback_states_and_progress_follow_the_transcode(
     assert services.transcode_job_run(job_id=job.pk).state == TranscodeJob.State.PENDING
     ready = Rendition.objects.filter(track=track, state=Rendition.State.READY)
     assert list(ready.values_list("profile", flat=True)) == [DEFAULT_PROFILE]
-    assert selectors.track_playback_states(track_ids=[track.pk])[track.pk].is_playable
     progress = selectors.transcode_progress()
     assert (progress.ready, progress.complete, progress.pending) == (1, 0, 0)
 
