@@ -38,8 +38,10 @@ def generate(cursor, tracks: int) -> None:
         f"CASE WHEN i % 997 = 0 THEN 'singularity ' ELSE '' END || {_common_sql('i')}"
         f" || ' ' || {_made_up_sql('i % 160000')}"
     )
-    artist = f"{_made_up_sql('(g * 7919) % 160000')} || ' band'"
-    album = f"{_common_sql('g + 1000000')} || ' ' || {_made_up_sql('(g * 104729) % 160000')}"
+    artist = f"{_made_up_sql('(g::bigint * 7919) % 160000')} || ' band'"
+    album = (
+        f"{_common_sql('g + 1000000')} || ' ' || {_made_up_sql('(g::bigint * 104729) % 160000')}"
+    )
     statements = [
         f"""INSERT INTO catalog_artist (id, name, sort_name, bio, image, popularity, created_at)
         SELECT g, {artist}, '', '', '', 50, now() FROM generate_series(1, {groups}) g""",
