@@ -290,6 +290,8 @@ def _corrected(words: list[str]) -> list[str]:
     """Each word that starts no known word, replaced by the closest known word if any."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(SEARCH_SETTINGS)
+        # Fewer, closer candidates than the default 0.3 ("singulrity" is 0.64 from its word).
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.45")
         cursor.execute(*correction_sql(words))
         return list(dict.fromkeys(cursor.fetchone()))
 
