@@ -285,7 +285,9 @@ class SearchApi(_CatalogApi):
         description="Every word of `q` must match, as a prefix on PostgreSQL (search as you "
         "type). Tracks and albums also match by their artists' names. Only public playlists "
         "are found. With `market`, only tracks playable there (and albums with one) are "
-        "returned. `limit` and `offset` apply to each type.",
+        "returned. `limit` and `offset` apply to each type. Tracks also match by their "
+        "album's title, and a misspelt word is corrected when nothing matches (PostgreSQL). "
+        f"`total` counts at most {MAX_SEARCH_DEPTH} results, the deepest a client can page.",
         tags=["search"],
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Search words."),
@@ -317,10 +319,7 @@ class SearchApi(_CatalogApi):
         words = search.search_words(q)
         now = timezone.now()
         found = {
-            "track": (
-                lambda: search.track_search(words=words, market=market, now=now),
-                TrackSerializer,
-            ),
+            "track": (None, TrackSerializer),
             "album": (
                 lambda: search.release_search(words=words, market=market, now=now),
                 SimplifiedAlbumSerializer,
@@ -333,13 +332,20 @@ class SearchApi(_CatalogApi):
         result = {}
         for kind in types:
             queryset_of, serializer_class = found[kind]
-            queryset = queryset_of()
-            page = list(queryset[offset : offset + limit])
-            total = (
-                offset + len(page)
-                if len(page) < limit and (page or not offset)
-                else queryset.count()
-            )
+            if kind == "track":
+                tracks = search.track_search_page(
+                    words=words, market=market, now=now, offset=offset, limit=limit
+                )
+                page = selectors.tracks_by_ids(ids=tracks.ids, market=market, now=now)
+                total = tracks.total
+            else:
+                queryset = queryset_of()
+                page = list(queryset[offset : offset + limit])
+                total = (
+                    offset + len(page)
+                    if len(page) < limit and (page or not offset)
+                    else queryset[: search.TOTAL_CAP].count()
+                )
             result[f"{kind}s"] = paging(
                 url=replace_query_param(url, "type", kind),
                 items=serializer_class(page, many=True, context=context).data,

@@ -370,7 +370,9 @@ def _search(call: Call) -> dict:
         words = search.search_words(query)
         artists = artists.filter(pk__in=search.artist_search(words=words).values("pk"))
         releases = releases.filter(pk__in=search.release_search(words=words).values("pk"))
-        tracks = tracks.filter(pk__in=search.track_search(words=words).values("pk"))
+        # The best TOTAL_CAP matches playable in the market, then in the Subsonic order.
+        found = search.track_search_page(words=words, market=call.market)
+        tracks = tracks.filter(pk__in=found.ids)
     return {
         "artist": _artists(call, artists.order_by("name", "id")[slice(*artists_page)]),
         "album": _albums(call, releases.order_by("title", "id")[slice(*albums_page)]),

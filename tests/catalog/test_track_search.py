@@ -1,0 +1,53 @@
+"""Track search on PostgreSQL: typos, prefixes, availability, the stored document."""
+
+import pytest
+
+from catalog import search
+from tests.catalog.factories import ArtistFactory, ReleaseFactory, TrackFactory
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def singularity(db):
+    artist = ArtistFactory(name="Muse")
+    release = ReleaseFactory(title="Origin of Symmetry", artists=[artist])
+    return {
+        "licensed": TrackFactory(title="Singularity", release=release, markets=["SE"]),
+        "elsewhere": TrackFactory(title="Singularity Live", release=release, markets=["US"]),
+        "nowhere": TrackFactory(title="Singularity Demo", release=release),
+    }
+
+
+def _ids(words, market=None):
+    return search.track_search_page(words=words, market=market).ids
+
+
+def test_a_typo_finds_the_track(singularity):
+    assert _ids(["singulrity"], "SE") == [singularity["licensed"].pk]
+    assert _ids(["singulrity", "muse"], "SE") == [singularity["licensed"].pk]
+
+
+def test_a_prefix_finds_the_track(singularity):
+    assert _ids(["singul"], "SE") == [singularity["licensed"].pk]
+    assert set(_ids(["sing", "symm"])) == {track.pk for track in singularity.values()}
+
+
+def test_tracks_unlicensed_in_the_market_are_hidden(singularity):
+    assert _ids(["singularity"], "US") == [singularity["elsewhere"].pk]
+    assert _ids(["singularity", "demo"], "SE") == []
+    assert _ids(["singularity", "demo"]) == [singularity["nowhere"].pk]
+
+
+def test_the_document_follows_renames_and_credits(singularity):
+    track = singularity["licensed"]
+    artist = track.artists.get()
+    artist.name = "Matthew"
+    artist.save()
+    track.release.title = "Absolution"
+    track.release.save()
+
+    assert _ids(["matthew", "absolution"], "SE") == [track.pk]
+    assert _ids(["muse"], "SE") == []
+    track.credits.all().delete()
+    assert _ids(["matthew"], "SE") == []
