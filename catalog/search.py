@@ -388,6 +388,22 @@ def track_search_page(
     return TrackSearchPage(ids=ids, total=total, words=words)
 
 
+def track_search(
+    *, words: list[str], market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Track]:
+    """Full tracks of `track_search_page` (its first `TOTAL_CAP` results), best first."""
+    now = now or timezone.now()
+    queryset = selectors.track_list(market=market, now=now)
+    if connection.vendor != "postgresql":
+        return _substring_track_search(queryset, words, market, now)
+    ids = track_search_page(words=words, market=market, now=now).ids
+    return (
+        queryset.filter(pk__in=ids)
+        .annotate(position=Func(Value(ids), F("pk"), function="array_position"))
+        .order_by("position")
+    )
+
+
 def release_search(
     *, words: list[str], market: str | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[Release]:

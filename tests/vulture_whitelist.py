@@ -167,7 +167,6 @@ training_seconds
 use_in_migrations
 
 # Serializer fields and SerializerMethodField getters (get_<field>), read by DRF by name
-get_items
 replaygain_album_gain
 replaygain_album_peak
 replaygain_track_gain
