@@ -17,6 +17,8 @@ track_import
 # the flat object reads (catalog/object_selectors.py) against
 artist_get
 release_get
+# and the search page as full tracks, which the search behaviour tests read results through
+track_search
 
 # Resets for tests and operators after an incident (called from tests/ and the shell)
 login_attempts_clear_all
@@ -167,6 +169,7 @@ training_seconds
 use_in_migrations
 
 # Serializer fields and SerializerMethodField getters (get_<field>), read by DRF by name
+get_items
 replaygain_album_gain
 replaygain_album_peak
 replaygain_track_gain
