@@ -156,19 +156,16 @@ def simplified_track(links: Links, row: dict, credits: list[dict]) -> dict:
 def track(links: Links, row: dict, track_credits: list[dict], release_credits: list[dict]) -> dict:
     data = simplified_track(links, row, track_credits)
     restrictions = data.pop("restrictions", None)
-    release_date = row["r_release_date"]
-    data["album"] = {
-        **_object(links, "album", "catalog_api:album-detail", row["r_id"]),
-        "album_type": ALBUM_TYPE_OF_RELEASE.get(row["r_release_type"], "album"),
-        "artists": artists(links, release_credits),
-        "available_markets": links.markets(row["r_markets"]),
-        "images": links.images(_name(row["r_cover"]), _storage(Release, "cover")),
-        "name": row["r_title"],
-        "release_date": _DATE.to_representation(release_date) if release_date else None,
-        "release_date_precision": "day" if release_date else None,
+    release = {
+        "id": row["r_id"],
+        "release_type": row["r_release_type"],
+        "markets": row["r_markets"],
+        "cover": row["r_cover"],
+        "title": row["r_title"],
+        "release_date": row["r_release_date"],
         "total_tracks": row["r_total_tracks"],
-        "type": "album",
     }
+    data["album"] = simplified_album(links, release, release_credits)
     data["external_ids"] = {"isrc": row["t_isrc"]} if row["t_isrc"] else {}
     data["popularity"] = row["t_popularity"]
     if restrictions is not None:
@@ -185,20 +182,14 @@ def _object(links: Links, kind: str, view: str, pk) -> dict:
     }
 
 
-def album(links: Links, rows: dict, market: str | None) -> dict:
-    """A full album from `catalog.object_selectors.release_object_rows`."""
-    release = rows["release"]
-    pk = release["id"]
+def simplified_album(links: Links, release: dict, credits: list[dict]) -> dict:
+    """A simplified album from a release row (id, release_type, markets, cover, title,
+    release_date, total_tracks) and its artist credits."""
     release_date = release["release_date"]
-    track_artists = rows["track_artists"]
-    items = [simplified_track(links, t, track_artists.get(t["t_id"], [])) for t in rows["tracks"]]
-    url = links.href("catalog_api:album-tracks", pk)
-    if market is not None:
-        url = replace_query_param(url, "market", market)
     return {
-        **_object(links, "album", "catalog_api:album-detail", pk),
+        **_object(links, "album", "catalog_api:album-detail", release["id"]),
         "album_type": ALBUM_TYPE_OF_RELEASE.get(release["release_type"], "album"),
-        "artists": artists(links, rows["artists"]),
+        "artists": artists(links, credits),
         "available_markets": links.markets(release["markets"]),
         "images": links.images(_name(release["cover"]), _storage(Release, "cover")),
         "name": release["title"],
@@ -206,6 +197,20 @@ def album(links: Links, rows: dict, market: str | None) -> dict:
         "release_date_precision": "day" if release_date else None,
         "total_tracks": release["total_tracks"],
         "type": "album",
+    }
+
+
+def album(links: Links, rows: dict, market: str | None) -> dict:
+    """A full album from `catalog.object_selectors.release_object_rows`."""
+    release = rows["release"]
+    pk = release["id"]
+    track_artists = rows["track_artists"]
+    items = [simplified_track(links, t, track_artists.get(t["t_id"], [])) for t in rows["tracks"]]
+    url = links.href("catalog_api:album-tracks", pk)
+    if market is not None:
+        url = replace_query_param(url, "market", market)
+    return {
+        **simplified_album(links, release, rows["artists"]),
         "copyrights": [{"text": release["copyright"], "type": "C"}] if release["copyright"] else [],
         "external_ids": {"upc": release["upc"]} if release["upc"] else {},
         "genres": rows["genres"],
