@@ -34,6 +34,7 @@ from tests.faults.conftest import (
     pg_restart,
     wait_for,
 )
+from tests.processes import stop
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -77,12 +78,7 @@ def gunicorn(tmp_path):
             wait_for(lambda: _listening(port), timeout=30, what="gunicorn to listen")
             yield port, log_path
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _listening(port: int) -> bool:

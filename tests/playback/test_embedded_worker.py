@@ -24,6 +24,7 @@ from playback.models import Rendition, TranscodeJob
 from tests.catalog.factories import TrackFactory
 from tests.celery_broker import dispatching_to
 from tests.playback.conftest import make_audio, uploaded
+from tests.processes import stop
 
 
 def _database_url() -> str:
@@ -42,16 +43,6 @@ def _start_worker(env: dict, log: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: killed with its pool children
     )  # fmt: skip
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
 
 
 def _wait_for(job: TranscodeJob, states: set[str], worker, log: Path, seconds: float) -> None:
@@ -97,7 +88,7 @@ def test_killed_embedded_worker_job_completes_when_a_worker_is_back(media_root, 
     with contextlib.ExitStack() as cleanup:
         cleanup.enter_context(dispatching_to("filesystem://", broker_transport_options=options))
         first = _start_worker(env, log)
-        cleanup.callback(_stop, first)
+        cleanup.callback(stop, first, timeout=20, group=True)
         track = TrackFactory(markets=["SE"])
         job = services.track_source_replace(track=track, file=uploaded(source))
         _wait_for(job, {TranscodeJob.State.RUNNING}, first, log, 60)
@@ -108,7 +99,7 @@ def test_killed_embedded_worker_job_completes_when_a_worker_is_back(media_root, 
         assert not any((broker / "queue").iterdir())  # and its message died with the worker
 
         second = _start_worker(env, log)
-        cleanup.callback(_stop, second)
+        cleanup.callback(stop, second, timeout=20, group=True)
         # What beat's sweep does once the job is past its deadline.
         swept = services.transcode_jobs_sweep(now=job.deadline_at + datetime.timedelta(seconds=1))
         assert swept["requeued"] == 1

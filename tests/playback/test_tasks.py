@@ -21,6 +21,7 @@ from tests.catalog.factories import TrackFactory, track_window_add
 from tests.celery_broker import dispatching_to
 from tests.playback.conftest import stored_files, uploaded
 from tests.playback.factories import PlayEventFactory
+from tests.processes import stop
 
 
 def test_transcode_task_options():
@@ -237,10 +238,5 @@ def test_real_worker_transcodes_an_upload(flac_path, media_root, tmp_path, setti
             for rendition in ready:
                 assert (media_root / rendition.file.name).stat().st_size == rendition.size_bytes
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker)
             log.close()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.celery_broker import dispatching_to
+from tests.processes import stop
 
 
 def database_url() -> str:
@@ -54,11 +55,6 @@ def celery_worker(log_path: Path, **extra_env):
         try:
             yield queue, worker
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker)
             with contextlib.suppress(Exception), app.connection_for_write() as conn:
                 conn.default_channel.queue_delete(queue)
