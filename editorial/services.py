@@ -716,12 +716,6 @@ def editorial_playlist_schedule(
     )
 
 
-def editorial_playlist_archive(*, playlist: EditorialPlaylist, user: User, note: str = ""):
-    return editorial_playlist_transition(
-        playlist=playlist, user=user, transition="archive", note=note
-    )
-
-
 # Scheduler
 
 
