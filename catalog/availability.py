@@ -31,6 +31,7 @@ from catalog.services import (
     AvailabilityWindow,
     availability_profiles_ensure,
     availability_profiles_prune,
+    availability_window_check,
 )
 from common.errors import ValidationFailed
 
@@ -303,14 +304,7 @@ def _check_plan(plan: AvailabilityPlan) -> None:
     for key, windows in plan.profiles.items():
         seen = set()
         for window in windows:
-            if (
-                len(window.market) != 2
-                or not window.market.isalpha()
-                or not window.market.isupper()
-            ):
-                raise ValidationFailed(f"Invalid market {window.market!r}: use ISO 3166-1 alpha-2.")
-            if window.ends_at is not None and window.ends_at <= window.starts_at:
-                raise ValidationFailed(f"Window in {window.market} ends before it starts.")
+            availability_window_check(window)
             if (window.market, window.starts_at) in seen:
                 raise ValidationFailed(
                     f"Two windows of profile {key} in {window.market} start together."

@@ -10,17 +10,15 @@ from catalog.audio import (
     parse_number_pair,
     split_artist_credits,
 )
-from catalog.models import AvailabilityProfile, Genre, Label, Track, TrackArtist
+from catalog.models import AvailabilityProfile, Genre, Label, TrackArtist
 from catalog.services import (
     AvailabilityWindow,
-    TrackImportResult,
     artist_get_or_create,
     genre_get_or_create,
     label_get_or_create,
-    playlist_create,
+    playlist_create_with_tracks,
     release_get_or_create,
     track_availability_replace,
-    track_import,
 )
 from common.errors import ValidationFailed
 from tests.accounts.factories import UserFactory
@@ -161,24 +159,9 @@ def test_playlist_create_keeps_track_order():
     owner = UserFactory()
     first, second = TrackFactory(), TrackFactory()
 
-    playlist = playlist_create(owner=owner, name="Mix", tracks=[second, first])
+    playlist = playlist_create_with_tracks(owner=owner, name="Mix", tracks=[second, first])
 
     assert list(playlist.items.values_list("track", "position", "added_by")) == [
         (second.id, 0, owner.id),
         (first.id, 1, owner.id),
     ]
-
-
-@pytest.mark.django_db
-def test_track_import_creates_then_skips_and_rejects_without_writing(make_audio, media_root):
-    path = make_audio("song", "opus", title="Kites", artist="Mira Sol")
-
-    created = track_import(path=path)
-    again = track_import(path=path)
-    rejected = track_import(path=make_audio("bad", "opus", title=None, artist=None))
-
-    assert (created.status, created.track.title) == (TrackImportResult.CREATED, "Kites")
-    assert (again.status, again.track) == (TrackImportResult.SKIPPED, created.track)
-    assert rejected.status == TrackImportResult.REJECTED
-    assert rejected.reason == "missing tag: title; missing tag: artist"
-    assert Track.objects.count() == 1

@@ -101,7 +101,7 @@ def test_sweep_queues_originals_set_by_the_catalog_import(
 ):
     from django.core.files import File
 
-    track = TrackFactory(source_sha256="f" * 64)  # as catalog.services.track_import leaves it
+    track = TrackFactory(source_sha256="f" * 64)  # as the catalog import leaves it
     with flac_path.open("rb") as handle:
         track.source_file.save("imported.flac", File(handle))
     TrackFactory()  # no source: nothing to do
