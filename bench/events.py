@@ -154,7 +154,7 @@ def floor(database_url: str, connections: int, seconds: float, tracks: list[int]
     from django.db import connections as django_connections
 
     from playback.models import PlayEvent
-    from playback.services import _insert_events_returning
+    from playback.services.plays import _insert_events_returning
 
     stop = time.monotonic() + seconds
     counts = [0] * connections
