@@ -192,7 +192,7 @@ def test_playlists_are_swapped_atomically(world, monkeypatch):
     def broken(run):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_run_metrics", broken)
+    monkeypatch.setattr("recommendations.services.swap._run_metrics", broken)
     with pytest.raises(RuntimeError):
         services.run_finish(run_id=run.pk)
     assert track_ids_of(listener) == before
@@ -393,7 +393,7 @@ def test_run_records_counts_durations_and_metrics(world):
 def test_same_data_gives_the_same_playlists(world):
     services.nightly_run_sync(kinds=[DW])
     first = {user.pk: track_ids_of(user) for user in world.listeners}
-    services._contexts.clear()
+    services.scoring._contexts.clear()
 
     services.nightly_run_sync(kinds=[DW], force=True)
 
