@@ -135,7 +135,7 @@ def team_member_prepare(*, user: User) -> None:
 
 
 @transaction.atomic
-def team_member_add(
+def editorial_team_member_add(
     *, team: Team, user: User, role: str = TeamMembership.Role.EDITOR
 ) -> TeamMembership:
     if role not in TeamMembership.Role.values:

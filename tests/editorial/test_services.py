@@ -35,7 +35,7 @@ def test_team_create_validates_languages_and_markets(db):
 
 def test_team_member_add_makes_an_admin_editor(stockholm):
     user = UserFactory()
-    services.team_member_add(team=stockholm, user=user)
+    services.editorial_team_member_add(team=stockholm, user=user)
     user.refresh_from_db()
     assert user.is_staff
     assert user.groups.filter(name=roles.EDITORS).exists()
