@@ -20,12 +20,7 @@ from artists.models import (
     TrackDailyStats,
 )
 from artists.selectors import CREDITED_ROLES
-from catalog.models import (
-    FollowedArtist,
-    Playlist,
-    PlaylistItem,
-    SavedTrack,
-)
+from catalog.models import FollowedArtist, Playlist, PlaylistItem, SavedTrack
 from playback import selectors as playback_selectors
 from playback.models import PlayEvent
 

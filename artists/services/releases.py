@@ -10,11 +10,7 @@ from accounts.models import User
 from artists import selectors
 from artists.selectors import ArtistAccess
 from catalog import services as catalog_services
-from catalog.models import (
-    Artist,
-    Genre,
-    Release,
-)
+from catalog.models import Artist, Genre, Release
 from common.errors import PermissionDenied, ValidationFailed
 from editorial import services as editorial_services
 from editorial.models import Pitch

@@ -13,15 +13,9 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import User
 from artists import selectors
-from artists.models import (
-    ArtistTeamMembership,
-    TeamInvitation,
-    TeamRole,
-)
+from artists.models import ArtistTeamMembership, TeamInvitation, TeamRole
 from artists.selectors import ROLE_RANK, ArtistAccess
-from catalog.models import (
-    Artist,
-)
+from catalog.models import Artist
 from common.errors import NotFound, PermissionDenied, ValidationFailed
 
 INVITATION_TTL = datetime.timedelta(days=14)

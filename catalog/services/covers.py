@@ -18,9 +18,7 @@ from catalog.images import (
     folder_art,
     generated_cover,
 )
-from catalog.models import (
-    Release,
-)
+from catalog.models import Release
 from common.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)

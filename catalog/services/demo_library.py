@@ -6,11 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from catalog.models import (
-    FollowedArtist,
-    SavedRelease,
-    SavedTrack,
-)
+from catalog.models import FollowedArtist, SavedRelease, SavedTrack
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 
 from catalog.audio import AUDIO_EXTENSIONS, AudioFile, AudioRejected, audio_inspect, file_sha256
-from catalog.models import (
-    Artist,
-    Genre,
-    Label,
-    Release,
-    ReleaseArtist,
-    Track,
-    TrackArtist,
-)
+from catalog.models import Artist, Genre, Label, Release, ReleaseArtist, Track, TrackArtist
 from common.errors import ValidationFailed
 
 from .covers import _release_cover_from_files

@@ -8,11 +8,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import (
-    Playlist,
-    PlaylistItem,
-    Track,
-)
+from catalog.models import Playlist, PlaylistItem, Track
 
 
 @transaction.atomic

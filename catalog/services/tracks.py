@@ -6,12 +6,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
-from catalog.models import (
-    Artist,
-    Release,
-    Track,
-    TrackArtist,
-)
+from catalog.models import Artist, Release, Track, TrackArtist
 
 
 def release_date_set(*, release_id: int, release_date: datetime.date) -> None:

@@ -11,13 +11,7 @@ from django.utils import timezone
 from catalog.models import Release
 from common.errors import ValidationFailed
 from licensing import selectors
-from licensing.models import (
-    Agreement,
-    AgreementMarket,
-    AgreementTerms,
-    Party,
-    RoyaltyStatement,
-)
+from licensing.models import Agreement, AgreementMarket, AgreementTerms, Party, RoyaltyStatement
 from licensing.royalties import month_start
 
 from .availability import _availability_refresh_soon

@@ -5,11 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from catalog.models import Label
-from licensing.models import (
-    Agreement,
-    LabelMembership,
-    Party,
-)
+from licensing.models import Agreement, LabelMembership, Party
 
 from .availability import _availability_refresh_soon
 

@@ -9,15 +9,8 @@ from django.utils import timezone
 
 from catalog.models import Release, Track
 from common.errors import ValidationFailed
-from licensing.models import (
-    Agreement,
-    AgreementMarket,
-    ReleaseMarketDate,
-    Takedown,
-)
-from licensing.territories import (
-    local_midnight,
-)
+from licensing.models import Agreement, AgreementMarket, ReleaseMarketDate, Takedown
+from licensing.territories import local_midnight
 
 from .availability import availability_refresh
 from .markets import check_market, check_territories, territory_markets_tokens

@@ -10,10 +10,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from playback import selectors
-from playback.models import (
-    DailyListenerTrack,
-    DailyTrackStreams,
-)
+from playback.models import DailyListenerTrack, DailyTrackStreams
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

@@ -12,11 +12,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Track
 from common.errors import ValidationFailed
 from playback import integrity, ratelimits
-from playback.models import (
-    STREAM_THRESHOLD_MS,
-    PlayEvent,
-    StreamGrantDay,
-)
+from playback.models import STREAM_THRESHOLD_MS, PlayEvent, StreamGrantDay
 
 MAX_EVENTS_PER_BATCH = 500
 

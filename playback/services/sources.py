@@ -18,14 +18,8 @@ from common.errors import ValidationFailed
 from mediatools.errors import AudioError
 from mediatools.probe import Probe, probe
 from playback import selectors
-from playback.errors import (
-    Conflict,
-    PayloadTooLarge,
-)
-from playback.models import (
-    TrackAudio,
-    TranscodeJob,
-)
+from playback.errors import Conflict, PayloadTooLarge
+from playback.models import TrackAudio, TranscodeJob
 
 from .transcoding import _enqueue_transcode, _transcode_job_reset, transcode_job_retry
 

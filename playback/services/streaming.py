@@ -8,16 +8,8 @@ from django.utils import timezone
 
 from common.errors import NotFound
 from playback import selectors
-from playback.errors import (
-    NotPlayable,
-    StreamUrlExpired,
-    StreamUrlInvalid,
-    UnavailableInMarket,
-)
-from playback.models import (
-    Rendition,
-    StreamGrantDay,
-)
+from playback.errors import NotPlayable, StreamUrlExpired, StreamUrlInvalid, UnavailableInMarket
+from playback.models import Rendition, StreamGrantDay
 from playback.signing import (
     StreamGrant,
     TokenExpired,

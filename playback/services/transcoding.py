@@ -22,13 +22,7 @@ from common.errors import ValidationFailed
 from mediatools.errors import AudioError, ToolError
 from mediatools.probe import Probe, probe
 from mediatools.transcode import Output, Result, transcode
-from playback.models import (
-    DEFAULT_PROFILE,
-    RENDITION_PROFILES,
-    Rendition,
-    TrackAudio,
-    TranscodeJob,
-)
+from playback.models import DEFAULT_PROFILE, RENDITION_PROFILES, Rendition, TrackAudio, TranscodeJob
 
 logger = logging.getLogger(__name__)
 

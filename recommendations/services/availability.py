@@ -10,10 +10,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import Track
 from playback.models import DailyListenerTrack
-from recommendations.models import (
-    PersonalisedPlaylist,
-    PlaylistKind,
-)
+from recommendations.models import PersonalisedPlaylist, PlaylistKind
 from recommendations.scoring import RankingParams
 
 from .training import primary_artists

@@ -4,9 +4,7 @@ import datetime
 from collections.abc import Callable
 
 from recommendations import als
-from recommendations.models import (
-    RecommendationRun,
-)
+from recommendations.models import RecommendationRun
 
 from .runs import run_fail, run_pending_chunk_ids, run_start, run_train
 from .scoring import run_chunk_score

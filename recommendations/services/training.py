@@ -11,9 +11,7 @@ from catalog.models import TrackArtist
 from playback.models import DailyListenerTrack
 from recommendations import als, discover
 from recommendations.data import column_arrays
-from recommendations.models import (
-    ModelVersion,
-)
+from recommendations.models import ModelVersion
 from recommendations.synthetic import ListeningLog
 
 from ._common import _setting
