@@ -10,11 +10,9 @@ from .availability import (
     AVAILABILITY_LOCK_KEY,
     AvailabilityWindow,
     availability_digest,
-    availability_lock,
     availability_profiles_ensure,
     availability_profiles_prune,
     availability_window_check,
-    track_availability_replace,
 )
 from .covers import release_cover_generate, release_cover_set, release_covers_generate_missing
 from .demo_library import LibraryEntry, library_bulk_load
@@ -48,7 +46,6 @@ __all__ = [
     "TrackImportResult",
     "artist_get_or_create",
     "availability_digest",
-    "availability_lock",
     "availability_profiles_ensure",
     "availability_profiles_prune",
     "availability_window_check",
@@ -67,7 +64,6 @@ __all__ = [
     "release_covers_generate_missing",
     "release_date_set",
     "release_get_or_create",
-    "track_availability_replace",
     "track_create_from_audio",
     "track_duration_set",
     "track_import_path",

@@ -1,4 +1,8 @@
-"""Availability profiles and the per-track availability writer."""
+"""Availability profiles: the stored window sets tracks point at.
+
+The one writer of track availability is `catalog.availability.track_availability_write`
+(licensing calls it); these are its building blocks and its market validator.
+"""
 
 import datetime
 import hashlib
@@ -7,13 +11,12 @@ from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from catalog.models import (
     AvailabilityProfile,
     AvailabilityProfileWindow,
-    Track,
     TrackAvailabilityProfile,
 )
 from common.errors import ValidationFailed
@@ -30,68 +33,6 @@ class AvailabilityWindow:
     market: str
     starts_at: datetime.datetime
     ends_at: datetime.datetime | None = None
-
-
-@transaction.atomic
-def track_availability_replace(
-    *, track_ids: Iterable[int], windows: Iterable[AvailabilityWindow]
-) -> tuple[int, int]:
-    """Make `windows` the complete availability of every track in `track_ids`.
-
-    This is the writer licensing calls when agreements change. Locks the tracks' rows (and
-    serialises with other availability writers on PostgreSQL); the tracks point at the one
-    profile holding exactly `windows` (none when empty), so replaying writes nothing.
-    Returns (track windows created, track windows deleted).
-    """
-    wanted: dict[tuple[str, datetime.datetime], datetime.datetime | None] = {}
-    for window in windows:
-        availability_window_check(window)
-        key = (window.market, window.starts_at)
-        if wanted.get(key, window.ends_at) != window.ends_at:
-            raise ValidationFailed(f"Two windows in {window.market} start at the same time.")
-        wanted[key] = window.ends_at
-
-    availability_lock()
-    ids = list(
-        Track.objects.select_for_update()
-        .filter(id__in=list(track_ids))
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    new_windows = [AvailabilityWindow(m, starts, ends) for (m, starts), ends in wanted.items()]
-    profile_id = availability_profiles_ensure(profiles={0: new_windows})[0] if wanted else None
-    current = dict(
-        TrackAvailabilityProfile.objects.filter(track_id__in=ids).values_list(
-            "track_id", "profile_id"
-        )
-    )
-    old_windows: dict[int, set] = {pid: set() for pid in current.values()}
-    for pid, *window in AvailabilityProfileWindow.objects.filter(
-        profile_id__in=old_windows
-    ).values_list("profile_id", "market", "starts_at", "ends_at"):
-        old_windows[pid].add(tuple(window))
-    new_set = {(w.market, w.starts_at, w.ends_at) for w in new_windows}
-    created = deleted = 0
-    for track_id in ids:
-        old = old_windows.get(current.get(track_id), set())
-        created += len(new_set - old)
-        deleted += len(old - new_set)
-
-    changed = [track_id for track_id in current if current[track_id] != profile_id]
-    if profile_id is None:
-        TrackAvailabilityProfile.objects.filter(track_id__in=changed).delete()
-    else:
-        TrackAvailabilityProfile.objects.filter(track_id__in=changed).update(profile_id=profile_id)
-        TrackAvailabilityProfile.objects.bulk_create(
-            (
-                TrackAvailabilityProfile(track_id=track_id, profile_id=profile_id)
-                for track_id in ids
-                if track_id not in current
-            ),
-            batch_size=1000,
-        )
-    availability_profiles_prune(profile_ids=set(current.values()) - {profile_id})
-    return created, deleted
 
 
 def availability_window_check(window: AvailabilityWindow) -> None:
@@ -114,21 +55,14 @@ def _utc_text(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def availability_lock() -> None:
-    """Serialise availability writers until the transaction ends (PostgreSQL only)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AVAILABILITY_LOCK_KEY])
-
-
 def availability_profiles_ensure(
     *, profiles: Mapping[_Key, Sequence[AvailabilityWindow]], batch_size: int = 5000
 ) -> dict[_Key, int]:
     """Return the id of the stored profile of each non-empty window set, creating the missing.
 
-    Windows are trusted to be valid (see `availability_window_check`). Call it holding
-    `availability_lock` or the session advisory lock, with the profiles assigned before
-    `availability_profiles_prune` can run.
+    Windows are trusted to be valid (see `availability_window_check`). Call it holding the
+    availability writers' advisory lock (`catalog.availability`), with the profiles assigned
+    before `availability_profiles_prune` can run.
     """
     digests = {key: availability_digest(windows) for key, windows in profiles.items() if windows}
     windows_of = {digest: profiles[key] for key, digest in digests.items()}

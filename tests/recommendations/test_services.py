@@ -415,8 +415,8 @@ def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
 
 
 def test_a_withdrawn_track_leaves_personal_playlists_the_same_day(world):
-    from catalog.services import track_availability_replace
     from recommendations import tasks
+    from tests.catalog.factories import availability_set
 
     services.nightly_run_sync()
     listener = world.listeners[0]
@@ -428,7 +428,7 @@ def test_a_withdrawn_track_leaves_personal_playlists_the_same_day(world):
     holders = set(holders)
     snapshot = playlist_of(listener).snapshot
 
-    track_availability_replace(track_ids=[withdrawn], windows=[])  # a takedown
+    availability_set([withdrawn], [])  # a takedown
     result = tasks.personalised_playlists_refresh_availability.delay().get()
 
     assert result["removed"] >= 1 and result["added"] >= 1
