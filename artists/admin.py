@@ -25,7 +25,7 @@ class ArtistTeamMembershipAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
         else:
-            services.team_member_add(
+            services.artist_team_member_add(
                 artist=obj.artist, user=obj.user, role=obj.role, invited_by=request.user
             )
 

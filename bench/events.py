@@ -53,8 +53,9 @@ def seed(listeners: int) -> dict:
     from django.utils import timezone
 
     from accounts.models import User
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import Release, Track
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
     from playback.models import StreamGrantDay
 
     release = Release.objects.create(title="Bench")
@@ -63,9 +64,10 @@ def seed(listeners: int) -> dict:
         for n in range(50)
     )
     since = timezone.now() - datetime.timedelta(days=400)
-    track_availability_replace(
-        track_ids=[t.pk for t in tracks],
-        windows=[AvailabilityWindow(market="SE", starts_at=since)],
+    ids = [t.pk for t in tracks]
+    track_availability_write(
+        plan=AvailabilityPlan.of_tracks(ids, [AvailabilityWindow(market="SE", starts_at=since)]),
+        track_ids=ids,
     )
     users = User.objects.bulk_create(
         User(email=f"bench{n}@events.test", country="SE", password=UNUSABLE_PASSWORD_PREFIX)
@@ -154,7 +156,7 @@ def floor(database_url: str, connections: int, seconds: float, tracks: list[int]
     from django.db import connections as django_connections
 
     from playback.models import PlayEvent
-    from playback.services import _insert_events_returning
+    from playback.services.plays import _insert_events_returning
 
     stop = time.monotonic() + seconds
     counts = [0] * connections

@@ -131,7 +131,7 @@ def build(plays: int, others: int, seed: int = 42) -> dict:
     owner = User.objects.create_user(email="playlists@bench.test", password=None)
     label = Label.objects.create(name="Bench Records")
     artist = Artist.objects.create(name="Bench Artist")
-    artists_services.team_member_add(artist=artist, user=admin, role=TeamRole.ADMIN)
+    artists_services.artist_team_member_add(artist=artist, user=admin, role=TeamRole.ADMIN)
     tracks = []
     for number in range(6):
         release = Release.objects.create(

@@ -73,8 +73,9 @@ def seed(tracks: int, listeners: int, events: int) -> dict:
     from django.utils import timezone
 
     from accounts.models import User
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import Artist, Release, ReleaseArtist, Track, TrackArtist
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
     from playback.models import RENDITION_PROFILES, Rendition
     from playback.services import stream_url_issue
 
@@ -106,10 +107,9 @@ def seed(tracks: int, listeners: int, events: int) -> dict:
         TrackArtist(track=track, artist=artists[n // 8 % len(releases) % len(artists)])
         for n, track in enumerate(track_rows)
     )
-    track_availability_replace(
-        track_ids=[t.pk for t in track_rows],
-        windows=[AvailabilityWindow(m, now - datetime.timedelta(days=30)) for m in ("SE", "NO")],
-    )
+    ids = [t.pk for t in track_rows]
+    windows = [AvailabilityWindow(m, now - datetime.timedelta(days=30)) for m in ("SE", "NO")]
+    track_availability_write(plan=AvailabilityPlan.of_tracks(ids, windows), track_ids=ids)
     # 40 distinct 1 MiB files shared by the renditions (bytes, not decoded by anyone here).
     spec = RENDITION_PROFILES[Rendition.Profile.OPUS_96]
     media = Path(os.environ["MEDIA_ROOT"])

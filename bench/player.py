@@ -85,6 +85,7 @@ def prepare(count: int, seconds: float) -> dict:
     from django.utils import timezone
 
     from accounts.services import user_create
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import (
         Artist,
         Playlist,
@@ -94,7 +95,7 @@ def prepare(count: int, seconds: float) -> dict:
         Track,
         TrackArtist,
     )
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
     from playback.models import RENDITION_PROFILES, Rendition
 
     user = user_create(
@@ -120,7 +121,10 @@ def prepare(count: int, seconds: float) -> dict:
             duration_ms=int(length * 1000),
         )
         TrackArtist.objects.create(track=track, artist=artist)
-        track_availability_replace(track_ids=[track.pk], windows=[AvailabilityWindow("SE", starts)])
+        track_availability_write(
+            plan=AvailabilityPlan.of_tracks([track.pk], [AvailabilityWindow("SE", starts)]),
+            track_ids=[track.pk],
+        )
         Rendition.objects.create(
             track=track,
             profile=Rendition.Profile.OPUS_96,

@@ -173,6 +173,7 @@ def generate(args, now: datetime.datetime) -> None:
     from django.db import transaction
 
     from accounts.models import User
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import (
         Artist,
         FollowedArtist,
@@ -181,7 +182,7 @@ def generate(args, now: datetime.datetime) -> None:
         Track,
         TrackArtist,
     )
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
     from playback.models import DailyListenerTrack, DailyTrackStreams, PlayEvent
 
     rng = np.random.default_rng(args.seed)
@@ -263,8 +264,9 @@ def generate(args, now: datetime.datetime) -> None:
         members = track_ids[masks == mask].tolist()
         for start in range(0, len(members), 20_000):
             with transaction.atomic():
-                track_availability_replace(
-                    track_ids=members[start : start + 20_000], windows=windows
+                ids = members[start : start + 20_000]
+                track_availability_write(
+                    plan=AvailabilityPlan.of_tracks(ids, windows), track_ids=ids
                 )
     log(
         f"catalogue: {n_artists} artists, {n_releases} releases, {n_tracks} tracks "

@@ -113,8 +113,9 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts.models import User
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import Release, Track
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
     from playback.models import Rendition
     from playback.signing import StreamGrant, stream_token_make
 
@@ -126,9 +127,9 @@ def main() -> None:
         size = default_storage.size(name)
         user = User.objects.create_user(email="bench@example.com", country="SE")
         track = Track.objects.create(title="Bench", release=Release.objects.create(title="B"))
-        track_availability_replace(
-            track_ids=[track.pk],
-            windows=[AvailabilityWindow("SE", timezone.now() - datetime.timedelta(days=1))],
+        windows = [AvailabilityWindow("SE", timezone.now() - datetime.timedelta(days=1))]
+        track_availability_write(
+            plan=AvailabilityPlan.of_tracks([track.pk], windows), track_ids=[track.pk]
         )
         rendition = Rendition.objects.create(
             track=track, profile="opus_160", codec="opus", bitrate_kbps=160, state="ready",

@@ -51,8 +51,9 @@ def prepare(albums: int) -> dict:
     from django.utils import timezone
 
     from accounts.services import app_password_create, user_create
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import Artist, Release, ReleaseArtist, Track, TrackArtist
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
     from playback.models import RENDITION_PROFILES, Rendition
 
     listener = user_create(email="bench@example.com", password=None, country="SE")
@@ -87,8 +88,11 @@ def prepare(albums: int) -> dict:
     )
     licensed = [t.pk for i, t in enumerate(tracks) if (i // TRACKS_PER_ALBUM) % 10]
     starts = timezone.now() - datetime.timedelta(days=30)
-    track_availability_replace(
-        track_ids=licensed, windows=[AvailabilityWindow(market="SE", starts_at=starts)]
+    track_availability_write(
+        plan=AvailabilityPlan.of_tracks(
+            licensed, [AvailabilityWindow(market="SE", starts_at=starts)]
+        ),
+        track_ids=licensed,
     )
     audio = make_audio(WORKDIR / "stream.opus", seconds=20, args=("-c:a", "libopus", "-b:a", "96k"))
     content = audio.read_bytes()

@@ -40,8 +40,10 @@ def child(source: Path) -> None:
     from catalog.models import Release, Track
     from playback import services
     from playback.models import TranscodeJob
+    from playback.services import sources, transcoding
 
-    services._enqueue_transcode = lambda job_id: None  # run the passes here, in order
+    # Run the passes here, in order.
+    sources._enqueue_transcode = transcoding._enqueue_transcode = lambda job_id: None
     with bench_database():
         track = Track.objects.create(title="Bench", release=Release.objects.create(title="B"))
         with source.open("rb") as handle:

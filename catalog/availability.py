@@ -31,6 +31,7 @@ from catalog.services import (
     AvailabilityWindow,
     availability_profiles_ensure,
     availability_profiles_prune,
+    availability_window_check,
 )
 from common.errors import ValidationFailed
 
@@ -50,6 +51,18 @@ class AvailabilityPlan:
     profiles: dict[int, Sequence[AvailabilityWindow]]
     release_profiles: dict[int, int]
     track_profiles: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of_tracks(
+        cls, track_ids: Iterable[int], windows: Iterable[AvailabilityWindow]
+    ) -> "AvailabilityPlan":
+        """The same windows for every track of `track_ids` (none: no availability); write
+        it with `track_ids` as the scope."""
+        return cls(
+            profiles={0: list(windows)},
+            release_profiles={},
+            track_profiles=dict.fromkeys(track_ids, 0),
+        )
 
     def rows_per_profile(self) -> dict[int, int]:
         return {key: len(windows) for key, windows in self.profiles.items()}
@@ -76,14 +89,18 @@ def track_availability_write(
     *,
     plan: AvailabilityPlan,
     release_ids: Collection[int] | None = None,
+    track_ids: Collection[int] | None = None,
     chunk_tracks: int = DEFAULT_CHUNK_TRACKS,
 ) -> AvailabilityWriteResult:
-    """Make `plan` the availability of every track of `release_ids` (None: of every track).
+    """Make `plan` the availability of every track of `release_ids`, or of the tracks
+    `track_ids` (neither: of every track).
 
     One transaction per chunk of `chunk_tracks` track ids (savepoints when the caller is in
     a transaction). Idempotent: tracks already on the right profile are kept, so a replay
     writes nothing.
     """
+    if release_ids is not None and track_ids is not None:
+        raise ValidationFailed("Scope an availability write by releases or by tracks, not both.")
     _check_plan(plan)
     result = AvailabilityWriteResult()
     clock = _Clock(result.timings)
@@ -91,12 +108,12 @@ def track_availability_write(
         profile_ids = _ensure_profiles(plan)
         result.profiles = len(set(profile_ids.values()))
         clock.lap("profiles")
-        with _staged(plan, release_ids, profile_ids) as scoped:
+        with _staged(plan, profile_ids, release_ids=release_ids, track_ids=track_ids) as scope:
             clock.lap("stage")
-            bounds = _track_bounds(scoped)
+            bounds = _track_bounds(scope)
             for low, high in _chunks(bounds, chunk_tracks):
                 with transaction.atomic():
-                    created, updated, deleted, tracks = _write_chunk(low, high, scoped)
+                    created, updated, deleted, tracks = _write_chunk(low, high, scope)
                 result.created += created
                 result.updated += updated
                 result.deleted += deleted
@@ -132,7 +149,7 @@ def track_availability_rebuild_swap(
         profile_ids = _ensure_profiles(plan)
         result.profiles = len(set(profile_ids.values()))
         clock.lap("profiles")
-        with _staged(plan, None, profile_ids):
+        with _staged(plan, profile_ids):
             clock.lap("stage")
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {new}")
@@ -238,24 +255,29 @@ _STAGING = {
     "tmp_av_release": "release_id bigint PRIMARY KEY, profile_id bigint",
     "tmp_av_track": "track_id bigint PRIMARY KEY, profile_id bigint",
     "tmp_av_scope": "release_id bigint PRIMARY KEY",
+    "tmp_av_scope_track": "track_id bigint PRIMARY KEY",
     "tmp_av_chunk": "track_id bigint PRIMARY KEY, profile_id bigint NOT NULL",
 }
 
 
 class _staged:
-    """Temporary tables holding the plan (and the scope), dropped on exit."""
+    """Temporary tables holding the plan (and the scope), dropped on exit. Entering returns
+    the scope as a condition on the tracks table aliased `t` (None: every track)."""
 
     def __init__(
         self,
         plan: AvailabilityPlan,
-        release_ids: Collection[int] | None,
         profile_ids: dict[int, int],
+        *,
+        release_ids: Collection[int] | None = None,
+        track_ids: Collection[int] | None = None,
     ):
         self.plan = plan
         self.release_ids = release_ids
+        self.track_ids = track_ids
         self.profile_ids = profile_ids
 
-    def __enter__(self) -> bool:
+    def __enter__(self) -> str | None:
         with connection.cursor() as cursor:
             for table, columns in _STAGING.items():
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -263,12 +285,23 @@ class _staged:
             _load(cursor, "tmp_av_profile", self.profile_ids.items(), 2)
             _load(cursor, "tmp_av_release", self.plan.release_profiles.items(), 2)
             _load(cursor, "tmp_av_track", self.plan.track_profiles.items(), 2)
+            scope = None
             if self.release_ids is not None:
                 _load(cursor, "tmp_av_scope", ((i,) for i in set(self.release_ids)), 1)
+                scope = "t.release_id IN (SELECT release_id FROM tmp_av_scope)"
+            elif self.track_ids is not None:
+                _load(cursor, "tmp_av_scope_track", ((i,) for i in set(self.track_ids)), 1)
+                scope = "t.id IN (SELECT track_id FROM tmp_av_scope_track)"
             if connection.vendor == "postgresql":
-                for table in ("tmp_av_profile", "tmp_av_release", "tmp_av_track", "tmp_av_scope"):
+                for table in (
+                    "tmp_av_profile",
+                    "tmp_av_release",
+                    "tmp_av_track",
+                    "tmp_av_scope",
+                    "tmp_av_scope_track",
+                ):
                     cursor.execute(f"ANALYZE {table}")
-        return self.release_ids is not None
+        return scope
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is not None and connection.needs_rollback:
@@ -303,14 +336,7 @@ def _check_plan(plan: AvailabilityPlan) -> None:
     for key, windows in plan.profiles.items():
         seen = set()
         for window in windows:
-            if (
-                len(window.market) != 2
-                or not window.market.isalpha()
-                or not window.market.isupper()
-            ):
-                raise ValidationFailed(f"Invalid market {window.market!r}: use ISO 3166-1 alpha-2.")
-            if window.ends_at is not None and window.ends_at <= window.starts_at:
-                raise ValidationFailed(f"Window in {window.market} ends before it starts.")
+            availability_window_check(window)
             if (window.market, window.starts_at) in seen:
                 raise ValidationFailed(
                     f"Two windows of profile {key} in {window.market} start together."
@@ -324,20 +350,17 @@ def _check_plan(plan: AvailabilityPlan) -> None:
 # Chunks
 
 
-def _track_bounds(scoped: bool) -> tuple[int | None, int | None]:
+def _track_bounds(scope: str | None) -> tuple[int | None, int | None]:
     with connection.cursor() as cursor:
-        if scoped:
-            cursor.execute(
-                f"SELECT min(id), max(id) FROM {_TRACK_TABLE} "
-                "WHERE release_id IN (SELECT release_id FROM tmp_av_scope)"
-            )
+        if scope:
+            cursor.execute(f"SELECT min(t.id), max(t.id) FROM {_TRACK_TABLE} t WHERE {scope}")
         else:
             cursor.execute(f"SELECT min(id), max(id) FROM {_TRACK_TABLE}")
         low, high = cursor.fetchone()
         # Rows of tracks outside the current id range (none, normally) are cleared too.
         cursor.execute(f"SELECT min(track_id), max(track_id) FROM {_TABLE}")
         row_low, row_high = cursor.fetchone()
-    if scoped or row_low is None:
+    if scope or row_low is None:
         return low, high
     return min(x for x in (low, row_low) if x is not None), max(
         x for x in (high, row_high) if x is not None
@@ -353,14 +376,11 @@ def _chunks(bounds: tuple[int | None, int | None], size: int) -> Iterator[tuple[
         low += size
 
 
-def _write_chunk(low: int, high: int, scoped: bool) -> tuple[int, int, int, int]:
+def _write_chunk(low: int, high: int, scope: str | None) -> tuple[int, int, int, int]:
     """Diff the chunk's track profiles against the plan: delete, move, insert."""
-    in_scope = " AND t.release_id IN (SELECT release_id FROM tmp_av_scope)" if scoped else ""
+    in_scope = f" AND {scope}" if scope else ""
     track_filter = (
-        f"track_id IN (SELECT id FROM {_TRACK_TABLE} "
-        "WHERE release_id IN (SELECT release_id FROM tmp_av_scope))"
-        if scoped
-        else "1 = 1"
+        f"track_id IN (SELECT t.id FROM {_TRACK_TABLE} t WHERE {scope})" if scope else "1 = 1"
     )
     a = _TABLE
     with connection.cursor() as cursor:

@@ -180,7 +180,7 @@ def _check_name(name: str) -> str:
 
 
 @transaction.atomic
-def playlist_create(
+def user_playlist_create(
     *, owner: User, name: str, description: str = "", public: bool = True
 ) -> Playlist:
     """Create a user playlist; the owner follows it, as on Spotify."""

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import PlaylistItem, TrackArtist
+from catalog.models import PlaylistItem, Track, TrackArtist
 from catalog.selectors import track_markets
 from common.errors import ApplicationError
 from editorial import selectors, services
@@ -370,15 +370,30 @@ def _short(value) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def _proposed_track_ids(formset) -> list[int]:
+def _proposed_tracks(formset) -> list[Track]:
     """The track list an item formset would leave, in position order."""
     rows = []
     for index, item_form in enumerate(formset.forms):
         data = getattr(item_form, "cleaned_data", None) or {}
         if not data or data.get("DELETE") or not data.get("track"):
             continue
-        rows.append((data.get("position") or 0, index, data["track"].pk))
-    return [track_id for _, _, track_id in sorted(rows)]
+        rows.append((data.get("position") or 0, index, data["track"]))
+    return [track for _, _, track in sorted(rows, key=lambda row: row[:2])]
+
+
+def _proposed_translations(formset) -> dict[str, tuple[str, str]]:
+    """The localised texts a translation formset would leave: language -> (title, text)."""
+    translations = {}
+    for translation_form in formset.forms:
+        data = getattr(translation_form, "cleaned_data", None) or {}
+        if data and not data.get("DELETE") and data.get("language"):
+            translations[data["language"]] = (data["title"], data.get("description", ""))
+    return translations
+
+
+def _nothing_saved(formset) -> None:
+    """The admin's change message reads what a formset saved; the services wrote instead."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 @admin.register(EditorialPlaylist)
@@ -477,6 +492,9 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
             readonly.append("team")
         return readonly
 
+    # Saves: the form and its inlines are read here, the services write (one edit, one
+    # history entry per kind of change, as through the API).
+
     def save_model(self, request, obj, form, change):
         if change:
             services.check_can_edit(user=request.user, team=obj.team)
@@ -490,31 +508,16 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
                 form.editorial_review_ignored = [
                     name for name in form.changed_data if name not in services.UPDATABLE_FIELDS
                 ]
-                return
-            form.editorial_before = services.editorial_playlist_snapshot(playlist_id=obj.pk)
-        else:
-            services.editorial_playlist_prepare_new(playlist=obj, user=request.user)
-            form.editorial_before = None
-        obj.save()
+        # Otherwise `save_related` hands the form and its inlines to the services.
 
     def save_formset(self, request, form, formset, change):
-        if hasattr(form, "editorial_review"):
-            # Nothing is saved; the admin's change message then lists nothing either.
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-            if formset.model is PlaylistItem:
-                if formset.has_changed():
-                    form.editorial_review_tracks = _proposed_track_ids(formset)
-            elif formset.has_changed():
-                form.editorial_review_ignored.append(str(formset.model._meta.verbose_name_plural))
+        _nothing_saved(formset)
+        if not hasattr(form, "editorial_review") or not formset.has_changed():
             return
-        items = formset.save(commit=False)
-        for item in items:
-            if isinstance(item, PlaylistItem) and item.added_by_id is None:
-                item.added_by = request.user
-            item.save()
-        for item in formset.deleted_objects:
-            item.delete()
-        formset.save_m2m()
+        if formset.model is PlaylistItem:
+            form.editorial_review_tracks = [track.pk for track in _proposed_tracks(formset)]
+        else:
+            form.editorial_review_ignored.append(str(formset.model._meta.verbose_name_plural))
 
     def save_related(self, request, form, formsets, change):
         if hasattr(form, "editorial_review"):
@@ -522,11 +525,50 @@ class EditorialPlaylistAdmin(TeamScopedAdmin):
                 self.save_formset(request, form, formset, change=change)
             self._propose_revision(request, form)
             return
-        super().save_related(request, form, formsets, change)
-        playlist = form.instance
-        services.editorial_playlist_changes_record(
-            playlist=playlist, user=request.user, before=getattr(form, "editorial_before", None)
-        )
+        translations = tracks = None
+        for formset in formsets:
+            if formset.model is PlaylistItem and (formset.has_changed() or not change):
+                tracks = _proposed_tracks(formset)
+            elif formset.model is EditorialPlaylistTranslation and (
+                formset.has_changed() or not change
+            ):
+                translations = _proposed_translations(formset)
+            _nothing_saved(formset)
+        obj = form.instance
+        if change:
+            playlist = services.editorial_playlist_edit(
+                playlist=obj,
+                user=request.user,
+                fields={
+                    name: form.cleaned_data[name]
+                    for name in form.changed_data
+                    if name in services.EDITABLE_FIELDS
+                },
+                translations=translations,
+                track_ids=None if tracks is None else [track.pk for track in tracks],
+            )
+        else:
+            data = form.cleaned_data
+            playlist = services.editorial_playlist_create(
+                team=data["team"],
+                user=request.user,
+                name=data["name"],
+                description=data["description"],
+                language=data["language"],
+                markets=data["markets"],
+                categories=data["categories"],
+                tracks=tracks or (),
+                translations=translations,
+                featured=data["featured"],
+                priority=data["priority"],
+                cover=data.get("cover"),
+                publish_at=data.get("publish_at"),
+                unpublish_at=data.get("unpublish_at"),
+            )
+        # The admin goes on with `obj` (log entry, redirect): make it the saved row.
+        obj.pk = playlist.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
         warnings = selectors.playlist_unavailable_tracks(playlist=playlist)
         if warnings:
             messages.warning(

@@ -142,9 +142,9 @@ def _build_world() -> dict:
     x_admin = UserFactory(email="x-admin@matrix.test", role=roles.ARTIST_TEAM_MEMBERS)
     x_reader = UserFactory(email="x-reader@matrix.test", role=roles.ARTIST_TEAM_MEMBERS)
     y_admin = UserFactory(email="y-admin@matrix.test", role=roles.ARTIST_TEAM_MEMBERS)
-    artists_services.team_member_add(artist=artist_x, user=x_admin, role=TeamRole.ADMIN)
-    artists_services.team_member_add(artist=artist_x, user=x_reader, role=TeamRole.READER)
-    artists_services.team_member_add(artist=artist_y, user=y_admin, role=TeamRole.ADMIN)
+    artists_services.artist_team_member_add(artist=artist_x, user=x_admin, role=TeamRole.ADMIN)
+    artists_services.artist_team_member_add(artist=artist_x, user=x_reader, role=TeamRole.READER)
+    artists_services.artist_team_member_add(artist=artist_y, user=y_admin, role=TeamRole.ADMIN)
     invitation_x, token_x = artists_services.team_invitation_create(
         actor=x_admin, artist=artist_x, email="invitee-x@matrix.test", role=TeamRole.ADMIN
     )
@@ -169,7 +169,9 @@ def _build_world() -> dict:
 
     team = TeamFactory(name="Stockholm", markets=["SE"])
     editor = UserFactory(email="editor@matrix.test", role=roles.EDITORS)
-    editorial_services.team_member_add(team=team, user=editor, role=TeamMembership.Role.LEAD)
+    editorial_services.editorial_team_member_add(
+        team=team, user=editor, role=TeamMembership.Role.LEAD
+    )
     category = Category.objects.create(slug="chill", name="Chill")
 
     playlist_a = PlaylistFactory(

@@ -364,7 +364,7 @@ class MePlaylistsApi(_LibraryApi):
     )
     def post(self, request):
         data = _validated(PlaylistCreateSerializer, request.data)
-        created = library.playlist_create(owner=request.user, **data)
+        created = library.user_playlist_create(owner=request.user, **data)
         playlist = selectors.playlist_get(playlist_id=created.pk, user=request.user)
         return Response(PlaylistSerializer(playlist, context=_context(request)).data, status=201)
 

@@ -457,7 +457,7 @@ def create_playlist(call: Call) -> dict:
         library.playlist_items_replace(user=call.user, playlist_id=pk, track_ids=track_ids)
         return _playlist_payload(call, pk)
     name = call.params.required("name")
-    playlist = library.playlist_create(owner=call.user, name=name, public=False)
+    playlist = library.user_playlist_create(owner=call.user, name=name, public=False)
     if track_ids:
         library.playlist_items_replace(user=call.user, playlist_id=playlist.pk, track_ids=track_ids)
     return _playlist_payload(call, playlist.pk)

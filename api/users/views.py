@@ -78,7 +78,7 @@ class UserPlaylistsApi(APIView):
             raise PermissionDenied("Playlists can only be created for the current user.")
         serializer = PlaylistCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = library.playlist_create(owner=request.user, **serializer.validated_data)
+        created = library.user_playlist_create(owner=request.user, **serializer.validated_data)
         playlist = catalog_selectors.playlist_get(playlist_id=created.pk, user=request.user)
         return Response(PlaylistSerializer(playlist, context={"request": request}).data, status=201)
 

@@ -12,7 +12,7 @@ from tests.accounts.factories import UserFactory
 def team_member(artist: Artist, role: str = TeamRole.ADMIN, **user_fields):
     """A user on the artist's team with `role` (through the service, group included)."""
     user = UserFactory(role=roles.ARTIST_TEAM_MEMBERS, **user_fields)
-    services.team_member_add(artist=artist, user=user, role=role)
+    services.artist_team_member_add(artist=artist, user=user, role=role)
     return user
 
 

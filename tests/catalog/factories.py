@@ -3,6 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
+from catalog.availability import AvailabilityPlan, track_availability_write
 from catalog.models import (
     Artist,
     AvailabilityProfileWindow,
@@ -15,7 +16,7 @@ from catalog.models import (
     Track,
     TrackArtist,
 )
-from catalog.services import AvailabilityWindow, track_availability_replace
+from catalog.services import AvailabilityWindow
 from tests.accounts.factories import UserFactory
 
 
@@ -85,9 +86,8 @@ class TrackFactory(factory.django.DjangoModelFactory):
         if not create or not extracted:
             return
         starts = timezone.now() - datetime.timedelta(days=365)
-        track_availability_replace(
-            track_ids=[self.pk],
-            windows=[AvailabilityWindow(market=market, starts_at=starts) for market in extracted],
+        availability_set(
+            [self.pk], [AvailabilityWindow(market=market, starts_at=starts) for market in extracted]
         )
 
 
@@ -122,6 +122,12 @@ def track_windows(track) -> list[tuple[str, datetime.datetime, datetime.datetime
 def track_window_add(track, market, starts_at, ends_at=None) -> None:
     """Add one window to the track's availability, through the catalog service."""
     windows = [AvailabilityWindow(*window) for window in track_windows(track)]
-    track_availability_replace(
-        track_ids=[track.pk], windows=[*windows, AvailabilityWindow(market, starts_at, ends_at)]
+    availability_set([track.pk], [*windows, AvailabilityWindow(market, starts_at, ends_at)])
+
+
+def availability_set(track_ids, windows):
+    """Make `windows` the whole availability of the tracks, through the catalog's writer."""
+    track_ids = list(track_ids)
+    return track_availability_write(
+        plan=AvailabilityPlan.of_tracks(track_ids, windows), track_ids=track_ids
     )

@@ -499,10 +499,10 @@ def test_services_check_the_owner(listener, other):
             user=other, playlist_id=playlist.pk, range_start=0, insert_before=1
         )
     with pytest.raises(ValidationFailed):
-        library.playlist_create(owner=listener, name="x" * 201)
+        library.user_playlist_create(owner=listener, name="x" * 201)
 
 
 def test_playlist_create_follows_it(listener):
-    playlist = library.playlist_create(owner=listener, name="Mine")
+    playlist = library.user_playlist_create(owner=listener, name="Mine")
     assert FollowedPlaylist.objects.filter(user=listener, playlist=playlist).exists()
     assert playlist.kind == Playlist.Kind.USER

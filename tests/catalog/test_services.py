@@ -10,21 +10,24 @@ from catalog.audio import (
     parse_number_pair,
     split_artist_credits,
 )
-from catalog.models import AvailabilityProfile, Genre, Label, Track, TrackArtist
+from catalog.models import AvailabilityProfile, Genre, Label, TrackArtist
 from catalog.services import (
     AvailabilityWindow,
-    TrackImportResult,
     artist_get_or_create,
     genre_get_or_create,
     label_get_or_create,
-    playlist_create,
+    playlist_create_with_tracks,
     release_get_or_create,
-    track_availability_replace,
-    track_import,
 )
 from common.errors import ValidationFailed
 from tests.accounts.factories import UserFactory
-from tests.catalog.factories import ArtistFactory, ReleaseFactory, TrackFactory, track_windows
+from tests.catalog.factories import (
+    ArtistFactory,
+    ReleaseFactory,
+    TrackFactory,
+    availability_set,
+    track_windows,
+)
 
 PRIMARY, FEATURED = TrackArtist.Role.PRIMARY, TrackArtist.Role.FEATURED
 
@@ -114,45 +117,52 @@ def test_release_get_or_create_matches_title_and_first_artist():
 
 
 @pytest.mark.django_db
-def test_track_availability_replace_is_idempotent_and_replaces():
-    track, untouched = TrackFactory(), TrackFactory(markets=["SE"])
+def test_availability_write_scoped_to_tracks_is_idempotent_and_replaces():
+    release = ReleaseFactory()
+    track, sibling = TrackFactory(release=release), TrackFactory(release=release, markets=["SE"])
     start = timezone.now() - datetime.timedelta(days=365)
     end = start + datetime.timedelta(days=30)
     windows = [AvailabilityWindow("SE", start), AvailabilityWindow("US", start, end)]
 
-    assert track_availability_replace(track_ids=[track.id], windows=windows) == (2, 0)
-    assert track_availability_replace(track_ids=[track.id], windows=windows) == (0, 0)
-    assert track_availability_replace(track_ids=[track.id], windows=windows[:1]) == (0, 1)
-    assert track_availability_replace(
-        track_ids=[track.id], windows=[AvailabilityWindow("SE", start, end)]
-    ) == (1, 1)
+    def counts(result):
+        return result.created, result.updated, result.deleted
+
+    assert counts(availability_set([track.id], windows)) == (1, 0, 0)
+    assert counts(availability_set([track.id], windows)) == (0, 0, 0)
+    assert counts(availability_set([track.id], windows[:1])) == (0, 1, 0)
+    assert counts(availability_set([track.id], [AvailabilityWindow("SE", start, end)])) == (
+        0,
+        1,
+        0,
+    )
 
     assert track_windows(track) == [("SE", start, end)]
-    assert [market for market, _starts, _ends in track_windows(untouched)] == ["SE"]
+    # A track of the same release outside the scope keeps its availability.
+    assert [market for market, _starts, _ends in track_windows(sibling)] == ["SE"]
     # Equal window sets share one profile; profiles no track uses are gone.
-    track_availability_replace(track_ids=[track.id], windows=[AvailabilityWindow("SE", start)])
+    availability_set([track.id], [AvailabilityWindow("SE", start)])
     other = TrackFactory()
-    track_availability_replace(track_ids=[other.id], windows=[AvailabilityWindow("SE", start)])
+    availability_set([other.id], [AvailabilityWindow("SE", start)])
+    track.refresh_from_db()
+    other.refresh_from_db()
     assert track.availability_profile.profile_id == other.availability_profile.profile_id
     assert AvailabilityProfile.objects.count() == 2
-    assert track_availability_replace(track_ids=[track.id, other.id], windows=[]) == (0, 2)
+    assert counts(availability_set([track.id, other.id], [])) == (0, 0, 2)
     assert AvailabilityProfile.objects.count() == 1
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("market", "ends_after"),
-    [("se", None), ("SWE", None), ("SE", datetime.timedelta(0))],
+    [("se", None), ("SWE", None), ("SE\n", None), ("ÅÄ", None), ("SE", datetime.timedelta(0))],
 )
-def test_track_availability_replace_rejects_bad_windows(market, ends_after):
+def test_availability_write_rejects_bad_windows(market, ends_after):
     track = TrackFactory()
     start = timezone.now()
     ends = start + ends_after if ends_after is not None else None
 
     with pytest.raises(ValidationFailed):
-        track_availability_replace(
-            track_ids=[track.id], windows=[AvailabilityWindow(market, start, ends)]
-        )
+        availability_set([track.id], [AvailabilityWindow(market, start, ends)])
     assert not AvailabilityProfile.objects.exists()
 
 
@@ -161,24 +171,9 @@ def test_playlist_create_keeps_track_order():
     owner = UserFactory()
     first, second = TrackFactory(), TrackFactory()
 
-    playlist = playlist_create(owner=owner, name="Mix", tracks=[second, first])
+    playlist = playlist_create_with_tracks(owner=owner, name="Mix", tracks=[second, first])
 
     assert list(playlist.items.values_list("track", "position", "added_by")) == [
         (second.id, 0, owner.id),
         (first.id, 1, owner.id),
     ]
-
-
-@pytest.mark.django_db
-def test_track_import_creates_then_skips_and_rejects_without_writing(make_audio, media_root):
-    path = make_audio("song", "opus", title="Kites", artist="Mira Sol")
-
-    created = track_import(path=path)
-    again = track_import(path=path)
-    rejected = track_import(path=make_audio("bad", "opus", title=None, artist=None))
-
-    assert (created.status, created.track.title) == (TrackImportResult.CREATED, "Kites")
-    assert (again.status, again.track) == (TrackImportResult.SKIPPED, created.track)
-    assert rejected.status == TrackImportResult.REJECTED
-    assert rejected.reason == "missing tag: title; missing tag: artist"
-    assert Track.objects.count() == 1

@@ -33,7 +33,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
 def member(team: Team, role: str = TeamMembership.Role.EDITOR, **user_fields):
     """A staff user in the "editors" group with the given role in `team`."""
     user = UserFactory(role=roles.EDITORS, **user_fields)
-    services.team_member_add(team=team, user=user, role=role)
+    services.editorial_team_member_add(team=team, user=user, role=role)
     return user
 
 

@@ -35,7 +35,7 @@ def test_team_create_validates_languages_and_markets(db):
 
 def test_team_member_add_makes_an_admin_editor(stockholm):
     user = UserFactory()
-    services.team_member_add(team=stockholm, user=user)
+    services.editorial_team_member_add(team=stockholm, user=user)
     user.refresh_from_db()
     assert user.is_staff
     assert user.groups.filter(name=roles.EDITORS).exists()
@@ -104,6 +104,38 @@ def test_tracks_set_keeps_added_at_of_kept_tracks_and_bumps_the_snapshot(editor,
     assert playlist.changes.first().changes == {"removed": [tracks[2].pk, tracks[0].pk]}
     with pytest.raises(NotFound):
         services.editorial_playlist_tracks_set(playlist=playlist, user=editor, track_ids=[10**9])
+
+
+def test_edit_changes_fields_texts_and_tracks_in_one_go(stockholm, london, editor, tracks):
+    playlist = EditorialPlaylistFactory(team=stockholm, name="Old", tracks=tracks[:2])
+    first_added = playlist.items.get(track=tracks[0]).added_at
+    services.editorial_playlist_edit(
+        playlist=playlist,
+        user=editor,
+        fields={"name": "New", "featured": True},
+        translations={"en": ("New in English", "")},
+        track_ids=[tracks[2].pk, tracks[0].pk],
+    )
+    playlist.refresh_from_db()
+    assert (playlist.name, playlist.featured) == ("New", True)
+    assert list(playlist.translations.values_list("language", "title")) == [
+        ("en", "New in English")
+    ]
+    assert list(playlist.items.order_by("position").values_list("track_id", flat=True)) == [
+        tracks[2].pk,
+        tracks[0].pk,
+    ]
+    assert playlist.items.get(track=tracks[0]).added_at == first_added
+    edited, tracked = (
+        playlist.changes.get(action=Action.EDITED),
+        playlist.changes.get(action=Action.TRACKS),
+    )
+    assert set(edited.changes) == {"name", "featured", "translations"}
+    assert tracked.changes == {"added": [tracks[2].pk], "removed": [tracks[1].pk]}
+    with pytest.raises(ValidationFailed, match="Cannot update: owner"):
+        services.editorial_playlist_edit(playlist=playlist, user=editor, fields={"owner": editor})
+    with pytest.raises(PermissionDenied):
+        services.editorial_playlist_edit(playlist=playlist, user=editor, fields={"team": london})
 
 
 def test_workflow_submit_then_lead_publishes(stockholm, editor, lead, tracks):

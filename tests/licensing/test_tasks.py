@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 def test_availability_tasks_are_thin_and_idempotent(
     party, track, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "SYNC_REFRESH_MAX_TRACKS", 0)  # force the task path
+    monkeypatch.setattr(
+        "licensing.services.availability.SYNC_REFRESH_MAX_TRACKS", 0
+    )  # force the task path
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         AgreementFactory(party=party, territories="DK")
         assert playable_markets(track, utc(2025, 1, 1)) == set()

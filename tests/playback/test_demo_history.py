@@ -10,12 +10,18 @@ from django.utils import timezone
 
 from catalog.models import FollowedArtist, SavedTrack, Track
 from catalog.selectors import track_ids_playable_in, track_windows
-from catalog.services import AvailabilityWindow, track_availability_replace
+from catalog.services import AvailabilityWindow
 from editorial.models import EditorialPlaylist
 from playback.demo import playable
 from playback.models import PlayEvent
 from tests.accounts.factories import UserFactory
-from tests.catalog.factories import ArtistFactory, GenreFactory, ReleaseFactory, TrackFactory
+from tests.catalog.factories import (
+    ArtistFactory,
+    GenreFactory,
+    ReleaseFactory,
+    TrackFactory,
+    availability_set,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +31,7 @@ def _release(title: str, genre, windows: list[AvailabilityWindow], tracks: int =
     release = ReleaseFactory(title=title, artists=[artist])
     release.genres.add(genre)
     made = [TrackFactory(release=release, artists=[artist]) for _ in range(tracks)]
-    track_availability_replace(track_ids=[t.pk for t in made], windows=windows)
+    availability_set([t.pk for t in made], windows)
     return made
 
 

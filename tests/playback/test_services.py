@@ -251,7 +251,7 @@ class TestTranscode:
         def broken(*args, **kwargs):
             raise ToolError("ffmpeg crashed")
 
-        monkeypatch.setattr(services, "transcode", broken)
+        monkeypatch.setattr("playback.services.transcoding.transcode", broken)
         with pytest.raises(services.TranscodeInterrupted):
             services.transcode_job_run(job_id=job.pk)
         job.refresh_from_db()

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mediatools.errors import ToolError
-from playback import services, tasks
+from playback import tasks
 from playback.models import DailyTrackStreams, PlayEvent, Rendition, TranscodeJob
 from playback.services import track_source_replace
 from tests.accounts.factories import UserFactory
@@ -64,7 +64,7 @@ def test_transcode_task_retries_transient_errors_then_fails(
         calls.append(1)
         raise ToolError("ffmpeg was killed")
 
-    monkeypatch.setattr(services, "transcode", flaky)
+    monkeypatch.setattr("playback.services.transcoding.transcode", flaky)
     for attempt in (1, 2):
         with pytest.raises(Retry):  # the job went back to PENDING; Celery retries later
             tasks.transcode_track.apply(args=[job.pk])
@@ -102,7 +102,7 @@ def test_sweep_queues_originals_set_by_the_catalog_import(
 ):
     from django.core.files import File
 
-    track = TrackFactory(source_sha256="f" * 64)  # as catalog.services.track_import leaves it
+    track = TrackFactory(source_sha256="f" * 64)  # as the catalog import leaves it
     with flac_path.open("rb") as handle:
         track.source_file.save("imported.flac", File(handle))
     TrackFactory()  # no source: nothing to do

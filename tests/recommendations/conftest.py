@@ -13,8 +13,8 @@ def reco_settings(settings):
     ]
     settings.RECOMMENDATIONS_CHUNK_SIZE = 10
     settings.RECOMMENDATIONS_RUN_HOUR_UTC = 0
-    services._contexts.clear()
+    services.scoring._contexts.clear()
     selectors._cache.clear()
     yield settings
-    services._contexts.clear()
+    services.scoring._contexts.clear()
     selectors._cache.clear()

@@ -18,9 +18,10 @@ from catalog.models import (
     Track,
     TrackArtist,
 )
-from catalog.services import AvailabilityWindow, track_availability_replace
+from catalog.services import AvailabilityWindow
 from playback.models import DailyListenerTrack, DailyTrackStreams
 from tests.accounts.factories import UserFactory
+from tests.catalog.factories import availability_set
 
 
 @dataclass
@@ -64,11 +65,9 @@ def artist_with_tracks(
 def make_available(tracks, *, markets=("SE",), starts_at=None, ends_at=None) -> None:
     """Make `markets` (one window each) the whole availability of `tracks`."""
     starts_at = starts_at or timezone.now() - datetime.timedelta(days=400)
-    track_availability_replace(
-        track_ids=[t.pk for t in tracks],
-        windows=[
-            AvailabilityWindow(market=m, starts_at=starts_at, ends_at=ends_at) for m in markets
-        ],
+    availability_set(
+        [t.pk for t in tracks],
+        [AvailabilityWindow(market=m, starts_at=starts_at, ends_at=ends_at) for m in markets],
     )
 
 

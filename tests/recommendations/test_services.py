@@ -192,7 +192,7 @@ def test_playlists_are_swapped_atomically(world, monkeypatch):
     def broken(run):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_run_metrics", broken)
+    monkeypatch.setattr("recommendations.services.swap._run_metrics", broken)
     with pytest.raises(RuntimeError):
         services.run_finish(run_id=run.pk)
     assert track_ids_of(listener) == before
@@ -393,7 +393,7 @@ def test_run_records_counts_durations_and_metrics(world):
 def test_same_data_gives_the_same_playlists(world):
     services.nightly_run_sync(kinds=[DW])
     first = {user.pk: track_ids_of(user) for user in world.listeners}
-    services._contexts.clear()
+    services.scoring._contexts.clear()
 
     services.nightly_run_sync(kinds=[DW], force=True)
 
@@ -415,8 +415,8 @@ def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
 
 
 def test_a_withdrawn_track_leaves_personal_playlists_the_same_day(world):
-    from catalog.services import track_availability_replace
     from recommendations import tasks
+    from tests.catalog.factories import availability_set
 
     services.nightly_run_sync()
     listener = world.listeners[0]
@@ -428,7 +428,7 @@ def test_a_withdrawn_track_leaves_personal_playlists_the_same_day(world):
     holders = set(holders)
     snapshot = playlist_of(listener).snapshot
 
-    track_availability_replace(track_ids=[withdrawn], windows=[])  # a takedown
+    availability_set([withdrawn], [])  # a takedown
     result = tasks.personalised_playlists_refresh_availability.delay().get()
 
     assert result["removed"] >= 1 and result["added"] >= 1

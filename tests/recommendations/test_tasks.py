@@ -59,7 +59,7 @@ def test_a_failing_chunk_fails_the_run(monkeypatch):
         raise ValueError("bad data")
 
     monkeypatch.setattr(scoring, "chunk_recommend", broken)
-    monkeypatch.setattr("recommendations.services.chunk_recommend", broken)
+    monkeypatch.setattr("recommendations.services.scoring.chunk_recommend", broken)
     with pytest.raises(ValueError):
         tasks.recommendations_rebuild.delay(kinds=["discover_weekly"]).get()
     run = RecommendationRun.objects.get()

@@ -25,6 +25,7 @@ from mutagen.oggvorbis import OggVorbis
 
 from accounts import roles
 from accounts.services import user_create
+from catalog.availability import AvailabilityPlan, track_availability_write
 from catalog.demo_music import PACKAGES, DemoAudioUnavailable, demo_library
 from catalog.management.commands.import_audio import write_summary
 from catalog.models import Genre, Label, Release, Track
@@ -34,7 +35,6 @@ from catalog.services import (
     label_get_or_create,
     release_covers_generate_missing,
     release_date_set,
-    track_availability_replace,
     track_import_path,
 )
 from mediatools.ffmpeg import ffmpeg_binary
@@ -351,5 +351,12 @@ def _availability() -> Counter:
         return Counter()
     starts_at = timezone.now() - datetime.timedelta(days=365)
     windows = [AvailabilityWindow(market=code, starts_at=starts_at) for code, _ in countries]
-    created, _ = track_availability_replace(track_ids=track_ids, windows=windows)
-    return Counter({"tracks made available in all markets": len(track_ids), "windows": created})
+    written = track_availability_write(
+        plan=AvailabilityPlan.of_tracks(track_ids, windows), track_ids=track_ids
+    )
+    return Counter(
+        {
+            "tracks made available in all markets": len(track_ids),
+            "windows": written.created * len(windows),
+        }
+    )

@@ -160,8 +160,8 @@ class Command(BaseCommand):
             lead = self._user(
                 changes, f"lead.{key}@streamify.test", f"{name} Lead", markets[0], languages[0]
             )
-            services.team_member_add(team=team, user=editor)
-            services.team_member_add(team=team, user=lead, role="lead")
+            services.editorial_team_member_add(team=team, user=editor)
+            services.editorial_team_member_add(team=team, user=lead, role="lead")
             teams[name], leads[name], editors[name] = team, lead, editor
         return teams, leads, editors
 

@@ -105,7 +105,7 @@ def _demo_playlists() -> int:
     made = 0
     for name, description in DEMO_PLAYLISTS:
         if name not in existing:
-            catalog_services.playlist_create(
+            catalog_services.playlist_create_with_tracks(
                 owner=owner, name=name, description=description, tracks=picks[name]
             )
             made += 1

@@ -15,12 +15,12 @@ from tests.recommendations.factories import build_world
 @pytest.fixture
 def trained(db, settings):
     settings.RECOMMENDATIONS_ALS = {"factors": 8, "iterations": 15, "threads": 1, "alpha": 8.0}
-    reco_services._contexts.clear()
+    reco_services.scoring._contexts.clear()
     reco_selectors._cache.clear()
     world = build_world()
     reco_services.model_train()
     yield world
-    reco_services._contexts.clear()
+    reco_services.scoring._contexts.clear()
     reco_selectors._cache.clear()
 
 

@@ -1,0 +1,237 @@
+"""Play events: one ingestion path with integrity rules (rate limits, verdicts)."""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Track
+from common.errors import ValidationFailed
+from playback import integrity, ratelimits
+from playback.models import STREAM_THRESHOLD_MS, PlayEvent, StreamGrantDay
+
+MAX_EVENTS_PER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    received: int
+    accepted: int
+    duplicates: int
+    refused: int = 0
+
+
+_EVENT_FIELDS = (
+    "id",
+    "user",
+    "track",
+    "ms_played",
+    "context_type",
+    "context_id",
+    "started_at",
+    "ended_at",
+    "country",
+    "received_at",
+    "verdict",
+    "reason",
+    "address",
+)
+COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
+# Namespace of the per-listener advisory lock (PostgreSQL) that serialises judging.
+_LISTENER_LOCK = 0x504C4159
+
+
+def _insert_events_returning(events: list[PlayEvent]) -> list[uuid.UUID]:
+    """One INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id; return the ids inserted."""
+    if not events:
+        return []
+    meta = PlayEvent._meta
+    fields = [meta.get_field(name) for name in _EVENT_FIELDS]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk = quote(meta.pk.column)
+    # PostgreSQL partitions the table by month (playback/partitions.py): its key is
+    # (id, ended_at), which a client's retry repeats exactly.
+    key = pk
+    if connection.vendor == "postgresql":
+        key = f"{pk}, {quote(meta.get_field('ended_at').column)}"
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(events))} ON CONFLICT ({key}) DO NOTHING RETURNING {pk}"
+    )
+    params = [
+        field.get_db_prep_save(getattr(event, field.attname), connection)
+        for event in events
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
+
+
+def play_events_ingest(*, user, events: list[dict], address: str | None = None) -> IngestResult:
+    """Judge and store a batch of validated events once each (keyed by the client's UUID).
+
+    The batch first takes its size from the listener's and the address's budgets
+    (429 when spent, nothing stored). Each new event is then judged by
+    `playback.integrity` and stored with its verdict and reason: refused plays are kept
+    (visible in admin and the fraud report) but count nowhere. Durable before return:
+    either every event of the batch is stored (or already was), or none is.
+    """
+    if len(events) > MAX_EVENTS_PER_BATCH:
+        raise ValidationFailed(f"events: at most {MAX_EVENTS_PER_BATCH} events per request.")
+    if not events:
+        return IngestResult(received=0, accepted=0, duplicates=0)
+    ratelimits.play_events_budget_take(user_id=user.pk, address=address, count=len(events))
+    return _play_events_store(user=user, events=events, address=address or None)
+
+
+@transaction.atomic
+def _play_events_store(*, user, events: list[dict], address: str | None) -> IngestResult:
+    track_ids = {event["track_id"] for event in events}
+    country = str(user.country)
+    rules_on = settings.PLAY_EVENTS_INTEGRITY
+    if rules_on:  # the facts of the tracks in one query: durations and market windows
+        facts = catalog_selectors.track_durations_and_windows(track_ids=track_ids, market=country)
+        durations = {pk: duration for pk, (duration, _) in facts.items()}
+        windows = {pk: found for pk, (_, found) in facts.items()}
+    else:
+        durations = dict(
+            Track.objects.filter(pk__in=track_ids).order_by().values_list("pk", "duration_ms")
+        )
+    for index, event in enumerate(events):
+        if event["track_id"] not in durations:
+            raise ValidationFailed(f"events[{index}].track_id: unknown track {event['track_id']}.")
+    now = timezone.now()
+    unique: dict[uuid.UUID, dict] = {}
+    for event in events:
+        unique.setdefault(event["event_id"], event)
+    plays = [
+        integrity.Candidate(
+            track_id=event["track_id"],
+            ms_played=event["ms_played"],
+            started_at=event["started_at"],
+            ended_at=event["ended_at"],
+        )
+        for event in unique.values()
+    ]
+    if rules_on:
+        judged = _plays_judge(
+            user_id=user.pk, ids=list(unique), plays=plays, durations=durations, windows=windows
+        )
+    else:
+        judged = [
+            (
+                PlayEvent.Verdict.STREAM
+                if play.ms_played >= STREAM_THRESHOLD_MS
+                else PlayEvent.Verdict.PLAY,
+                "",
+            )
+            for play in plays
+        ]
+    rows = [
+        PlayEvent(
+            id=event_id,
+            user_id=user.pk,
+            track_id=event["track_id"],
+            ms_played=event["ms_played"],
+            context_type=event["context_type"],
+            context_id=event.get("context_id") or "",
+            started_at=event["started_at"],
+            ended_at=event["ended_at"],
+            country=country,
+            received_at=now,
+            verdict=verdict,
+            reason=reason,
+            address=address,
+        )
+        for (event_id, event), (verdict, reason) in zip(unique.items(), judged, strict=True)
+    ]
+    inserted = set(_insert_events_returning(rows))
+    refused = sum(
+        1 for row in rows if row.pk in inserted and row.verdict == PlayEvent.Verdict.REFUSED
+    )
+    return IngestResult(
+        received=len(events),
+        accepted=len(inserted),
+        duplicates=len(events) - len(inserted),
+        refused=refused,
+    )
+
+
+def _plays_judge(
+    *,
+    user_id: int,
+    ids: list[uuid.UUID],
+    plays: list[integrity.Candidate],
+    durations: dict[int, int],
+    windows: dict[int, list],
+) -> list[tuple[str, str]]:
+    """Look up the rest of the facts `integrity.plays_judge` needs (three queries: the
+    listener's lock, grants, counted plays) and apply it.
+
+    Holds the listener's lock until commit, so two concurrent batches of one listener
+    cannot both count overlapping plays.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_LISTENER_LOCK, user_id % (1 << 31)]
+            )
+    rules = integrity.Rules(
+        now=timezone.now(),
+        grant_max_age=datetime.timedelta(days=settings.PLAY_GRANT_MAX_AGE_DAYS),
+    )
+    track_ids = {play.track_id for play in plays}
+    # Bounds clipped to the accepted window, so absurd timestamps never reach a query.
+    earliest_start = rules.earliest_end - datetime.timedelta(days=1)
+    lo = max(min(play.started_at for play in plays), earliest_start)
+    hi = min(max(play.ended_at for play in plays), rules.latest_end)
+    grant_days: dict[int, list[datetime.date]] = {}
+    counted: list[tuple[datetime.datetime, datetime.datetime]] = []
+    if lo <= hi:
+        for track_id, day in (
+            StreamGrantDay.objects.filter(
+                user_id=user_id,
+                track_id__in=track_ids,
+                day__gte=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
+                day__lte=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
+            )
+            .order_by("day")
+            .values_list("track_id", "day")
+        ):
+            grant_days.setdefault(track_id, []).append(day)
+        incoming = set(ids)
+        counted = [
+            (started, ended)
+            for pk, started, ended in PlayEvent.objects.filter(
+                user_id=user_id,
+                verdict__in=COUNTED_VERDICTS,
+                ended_at__gt=lo,
+                started_at__lt=hi,
+            )
+            .order_by()
+            .values_list("pk", "started_at", "ended_at")
+            if pk not in incoming  # a retried event is judged afresh, never against itself
+        ]
+    return integrity.plays_judge(
+        plays=plays,
+        rules=rules,
+        durations=durations,
+        market_windows=windows,
+        grant_days=grant_days,
+        counted=counted,
+    )
+
+
+@transaction.atomic
+def play_events_bulk_load(*, events: list[PlayEvent], batch_size: int = 5000) -> int:
+    """Insert events, skipping ids already stored; return how many were new."""
+    before = PlayEvent.objects.count()
+    PlayEvent.objects.bulk_create(events, batch_size=batch_size, ignore_conflicts=True)
+    return PlayEvent.objects.count() - before

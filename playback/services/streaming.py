@@ -1,0 +1,79 @@
+"""Stream URLs: issued for a playable rendition in the listener's market, then checked."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from common.errors import NotFound
+from playback import selectors
+from playback.errors import NotPlayable, StreamUrlExpired, StreamUrlInvalid, UnavailableInMarket
+from playback.models import Rendition, StreamGrantDay
+from playback.signing import (
+    StreamGrant,
+    TokenExpired,
+    TokenInvalid,
+    stream_token_make,
+    stream_token_read,
+)
+
+
+@dataclass(frozen=True)
+class StreamUrl:
+    token: str
+    expires_at: datetime.datetime
+    rendition: Rendition
+
+
+def _market_refusal(country: str) -> UnavailableInMarket:
+    return UnavailableInMarket(
+        f"The track is not available in your market ({country}) at this time."
+    )
+
+
+def stream_url_issue(*, user, track_id: int, codecs: list[str], quality: str) -> StreamUrl:
+    """Sign a short-lived grant for the best ready rendition the user may play now."""
+    country = str(user.country)
+    playable = selectors.track_playable(track_id=track_id, market=country)
+    if playable is None:
+        raise NotFound("Track not found.")
+    if not playable:
+        raise _market_refusal(country)
+    rendition = selectors.rendition_choose(track_id=track_id, codecs=codecs, quality=quality)
+    if rendition is None:
+        raise NotPlayable(f"The track has no ready rendition in {', '.join(codecs)}.")
+    ttl = getattr(settings, "STREAM_URL_TTL_SECONDS", 300)
+    now = timezone.now()
+    expires_at = (now + datetime.timedelta(seconds=ttl)).replace(microsecond=0)
+    stream_grant_record(user_id=user.pk, track_id=track_id, day=now.astimezone(datetime.UTC).date())
+    grant = StreamGrant(user.pk, track_id, rendition.pk, expires_at)
+    return StreamUrl(token=stream_token_make(grant), expires_at=expires_at, rendition=rendition)
+
+
+def stream_grant_record(*, user_id: int, track_id: int, day: datetime.date) -> None:
+    """Remember that the listener was given a stream URL for the track on `day` (UTC):
+    one INSERT that does nothing when the day is already recorded. Plays need it."""
+    StreamGrantDay.objects.bulk_create(
+        [StreamGrantDay(user_id=user_id, track_id=track_id, day=day)], ignore_conflicts=True
+    )
+
+
+def stream_grant_check(*, token: str) -> Rendition:
+    """Verify a stream token and re-check the market (one query); return the rendition."""
+    try:
+        grant = stream_token_read(token)
+    except TokenInvalid as exc:
+        raise StreamUrlInvalid(str(exc)) from None
+    except TokenExpired as exc:
+        raise StreamUrlExpired(str(exc)) from None
+    rendition = selectors.rendition_for_stream(
+        rendition_id=grant.rendition_id, track_id=grant.track_id, user_id=grant.user_id
+    )
+    if rendition is None:
+        raise NotPlayable("The rendition is no longer available; request a new stream URL.")
+    if rendition.listener_country is None:
+        raise StreamUrlInvalid("The stream URL's listener no longer exists.")
+    if not rendition.playable:
+        raise _market_refusal(str(rendition.listener_country))
+    return rendition
