@@ -42,6 +42,7 @@ def seed() -> dict:
     from django_countries import countries
 
     from accounts.models import User
+    from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import (
         Artist,
         FollowedArtist,
@@ -55,7 +56,7 @@ def seed() -> dict:
         Track,
         TrackArtist,
     )
-    from catalog.services import AvailabilityWindow, track_availability_replace
+    from catalog.services import AvailabilityWindow
 
     now = timezone.now()
     markets = [code for code, _ in countries][:MARKETS]
@@ -102,10 +103,9 @@ def seed() -> dict:
         for k in range(2)
     )
     starts = now - datetime.timedelta(days=30)
-    track_availability_replace(
-        track_ids=[t.pk for t in tracks],
-        windows=[AvailabilityWindow(m, starts) for m in markets],
-    )
+    ids = [t.pk for t in tracks]
+    windows = [AvailabilityWindow(m, starts) for m in markets]
+    track_availability_write(plan=AvailabilityPlan.of_tracks(ids, windows), track_ids=ids)
     listener = User.objects.create(email="listener@bench.test", country="SE")
     owner = User.objects.create(email="owner@bench.test", display_name="Owner", country="SE")
     playlist = Playlist.objects.create(owner=owner, name="Bench mix", description="Fifty")

@@ -64,9 +64,6 @@ class AvailabilityPlan:
             track_profiles=dict.fromkeys(track_ids, 0),
         )
 
-    def rows_per_profile(self) -> dict[int, int]:
-        return {key: len(windows) for key, windows in self.profiles.items()}
-
 
 @dataclass
 class AvailabilityWriteResult:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PlaylistItem, Track, TrackArtist
 from catalog.selectors import track_markets
+from common.admin import ReadOnlyAdminMixin
 from common.errors import ApplicationError
 from editorial import selectors, services
 from editorial.localisation import requested_languages
@@ -326,7 +327,7 @@ class PlaylistItemInline(_PlaylistPartInline):
         return format_html('<span class="editorial-warning">⚠ not in {}</span>', ", ".join(missing))
 
 
-class EditorialPlaylistChangeInline(admin.TabularInline):
+class EditorialPlaylistChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EditorialPlaylistChange
     extra = 0
     max_num = 0
@@ -343,15 +344,6 @@ class EditorialPlaylistChangeInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return obj is None or request.user.is_superuser or _role(request, obj.team_id) is not None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="what")
     def summary(self, change):
@@ -926,7 +918,7 @@ class PitchAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlaylistDailyStats)
-class PlaylistDailyStatsAdmin(TeamScopedAdmin):
+class PlaylistDailyStatsAdmin(ReadOnlyAdminMixin, TeamScopedAdmin):
     team_lookup = "playlist__team"
     list_display = [
         "day",
@@ -942,15 +934,6 @@ class PlaylistDailyStatsAdmin(TeamScopedAdmin):
     list_select_related = ["playlist"]
     search_fields = ["playlist__name"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="skip rate")
     def skip_rate(self, obj):

@@ -7,11 +7,8 @@ name, check it is not simply dead (then delete it instead).
 
 # ruff: noqa: B018, F821
 
-# DEAD, in modules the #13 package split is rewriting now: delete there, then here
-editorial_playlist_archive
+# Set on a returned object for callers to read: the revision a reviewed edit proposed
 pending_revision
-rows_per_profile
-track_import
 
 # The serializer path's reads, kept as the reference tests/api/test_object_costs.py holds
 # the flat object reads (catalog/object_selectors.py) against
@@ -313,6 +310,8 @@ swapped
 TOKEN_AUTH_NOT_SUPPORTED
 
 # Attributes Django or the stdlib read (FileResponse.block_size, tempfile.tempdir, sources)
+adding
+deleted_objects
 block_size
 history_track
 tempdir

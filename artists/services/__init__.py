@@ -9,7 +9,6 @@ re-exports their public names, so callers keep writing `from artists import serv
 """
 
 from .aggregates import (
-    INSIGHTS_LOOKBACK_HOURS,
     insights_build,
     insights_build_day,
     insights_rebuild,
@@ -36,7 +35,6 @@ from .teams import (
 )
 
 __all__ = [
-    "INSIGHTS_LOOKBACK_HOURS",
     "INVITATION_TTL",
     "SCHEDULE_MAX_AHEAD",
     "artist_team_member_add",

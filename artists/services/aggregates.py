@@ -26,8 +26,6 @@ from playback.models import PlayEvent
 
 from ._common import _today
 
-INSIGHTS_LOOKBACK_HOURS = 48
-
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
@@ -317,10 +315,10 @@ def insights_build(*, days: Iterable[datetime.date]) -> list[datetime.date]:
 
 
 def insights_refresh_recent(*, now: datetime.datetime | None = None) -> list[datetime.date]:
-    """Rebuild the UTC days of the last INSIGHTS_LOOKBACK_HOURS and the days of plays
+    """Rebuild the UTC days of the last ARTISTS_INSIGHTS_LOOKBACK_HOURS and the days of plays
     received in that time (offline plays arrive late)."""
     now = now or timezone.now()
-    hours = getattr(settings, "ARTISTS_INSIGHTS_LOOKBACK_HOURS", INSIGHTS_LOOKBACK_HOURS)
+    hours = settings.ARTISTS_INSIGHTS_LOOKBACK_HOURS
     since = now - datetime.timedelta(hours=hours)
     first, today = _today(since), _today(now)
     days = {first + datetime.timedelta(days=n) for n in range((today - first).days + 1)}

@@ -100,7 +100,7 @@ def stream_counts_build(*, days: Iterable[datetime.date]) -> list[datetime.date]
 def stream_counts_refresh_recent(*, now: datetime.datetime | None = None) -> list[datetime.date]:
     """Rebuild the days touched by plays received lately (late offline plays included)."""
     now = now or timezone.now()
-    hours = getattr(settings, "STREAM_COUNTS_LOOKBACK_HOURS", 48)
+    hours = settings.STREAM_COUNTS_LOOKBACK_HOURS
     since = now - datetime.timedelta(hours=hours)
     return stream_counts_build(days=selectors.play_days_touched(since=since, now=now))
 

@@ -43,7 +43,7 @@ def stream_url_issue(*, user, track_id: int, codecs: list[str], quality: str) ->
     rendition = selectors.rendition_choose(track_id=track_id, codecs=codecs, quality=quality)
     if rendition is None:
         raise NotPlayable(f"The track has no ready rendition in {', '.join(codecs)}.")
-    ttl = getattr(settings, "STREAM_URL_TTL_SECONDS", 300)
+    ttl = settings.STREAM_URL_TTL_SECONDS
     now = timezone.now()
     expires_at = (now + datetime.timedelta(seconds=ttl)).replace(microsecond=0)
     stream_grant_record(user_id=user.pk, track_id=track_id, day=now.astimezone(datetime.UTC).date())

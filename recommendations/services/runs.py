@@ -3,6 +3,7 @@
 import datetime
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +18,6 @@ from recommendations.models import (
     week_start,
 )
 
-from ._common import _setting
 from .training import model_train
 
 ACTIVE_STATES = (
@@ -68,13 +68,15 @@ def run_start(
         run.release_radar = PlaylistKind.RELEASE_RADAR in due
         run.state = RecommendationRun.State.TRAINING
         run.attempts += 1
-        run.chunk_size = max(1, int(chunk_size or _setting("CHUNK_SIZE", 5000)))
+        run.chunk_size = max(1, int(chunk_size or settings.RECOMMENDATIONS_CHUNK_SIZE))
         run.model_version = None
         run.chunks_total = run.chunks_done = run.listeners = 0
         run.counts, run.durations, run.metrics, run.error = {}, {}, {}, ""
         run.tuning = {}
         run.started_at, run.finished_at = now, None
-        run.deadline_at = now + datetime.timedelta(seconds=_setting("RUN_DEADLINE_SECONDS", 10800))
+        run.deadline_at = now + datetime.timedelta(
+            seconds=settings.RECOMMENDATIONS_RUN_DEADLINE_SECONDS
+        )
         run.save()
         RunChunk.objects.filter(run=run).delete()
         StagedTrack.objects.filter(run=run).delete()
@@ -87,7 +89,7 @@ def _run_locked(run_id: int, *states: str) -> RecommendationRun | None:
 
 def run_hour_utc() -> int:
     """The hour (UTC) from which the hourly beat tick starts the night's run."""
-    return int(_setting("RUN_HOUR_UTC", 2))
+    return settings.RECOMMENDATIONS_RUN_HOUR_UTC
 
 
 def run_chunk_fail(*, chunk_id: int, error: str) -> None:

@@ -14,13 +14,11 @@ from recommendations.data import column_arrays
 from recommendations.models import ModelVersion
 from recommendations.synthetic import ListeningLog
 
-from ._common import _setting
-
 
 def als_params() -> als.AlsParams:
     return als.AlsParams.from_dict(
         {
-            **_setting("ALS", {}),
+            **settings.RECOMMENDATIONS_ALS,
             "backend": settings.RECOMMENDATIONS_ALS_BACKEND,
             "spark_master": settings.RECOMMENDATIONS_SPARK_MASTER,
         }
@@ -194,7 +192,7 @@ def model_train(
 
 def model_versions_prune(*, keep: int | None = None) -> int:
     """Drop the factors of all but the newest `keep` READY versions (their rows stay)."""
-    keep = keep if keep is not None else _setting("KEEP_VERSIONS", 4)
+    keep = keep if keep is not None else settings.RECOMMENDATIONS_KEEP_VERSIONS
     ready = ModelVersion.objects.filter(state=ModelVersion.State.READY).order_by(
         "-trained_at", "-pk"
     )
