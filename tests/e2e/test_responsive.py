@@ -88,6 +88,10 @@ def test_phone_layout_navigation_and_full_screen_player(phone, catalog, artifact
     expect(page.locator("#np-title")).to_have_text("Sine Alpha")
     assert small_targets(page, ".bottom-nav a, #player button, .track-row button") == []
     page.screenshot(path=artifacts / "phone-album-playing.png")
+    for width in (320, 430):  # the narrowest and widest phones
+        page.set_viewport_size({"width": width, "height": 844})
+        assert overflow(page) == [], width
+    page.set_viewport_size(PHONE)
 
     page.get_by_role("button", name="Open the full-screen player").click()
     expect(page.locator("body")).to_have_class(re.compile(r"\bnp-full\b"))
