@@ -65,6 +65,7 @@ SIMPLIFIED_PLAYLIST_KEYS = LINKED | {
     "owner",
     "public",
     "snapshot_id",
+    "items",
     "tracks",
 }
 PLAYLIST_KEYS = SIMPLIFIED_PLAYLIST_KEYS | {"followers"}

@@ -101,6 +101,10 @@ def test_featured_is_shaped_like_spotifys(api_client, shelf, tracks):
         },
         "public": True,
         "snapshot_id": "1",
+        "items": {
+            "href": f"http://testserver/api/v1/playlists/{fika.pk}/items",
+            "total": len(tracks),
+        },
         "tracks": {
             "href": f"http://testserver/api/v1/playlists/{fika.pk}/tracks",
             "total": len(tracks),
