@@ -35,7 +35,10 @@ export async function syncLikes(root = document) {
     .filter((id) => !liked.has(id));
   for (const group of chunks(ids)) {
     const flags = await api("me/tracks/contains", { query: { ids: group.join(",") } });
-    group.forEach((id, i) => liked.set(id, Boolean(flags[i])));
+    // A like or unlike made while this answer was on its way is newer: keep it.
+    group.forEach((id, i) => {
+      if (!liked.has(id)) liked.set(id, Boolean(flags[i]));
+    });
   }
   paintLikes(document);
 }
