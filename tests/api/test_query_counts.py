@@ -438,7 +438,9 @@ def test_my_teams():
 
     def grow(n):
         for _ in range(n):
-            artists_services.artist_team_member_add(artist=ArtistFactory(), user=user, role=TeamRole.ADMIN)
+            artists_services.artist_team_member_add(
+                artist=ArtistFactory(), user=user, role=TeamRole.ADMIN
+            )
             LabelMembershipFactory(user=user)
 
     assert_flat(client, lambda: f"{API}/me/teams", grow, lambda body: len(body["artists"]))
