@@ -49,6 +49,11 @@ def user_create(
     return user
 
 
+def _signup_links_since() -> datetime.datetime:
+    """Sign-up links made before this have expired."""
+    return timezone.now() - datetime.timedelta(hours=settings.SIGNUP_CONFIRMATION_HOURS)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -67,8 +72,7 @@ def signup_request(
     one, a note saying so. The caller answers the same in both cases, so a sign-up never
     tells whether an address is registered. `confirm_url` has a `{token}` placeholder."""
     email = email.strip().lower()
-    oldest = timezone.now() - datetime.timedelta(hours=settings.SIGNUP_CONFIRMATION_HOURS)
-    PendingSignup.objects.filter(created_at__lt=oldest).delete()  # expired links
+    PendingSignup.objects.filter(created_at__lt=_signup_links_since()).delete()  # expired
     if User.objects.filter(email__iexact=email).exists():
         send_mail(
             "Your Streamify account",
@@ -105,10 +109,9 @@ def signup_confirm(*, token: str) -> User | None:
 
     The first confirmed sign-up of an address wins; the address's other pending sign-ups
     are deleted with it."""
-    oldest = timezone.now() - datetime.timedelta(hours=settings.SIGNUP_CONFIRMATION_HOURS)
     pending = (
         PendingSignup.objects.select_for_update()
-        .filter(token_digest=_digest(token), created_at__gte=oldest)
+        .filter(token_digest=_digest(token), created_at__gte=_signup_links_since())
         .first()
     )
     if pending is None:

@@ -3,7 +3,6 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.files.storage import default_storage
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
@@ -16,6 +15,7 @@ from django_countries import countries
 
 from accounts.services import signup_confirm, signup_request, user_password_set
 from accounts.throttling import PasswordResetRateThrottle, SignupRateThrottle
+from common.storage import storage_is_local
 from playback.selectors import transcode_progress
 from web.forms import SignupForm
 
@@ -33,14 +33,6 @@ def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
-
-
-def _media_is_local() -> bool:
-    try:
-        default_storage.path("")
-    except NotImplementedError:  # object storage: streams redirect to another origin
-        return False
-    return True
 
 
 class ShellView(LoginRequiredMixin, TemplateView):
@@ -75,7 +67,7 @@ class ShellView(LoginRequiredMixin, TemplateView):
             },
             "countries": [[code, str(name)] for code, name in countries],
             # Same-origin audio (local storage) may go through Web Audio for normalisation.
-            "audio_processing": _media_is_local(),
+            "audio_processing": storage_is_local(),
             # Each language in its own name, so a listener finds theirs in any UI language.
             "languages": [
                 [code, get_language_info(code)["name_local"]] for code, _name in settings.LANGUAGES

@@ -46,8 +46,8 @@ class ConstantFieldExtension(OpenApiSerializerFieldExtension):
         return component.ref
 
 
-def api_url(context: dict, view: str, pk, **query) -> str:
-    url = context["request"].build_absolute_uri(reverse(f"catalog_api:{view}", args=[str(pk)]))
+def api_url(context: dict, view: str, pk, *, namespace: str = "catalog_api", **query) -> str:
+    url = context["request"].build_absolute_uri(reverse(f"{namespace}:{view}", args=[str(pk)]))
     for name, value in query.items():
         if value is not None:
             url = replace_query_param(url, name, value)

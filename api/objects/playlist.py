@@ -1,9 +1,7 @@
 """Playlist objects (simplified and full) and playlist track objects."""
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.utils.urls import replace_query_param
 
 from api.objects.base import (
     ConstantField,
@@ -27,13 +25,7 @@ class PlaylistTracksRefSerializer(serializers.Serializer):
 
 def items_url(context: dict, pk, **query) -> str:
     """The reference's current path for a playlist's items, `/playlists/{id}/items`."""
-    url = context["request"].build_absolute_uri(
-        reverse("library_api:playlist-items-v2", args=[str(pk)])
-    )
-    for name, value in query.items():
-        if value is not None:
-            url = replace_query_param(url, name, value)
-    return url
+    return api_url(context, "playlist-items-v2", pk, namespace="library_api", **query)
 
 
 class SimplifiedPlaylistSerializer(ObjectSerializer):

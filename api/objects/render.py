@@ -182,6 +182,10 @@ def _object(links: Links, kind: str, view: str, pk) -> dict:
     }
 
 
+def _with_market(url: str, market: str | None) -> str:
+    return replace_query_param(url, "market", market) if market is not None else url
+
+
 def simplified_album(links: Links, release: dict, credits: list[dict]) -> dict:
     """A simplified album from a release row (id, release_type, markets, cover, title,
     release_date, total_tracks) and its artist credits."""
@@ -206,9 +210,7 @@ def album(links: Links, rows: dict, market: str | None) -> dict:
     pk = release["id"]
     track_artists = rows["track_artists"]
     items = [simplified_track(links, t, track_artists.get(t["t_id"], [])) for t in rows["tracks"]]
-    url = links.href("catalog_api:album-tracks", pk)
-    if market is not None:
-        url = replace_query_param(url, "market", market)
+    url = _with_market(links.href("catalog_api:album-tracks", pk), market)
     return {
         **simplified_album(links, release, rows["artists"]),
         "copyrights": [{"text": release["copyright"], "type": "C"}] if release["copyright"] else [],
@@ -290,10 +292,8 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
                 ),
             }
         )
-    url = links.href("catalog_api:playlist-tracks", pk)
-    tracks_url = replace_query_param(url, "market", market) if market is not None else url
-    url = links.href("library_api:playlist-items-v2", pk)
-    items_url = replace_query_param(url, "market", market) if market is not None else url
+    tracks_url = _with_market(links.href("catalog_api:playlist-tracks", pk), market)
+    items_url = _with_market(links.href("library_api:playlist-items-v2", pk), market)
     return {
         **_object(links, "playlist", "catalog_api:playlist-detail", pk),
         "collaborative": row["collaborative"],

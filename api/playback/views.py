@@ -41,6 +41,7 @@ from api.playback.serializers import (
 from api.scopes import TokenHasScope
 from catalog import selectors as catalog_selectors
 from common.errors import ApplicationError, NotFound, ValidationFailed
+from common.storage import storage_is_local
 from playback import selectors, services
 from playback.errors import PayloadTooLarge
 from playback.ranges import file_response
@@ -299,14 +300,6 @@ def _error(exc: ApplicationError) -> JsonResponse:
     return JsonResponse(error_body(exc.status, exc.message), status=exc.status)
 
 
-def _storage_is_local() -> bool:
-    try:
-        default_storage.path("")
-    except NotImplementedError:
-        return False
-    return True
-
-
 @require_http_methods(["GET", "HEAD"])
 def stream(request, token: str) -> HttpResponse:
     """Send a rendition for a signed token; no session needed (the token binds the user)."""
@@ -315,7 +308,7 @@ def stream(request, token: str) -> HttpResponse:
     except ApplicationError as exc:
         return _error(exc)
     headers = {"Cache-Control": "private, max-age=0, no-transform"}
-    if not _storage_is_local():
+    if not storage_is_local():
         # Object storage: the bucket (or the CDN before it) sends the bytes and answers
         # Range itself; the presigned URL lives no longer than a stream grant.
         url = default_storage.url(

@@ -1,16 +1,6 @@
 """Writes of the editorial app: teams, the playlist workflow, history, campaigns, pitches, stats.
 
-Workflow of an editorial playlist (who may do what):
-
-    draft --submit (editor)--> in_review --schedule (lead)--> scheduled --(task)--> published
-      ^                          |  \\--publish (lead)------------------------------> |
-      |<-----return (lead)-------+<--return (lead)-- scheduled                        |
-      |                                                                               v
-      +<------------------reopen (editor)-------------- archived <--archive (lead / task)
-
-Editors act only on their team's playlists; leads of the team publish. Each transition
-locks the playlist row and re-checks its state, so the scheduler and a lead acting at the
-same moment cannot publish twice. Every change is written to the playlist's history.
+The workflow of an editorial playlist, who may do what, is drawn in `workflow.py`.
 
 Submodules: teams, checks, history, playlists, review (proposals to live playlists),
 revisions (a lead's decision), workflow, schedule, campaigns, pitches, stats. This package
