@@ -115,6 +115,9 @@ def test_second_tab_sees_controls_and_takes_over(web_context, signed_in, catalog
     )
     second_id = second.evaluate("() => window.streamify.sync.id")
     assert state.device.key == second_id and state.track == catalog.second
+    second.wait_for_timeout(1500)
+    assert server_state(catalog.listener).is_playing
+    assert second.evaluate(f"() => {ACTIVE_AUDIO}.paused") is False
     # The first tab now sees the second one playing and stays silent.
     expect(first.locator("#remote-bar")).to_be_visible(timeout=10_000)
     assert first.evaluate(f"() => {ACTIVE_AUDIO}.paused") is True
@@ -123,8 +126,13 @@ def test_second_tab_sees_controls_and_takes_over(web_context, signed_in, catalog
     first.get_by_role("button", name="Play here").click()
     playing_past(first, 0.2)
     second.wait_for_function(f"() => {ACTIVE_AUDIO}.paused", timeout=10_000)
-    # Known gap: after "Play here" the server may record the first tab as paused although
-    # it plays (a report race, not yet fixed), so only the browser side is asserted here.
+    first_id = first.evaluate("() => window.streamify.sync.id")
+    wait_for_server(catalog.listener, lambda s: s.is_playing and s.device.key == first_id)
+    # and it stays so: no late report from either tab pauses it.
+    first.wait_for_timeout(1500)
+    state = server_state(catalog.listener)
+    assert state.is_playing and state.device.key == first_id, vars(state)
+    assert first.evaluate(f"() => {ACTIVE_AUDIO}.paused") is False
     stop(first, catalog.listener)
     second.close()
 

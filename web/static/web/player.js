@@ -92,6 +92,7 @@ export class Player extends EventTarget {
     this.lastPositionState = 0;
     // Set by the sync while another device plays: commands go to it instead of the audio.
     this.remote = null;
+    this.intentAt = 0; // when the listener last played, paused or skipped here (performance.now())
     for (const audio of audios) this.wire(audio);
     this.applyVolume();
     this.recoverOpenPlay();
@@ -298,6 +299,7 @@ export class Player extends EventTarget {
     const entry = this.entries[index];
     if (!entry) return;
     if (autoplay) this.enableWebAudio();
+    this.intentAt = performance.now();
     this.finishPlay();
     this.index = index;
     const seq = ++this.loadSeq;
@@ -359,6 +361,7 @@ export class Player extends EventTarget {
   play() {
     if (this.remote) return this.remote.command("play");
     if (!this.current) return;
+    this.intentAt = performance.now(); // the listener's own action: newer than any state read
     this.enableWebAudio();
     if (!this.audio.src) {
       this.playAt(this.index);
@@ -369,6 +372,7 @@ export class Player extends EventTarget {
 
   pause() {
     if (this.remote) return this.remote.command("pause");
+    this.intentAt = performance.now();
     this.audio.pause();
   }
 

@@ -112,8 +112,12 @@ export class PlayerSync extends EventTarget {
   schedule(seeked = false) {
     if (this.player.remote || !this.player.current) return;
     if (seeked) this.seekPending = true;
+    this.changedAt = performance.now();
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.report(), REPORT_DELAY_MS);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.report();
+    }, REPORT_DELAY_MS);
   }
 
   report({ heartbeat = false } = {}) {
@@ -173,12 +177,15 @@ export class PlayerSync extends EventTarget {
       this.report({ heartbeat: true });
     }
     this.enqueue(async () => {
+      const asked = performance.now();
       const state = await api("me/player");
-      await this.apply(state);
+      await this.apply(state, asked);
     }).catch(() => {});
   }
 
-  async apply(state) {
+  // `asked`: when the state was requested. A play, pause or skip made here after that (or a
+  // report of ours not yet answered) is newer than the state read: it is not undone.
+  async apply(state, asked) {
     const player = this.player;
     if (!state?.item) {
       if (player.remote) this.leaveRemote();
@@ -190,12 +197,15 @@ export class PlayerSync extends EventTarget {
       return;
     }
     if (player.remote) {
-      // The other device stopped: this tab holds the state again, paused.
-      this.leaveRemote();
+      // The other device stopped: this tab holds the state again, paused. The state is
+      // loaded while still in remote mode (no report can leave for a half-loaded queue),
+      // and only then do the controls become this tab's own.
       await this.restoreFrom(state);
+      this.leaveRemote();
       return;
     }
-    if (this.pending > 1) return; // a report of ours is on its way; read again later
+    const changed = Math.max(this.changedAt || 0, player.intentAt || 0);
+    if (this.pending > 1 || this.timer || changed >= asked) return; // ours is newer: read again later
     const mine = this.reported;
     if (!mine) return;
     const current = player.current;
@@ -274,7 +284,8 @@ export class PlayerSync extends EventTarget {
     }
     return this.enqueue(async () => {
       await api(path, { method, query });
-      await this.apply(await api("me/player"));
+      const asked = performance.now();
+      await this.apply(await api("me/player"), asked);
     }).catch(() => {});
   }
 
@@ -285,8 +296,8 @@ export class PlayerSync extends EventTarget {
     return this.enqueue(async () => {
       await api("me/player", { method: "PUT", body: { device_ids: [this.id], play: true } });
       const fresh = await api("me/player");
-      this.leaveRemote();
       await this.restoreFrom(fresh || state);
+      this.leaveRemote();
       this.reported = { ...this.reported, playing: true };
       this.player.play();
     });
