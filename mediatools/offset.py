@@ -37,8 +37,7 @@ class PipedAudio:
         if self._first:
             first, self._first = self._first, b""
             yield first
-        for chunk in iter(lambda: self._process.stdout.read1(CHUNK_BYTES), b""):
-            yield chunk
+        yield from iter(lambda: self._process.stdout.read1(CHUNK_BYTES), b"")
 
     def close(self) -> None:
         _stop(self._process, self._log)
@@ -64,7 +63,8 @@ def copy_from(
     args = [ffmpeg_binary(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"]
     args += ["-ss", f"{offset_seconds:.3f}", *file_input_args(path, demuxer)]
     args += ["-map", "0:a:0", "-c", "copy", *_PIPE_OPTIONS.get(muxer, ()), "-f", muxer, "pipe:1"]
-    log = tempfile.TemporaryFile(prefix="streamify-ffmpeg-")
+    # Closed with the process (`_stop`), which outlives this function.
+    log = tempfile.TemporaryFile(prefix="streamify-ffmpeg-")  # noqa: SIM115
     try:
         process = popen(args, timeout=timeout, stdout=subprocess.PIPE, stderr=log)
     except ToolError:

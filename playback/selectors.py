@@ -446,7 +446,7 @@ def now_playing_list(*, user_id: int) -> list[dict]:
 
 def now_playing_position_ms(*, entry: dict, now: datetime.datetime) -> int | None:
     """The position now of a reported entry (None without a report): as reported, plus the
-    time since × its rate while starting or playing, within the track."""
+    time since x its rate while starting or playing, within the track."""
     if "position_ms" not in entry:
         return None
     position = entry["position_ms"]

@@ -20,9 +20,9 @@ from api.subsonic import errors
 from api.subsonic.errors import SubsonicError
 from api.subsonic.params import ALBUM, ARTIST, PLAYLIST, SONG, entity_id
 from catalog import selectors as catalog_selectors
+from mediatools.errors import ToolError
 from playback import selectors as playback_selectors
 from playback import services as playback_services
-from mediatools.errors import ToolError
 from playback.ranges import file_response
 
 FORMAT_CODECS = {

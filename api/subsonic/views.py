@@ -36,9 +36,9 @@ from catalog import library, library_selectors, search
 from catalog import selectors as catalog_selectors
 from common.errors import ApplicationError
 from playback import player
-from playback.models import PlaybackSession
 from playback import selectors as playback_selectors
 from playback import services as playback_services
+from playback.models import PlaybackSession
 from recommendations import selectors as recommendation_selectors
 
 logger = logging.getLogger(__name__)

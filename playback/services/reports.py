@@ -38,7 +38,7 @@ def listened_ms_between(
     """The media time heard between a report (`state`, `position_ms`, `playback_rate` at
     `reported_at`) and the next one of the same song (at `new_position_ms`, `now`).
 
-    Only while the earlier report said starting or playing: the wall-clock time × its rate,
+    Only while the earlier report said starting or playing: the wall-clock time x its rate,
     but never more than the position advanced (a jump forward is not listening; after a
     jump back nothing of the interval can be told apart, so it counts nothing).
     """

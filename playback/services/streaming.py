@@ -10,9 +10,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from mediatools.offset import PipedAudio, copy_from
-
 from common.errors import NotFound
+from mediatools.offset import PipedAudio, copy_from
 from playback import selectors
 from playback.errors import NotPlayable, StreamUrlExpired, StreamUrlInvalid, UnavailableInMarket
 from playback.models import Rendition, StreamGrantDay
