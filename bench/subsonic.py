@@ -1,4 +1,4 @@
-"""OpenSubsonic API (/rest/): p50/p99 of getAlbumList2, search3 and stream start.
+"""OpenSubsonic API (/rest/): p50/p99 of getAlbumList2, search3, stream start, reportPlayback.
 
 Builds a throwaway database (see _common.py): a listener in Sweden with an app password,
 `--albums` albums of 8 tracks playable in SE (a tenth of them not), and a short Opus
@@ -8,6 +8,9 @@ sequential requests with token auth (a fresh salt each, as clients do), JSON ans
 - getAlbumList2 type=newest size=50 at random offsets, and type=alphabeticalByName;
 - search3 with a word of the catalogue (and an empty query, page of 20 each);
 - stream start: time to the first byte of /rest/stream (authorisation, grant, Range code);
+- the same with timeOffset=10 (ffmpeg started, its first packets copied; the client then
+  hangs up, which stops ffmpeg);
+- reportPlayback state=playing (player state, session row and now playing updated);
 
 and `ping` in the same run, the floor every call pays (auth, throttle counters, envelope):
 each figure is printed with its ratio to the ping p50.
@@ -174,6 +177,24 @@ def measure(port: int, data: dict, requests: int, albums: int) -> dict[str, list
             "stream",
             {**auth(data), "id": f"tr-{rng.choice(data['streamed'])}"},
             first_byte=True,
+        ),
+        "stream start timeOffset=10": lambda: timed(
+            port,
+            "stream",
+            {**auth(data), "id": f"tr-{rng.choice(data['streamed'])}", "timeOffset": 10},
+            first_byte=True,
+        ),
+        "reportPlayback playing": lambda: timed(
+            port,
+            "reportPlayback",
+            {
+                **auth(data),
+                "f": "json",
+                "mediaId": f"tr-{data['streamed'][0]}",
+                "mediaType": "song",
+                "positionMs": rng.randrange(0, 20_000),
+                "state": "playing",
+            },
         ),
     }
     for case in cases.values():  # warm up: imports, caches, connections

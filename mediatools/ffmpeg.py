@@ -38,13 +38,18 @@ def input_args(path: Path, info: Probe) -> list[str]:
     be chosen by content), and the protocol whitelist stops any reference the demuxer finds
     from opening another file or a network address.
     """
+    return file_input_args(path, info.container.demuxer, "-err_detect", "crccheck+bitstream+buffer")
+
+
+def file_input_args(path: Path, demuxer: str, *options: str) -> list[str]:
+    """The input part of a command for a file known to be container `demuxer` (ffmpeg's
+    input format name): that format forced, only `file:` allowed, `options` before `-i`."""
     return [
         "-protocol_whitelist",
         "file",
         "-f",
-        info.container.demuxer,
-        "-err_detect",
-        "crccheck+bitstream+buffer",
+        demuxer,
+        *options,
         "-i",
         f"file:{Path(path).resolve()}",
     ]

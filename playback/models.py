@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -460,3 +461,44 @@ class PlayerQueueItem(models.Model):
 
     def __str__(self):
         return f"{self.user_id} #{self.position}: {self.track_id}"
+
+
+class PlaybackSession(models.Model):
+    """One song a device of a listener is playing, as its playback reports tell it.
+
+    The OpenSubsonic `playbackReport` extension: the client says starting, playing, paused
+    or stopped with its position; the time heard between reports adds up in `listened_ms`
+    (media time). When the song ends (stopped, another song, or starting again) the session
+    becomes one play event, id `event_id`, through the one ingestion path, and the row goes.
+    """
+
+    class State(models.TextChoices):
+        STARTING = "starting", _("Starting")
+        PLAYING = "playing", _("Playing")
+        PAUSED = "paused", _("Paused")
+        STOPPED = "stopped", _("Stopped")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playback_sessions"
+    )
+    device_key = models.CharField(max_length=64)
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    state = models.CharField(max_length=8, choices=State.choices)
+    position_ms = models.PositiveIntegerField(default=0)
+    playback_rate = models.FloatField(default=1.0)
+    reported_at = models.DateTimeField()
+    started_at = models.DateTimeField()
+    listened_ms = models.PositiveIntegerField(default=0)
+    listened_until = models.DateTimeField(null=True, blank=True)
+    ignore_scrobble = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "device_key"], name="uniq_playback_session_device"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} on {self.device_key}: {self.track_id} ({self.state})"

@@ -46,6 +46,7 @@ __all__ = [
     "player_queue_save",
     "player_queue_upcoming",
     "player_repeat_set",
+    "player_report",
     "player_seek",
     "player_shuffle_set",
     "player_snapshot_get",
@@ -491,6 +492,50 @@ def _advance(state: PlayerState, now: datetime.datetime, step: int) -> None:
         state.is_playing = False
     else:
         _go_to(state, 0, now)
+
+
+@transaction.atomic
+def player_report(
+    *,
+    user: User,
+    device_id: str,
+    track_id: int,
+    position_ms: int,
+    is_playing: bool,
+    device_name: str = "",
+) -> PlayerState:
+    """Take what device `device_id` (registered on first use) says it plays: it becomes the
+    active device, at `track_id` and `position_ms`, playing or not.
+
+    The track becomes the current item: the current one when it is that track, else its
+    next place in the queue (or its first), else the queue becomes that track alone (the
+    client plays from a queue the server was not told about).
+    """
+    device_id = _check_device_id(device_id)
+    _check_position(position_ms)
+    check_tracks_playable(user=user, track_ids=[track_id])
+    device = PlayerDevice.objects.filter(user=user, key=device_id).first()
+    if device is None:
+        device = player_device_register(user=user, device_id=device_id, name=device_name)
+    state = _locked_state(user)
+    now = timezone.now()
+    _activate(state, device, now, seen=True)
+    if state.track_id != track_id:
+        places = list(
+            PlayerQueueItem.objects.filter(user=user, track_id=track_id)
+            .order_by("position")
+            .values_list("position", flat=True)
+        )
+        if not places:
+            _queue_replace(user, [track_id])
+            places = [0]
+        current = -1 if state.current_index is None else state.current_index
+        _go_to(state, next((p for p in places if p > current), places[0]), now)
+    duration = state.track.duration_ms if state.track else 0
+    state.position_ms = min(position_ms, duration) if duration else position_ms
+    state.measured_at = now
+    state.is_playing = is_playing
+    return _save(state, now)
 
 
 @transaction.atomic

@@ -444,6 +444,19 @@ def now_playing_list(*, user_id: int) -> list[dict]:
     )
 
 
+def now_playing_position_ms(*, entry: dict, now: datetime.datetime) -> int | None:
+    """The position now of a reported entry (None without a report): as reported, plus the
+    time since x its rate while starting or playing, within the track."""
+    if "position_ms" not in entry:
+        return None
+    position = entry["position_ms"]
+    if entry.get("state") in ("starting", "playing"):
+        elapsed_ms = max(0.0, (now - entry["at"]).total_seconds() * 1000)
+        position += int(elapsed_ms * entry.get("playback_rate", 1.0))
+    duration = entry.get("duration_ms") or 0
+    return min(position, duration) if duration else position
+
+
 def now_playing_key(user_id: int) -> str:
     return f"playback:now-playing:{user_id}"
 

@@ -142,6 +142,7 @@ loudness_range_lu
 MELANCHOLIC
 model_version
 OPUS
+PAUSED
 PARTY
 PRODUCER
 proxy

@@ -2,8 +2,8 @@
 
 Audio is authorised exactly as the web player's: `stream_url_issue` (market check, a grant
 for the listener, track and rendition) then `stream_grant_check`, so a later scrobble of the
-track finds its grant; bytes go out through playback's Range code (or nginx). Streaming never
-counts a play.
+track finds its grant; bytes go out through playback's Range code (or nginx), or from a
+`timeOffset` through ffmpeg (no Range then). Streaming never counts a play.
 """
 
 import io
@@ -11,13 +11,16 @@ import mimetypes
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from api.subsonic import errors
+from api.subsonic.errors import SubsonicError
 from api.subsonic.params import ALBUM, ARTIST, PLAYLIST, SONG, entity_id
 from catalog import selectors as catalog_selectors
+from mediatools.errors import ToolError
 from playback import selectors as playback_selectors
 from playback import services as playback_services
 from playback.ranges import file_response
@@ -107,9 +110,30 @@ def _send_original(request, track_id: int, extra=None) -> HttpResponse | None:
     )
 
 
-def stream(request, params, user) -> HttpResponse:
+def _send_from(rendition, offset_seconds: int) -> StreamingHttpResponse:
+    """The rendition from `offset_seconds` on (the transcodeOffset extension): its packets
+    copied by ffmpeg as the client reads them, with no length and no Range (the bytes are
+    made now); ffmpeg stops when the response is closed, by the end or a disconnect."""
+    try:
+        piped = playback_services.rendition_stream_from(
+            rendition=rendition, offset_seconds=offset_seconds
+        )
+    except ToolError as exc:
+        raise SubsonicError(errors.GENERIC, "The audio cannot be sent now; try again.") from exc
+    response = StreamingHttpResponse(piped, content_type=rendition.mime_type, headers=_HEADERS)
+    response["Accept-Ranges"] = "none"
+    return response
+
+
+def stream(request, params, user) -> HttpResponseBase:
     format_name = params.get("format")
+    offset = params.int("timeOffset", 0, minimum=0)
     track_id, rendition = _authorised(request, params, user, format_name=format_name)
+    if offset:
+        duration_ms = playback_selectors.track_get(track_id=track_id).duration_ms
+        if duration_ms and offset * 1000 >= duration_ms:
+            raise errors.invalid("timeOffset", "at or past the end of the song.")
+        return _send_from(rendition, offset)
     if format_name == "raw":
         original = _send_original(request, track_id)
         if original is not None:

@@ -1,6 +1,7 @@
 """Parameters of /rest/ calls: query string and form body (`formPost`), repeated keys kept."""
 
 import datetime
+import math
 
 from django.http import QueryDict
 
@@ -54,6 +55,18 @@ class Params:
             raise errors.invalid(name, f"must be at least {minimum}.")
         if maximum is not None and value > maximum:
             value = maximum
+        return value
+
+    def float(self, name: str, default: float) -> float:
+        raw = self.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise errors.invalid(name, "expected a number.") from None
+        if not math.isfinite(value):
+            raise errors.invalid(name, "expected a finite number.")
         return value
 
     def optional_int(self, name: str):

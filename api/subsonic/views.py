@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
+from accounts.selectors import request_address
 from api.subsonic import auth, errors, media, objects
 from api.subsonic.errors import SubsonicError
 from api.subsonic.params import (
@@ -37,6 +38,7 @@ from common.errors import ApplicationError
 from playback import player
 from playback import selectors as playback_selectors
 from playback import services as playback_services
+from playback.models import PlaybackSession
 from recommendations import selectors as recommendation_selectors
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ EXTENSIONS = [
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "formPost", "versions": [1]},
     {"name": "indexBasedQueue", "versions": [1]},
+    {"name": "playbackReport", "versions": [1]},
+    {"name": "transcodeOffset", "versions": [1]},
 ]
 
 
@@ -633,6 +637,36 @@ def scrobble(call: Call) -> dict:
     return {}
 
 
+@method("reportPlayback")
+def report_playback(call: Call) -> dict:
+    """The playbackReport extension: the server tells plays from the reported timeline."""
+    media_type = call.params.required("mediaType")
+    if media_type == "podcast":
+        raise errors.not_found("Podcast episode (there are no podcasts)")
+    if media_type != "song":
+        raise errors.invalid("mediaType", "song or podcast.")
+    _, track_id = entity_id("mediaId", call.params.get("mediaId"), SONG)
+    position_ms = call.params.int("positionMs", minimum=0)
+    state = call.params.required("state")
+    if state not in PlaybackSession.State.values:
+        raise errors.invalid("state", ", ".join(PlaybackSession.State.values) + " expected.")
+    if not _playable_tracks(call).filter(pk=track_id).exists():
+        raise errors.not_found(f"Song {SONG}-{track_id}")
+    device_id, client = _device_id(call)
+    playback_services.playback_report(
+        user=call.user,
+        device_id=device_id,
+        device_name=client,
+        track_id=track_id,
+        position_ms=position_ms,
+        state=state,
+        playback_rate=call.params.float("playbackRate", 1.0),
+        ignore_scrobble=call.params.bool("ignoreScrobble", False),
+        address=request_address(call.request),
+    )
+    return {}
+
+
 @method("getNowPlaying")
 def get_now_playing(call: Call) -> dict:
     """The caller's own players only: other listeners' listening is private here."""
@@ -655,6 +689,10 @@ def get_now_playing(call: Call) -> dict:
                 "minutesAgo": int((now - entry["at"]).total_seconds() // 60),
                 "playerId": number,
                 "playerName": entry["player"],
+                # Reported by playbackReport; absent for a scrobble's "now playing".
+                "state": entry.get("state"),
+                "positionMs": playback_selectors.now_playing_position_ms(entry=entry, now=now),
+                "playbackRate": entry.get("playback_rate"),
             }
         )
     return {"nowPlaying": {"entry": found}}

@@ -1,12 +1,17 @@
 """Stream URLs: issued for a playable rendition in the listener's market, then checked."""
 
 import datetime
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from common.errors import NotFound
+from mediatools.offset import PipedAudio, copy_from
 from playback import selectors
 from playback.errors import NotPlayable, StreamUrlExpired, StreamUrlInvalid, UnavailableInMarket
 from playback.models import Rendition, StreamGrantDay
@@ -77,3 +82,37 @@ def stream_grant_check(*, token: str) -> Rendition:
     if not rendition.playable:
         raise _market_refusal(str(rendition.listener_country))
     return rendition
+
+
+# ffmpeg's input format for each rendition muxer (RenditionProfile.muxer).
+_DEMUXERS = {"ogg": "ogg", "ipod": "mov", "mp3": "mp3"}
+
+
+def rendition_stream_from(*, rendition: Rendition, offset_seconds: int) -> PipedAudio:
+    """The rendition's audio from `offset_seconds` on, same codec and container, as ffmpeg
+    copies it (the caller has authorised the stream, and must close the result).
+
+    From object storage the file is first copied to a temporary file, removed as soon as
+    ffmpeg has it open. Raises mediatools' ToolError when ffmpeg cannot send it.
+    """
+    muxer = rendition.spec.muxer
+    options = {
+        "demuxer": _DEMUXERS[muxer],
+        "muxer": muxer,
+        "offset_seconds": offset_seconds,
+        "timeout": settings.FFMPEG_TIMEOUT_SECONDS,
+    }
+    try:
+        local = Path(default_storage.path(rendition.file.name))
+    except NotImplementedError:  # object storage
+        local = None
+    if local is not None:
+        return copy_from(local, **options)
+    handle, name = tempfile.mkstemp(prefix="streamify-offset-")
+    try:
+        with os.fdopen(handle, "wb") as local, default_storage.open(rendition.file.name) as remote:
+            for chunk in iter(lambda: remote.read(1 << 20), b""):
+                local.write(chunk)
+        return copy_from(Path(name), **options)
+    finally:
+        Path(name).unlink(missing_ok=True)  # ffmpeg keeps its open file

@@ -1,4 +1,5 @@
 import io
+import subprocess
 from dataclasses import dataclass
 
 import pytest
@@ -7,6 +8,7 @@ from PIL import Image
 
 from accounts import services as account_services
 from catalog.models import Playlist
+from mediatools import ffmpeg
 from playback.models import Rendition
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import (
@@ -86,3 +88,68 @@ def world(transactional_db) -> World:
         others_private=others_private,
         other_user=other,
     )
+
+
+# Real audio, for the transcodeOffset extension
+
+DURATION_S = 20
+
+
+def _sine(path, *codec_args) -> bytes:
+    subprocess.run(
+        [
+            ffmpeg.ffmpeg_binary(),
+            *("-v", "error", "-y", "-f", "lavfi"),
+            *("-i", f"sine=frequency=440:sample_rate=48000:duration={DURATION_S}"),
+            *("-ac", "2", *codec_args, str(path)),
+        ],
+        check=True,
+    )
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory) -> dict[str, bytes]:
+    """Real renditions of a 20 s sine, made as the transcoder makes them."""
+    folder = tmp_path_factory.mktemp("renditions")
+    return {
+        "opus": _sine(folder / "a.ogg", "-c:a", "libopus", "-b:a", "96k", "-f", "ogg"),
+        "aac": _sine(
+            folder / "a.m4a", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-f", "ipod"
+        ),
+        "mp3": _sine(folder / "a.mp3", "-c:a", "libmp3lame", "-b:a", "320k", "-f", "mp3"),
+    }
+
+
+PROFILES = {
+    "opus": (Rendition.Profile.OPUS_160, "ogg"),
+    "aac": (Rendition.Profile.AAC_256, "mov"),
+    "mp3": (Rendition.Profile.MP3_320, "mp3"),
+}
+
+
+@pytest.fixture
+def audio_song(world, encoded):
+    track = TrackFactory(
+        title="Sine", release=world.release, duration_ms=DURATION_S * 1000, markets=["SE"]
+    )
+    for codec, (profile, _) in PROFILES.items():
+        RenditionFactory(track=track, profile=profile, content=encoded[codec])
+    return track
+
+
+def decoded_seconds(data: bytes, demuxer: str, tmp_path) -> float:
+    """Decode every byte with ffmpeg (as a player would) and measure what came out."""
+    path = tmp_path / f"received.{demuxer}"
+    path.write_bytes(data)
+    pcm = subprocess.run(
+        [
+            ffmpeg.ffmpeg_binary(),
+            *("-v", "error", "-xerror"),
+            *ffmpeg.file_input_args(path, demuxer),
+            *("-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "s16le", "pipe:1"),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return len(pcm) / 2 / 8000

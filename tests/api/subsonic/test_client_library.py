@@ -5,11 +5,14 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
+from django.utils import timezone
 from libopensonic import Connection
 from libopensonic import errors as sonic_errors
 
 from accounts import services as account_services
-from playback.models import PlayEvent
+from playback.models import PlaybackSession, PlayEvent
+from tests.api.subsonic.conftest import DURATION_S, decoded_seconds
 
 
 def _connect(live_server, **credentials) -> Connection:
@@ -250,3 +253,44 @@ def test_play_queue_is_the_player_queue(sonic, world):
     assert by_index.current_index == 1
     with pytest.raises(sonic_errors.DataNotFoundError):
         sonic.save_play_queue([f"tr-{world.unlicensed_track.pk}"])
+
+
+def test_playback_report_makes_one_play(sonic, world):
+    """The library's report_playback (playbackReport); the server's clock is moved ahead
+    instead of waiting, the client's own (monotonic) timers are left alone."""
+    track = world.tracks[1]
+    song = f"tr-{track.pk}"
+    names = {ext.name for ext in sonic.get_open_subsonic_extensions()}
+    assert {"playbackReport", "transcodeOffset"} <= names
+    _body(sonic, sonic.stream(song))  # the grant a counted play needs
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        assert sonic.report_playback(song, "song", 0, "starting")
+        clock.shift(20)
+        assert sonic.report_playback(song, "song", 20_000, "playing", playback_rate=1.0)
+        entry = sonic.get_now_playing()[0]
+        assert (entry.id, entry.state, entry.playback_rate) == (song, "playing", 1.0)
+        assert 20_000 <= entry.position_ms < 25_000 and entry.player_name == "pytest"
+        clock.shift(20)
+        assert sonic.report_playback(song, "song", 40_000, "stopped")
+        assert sonic.report_playback(song, "song", 40_000, "stopped")  # a retry
+        assert sonic.get_now_playing() == []
+        assert sonic.report_playback(song, "song", 0, "starting", ignore_scrobble=True)
+        clock.shift(60)
+        assert sonic.report_playback(song, "song", 60_000, "stopped")
+    event = PlayEvent.objects.get()
+    assert (event.track_id, event.verdict) == (track.pk, PlayEvent.Verdict.STREAM)
+    assert 40_000 <= event.ms_played < 41_000
+    assert not PlaybackSession.objects.exists()
+    with pytest.raises(sonic_errors.DataNotFoundError):
+        sonic.report_playback(f"tr-{world.unlicensed_track.pk}", "song", 0, "playing")
+
+
+def test_stream_with_time_offset(sonic, world, audio_song, tmp_path):
+    """The library's stream(time_offset=...) (transcodeOffset), decoded as a player would."""
+    status, headers, data = _body(
+        sonic, sonic.stream(f"tr-{audio_song.pk}", tformat="mp3", time_offset=8)
+    )
+    assert status == 200 and headers["Content-Type"] == "audio/mpeg"
+    assert "Content-Length" not in headers
+    assert decoded_seconds(data, "mp3", tmp_path) == pytest.approx(DURATION_S - 8, abs=0.3)
+    assert not PlayEvent.objects.exists()

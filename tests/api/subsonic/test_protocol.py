@@ -259,6 +259,31 @@ def _every_json_call(world) -> list[tuple[str, dict]]:
         ("scrobble", {"id": song, "submission": "false"}),
         ("getNowPlaying", {}),
         ("scrobble", {"id": song}),
+        (
+            "reportPlayback",
+            {"mediaId": song, "mediaType": "song", "positionMs": 0, "state": "starting"},
+        ),
+        (
+            "reportPlayback",
+            {
+                "mediaId": song,
+                "mediaType": "song",
+                "positionMs": 900,
+                "state": "playing",
+                "playbackRate": "1.25",
+            },
+        ),
+        ("getNowPlaying", {}),
+        (
+            "reportPlayback",
+            {
+                "mediaId": song,
+                "mediaType": "song",
+                "positionMs": 1000,
+                "state": "stopped",
+                "ignoreScrobble": "true",
+            },
+        ),
         ("getUser", {"username": world.listener.email}),
         ("deletePlaylist", {"id": playlist}),
         ("getPlayQueue", {}),
