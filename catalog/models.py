@@ -88,6 +88,14 @@ class ReleaseArtist(models.Model):
 
 
 class Track(models.Model):
+    class AudioStatus(models.TextChoices):
+        """Where the track's audio stands; kept by playback as its transcodes move."""
+
+        NONE = "none", _("No audio")
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
     title = models.CharField(max_length=300, db_index=True)
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
     artists = models.ManyToManyField(Artist, through="TrackArtist", related_name="tracks")
@@ -105,6 +113,14 @@ class Track(models.Model):
     )
     source_sha256 = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    audio_status = models.CharField(
+        max_length=10,
+        choices=AudioStatus.choices,
+        default=AudioStatus.NONE,
+        db_default=AudioStatus.NONE,
+        editable=False,
+        help_text=_("Ready once a rendition plays; the API says why a track does not play."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 

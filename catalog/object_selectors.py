@@ -90,6 +90,7 @@ def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> di
             False,
             output_field=BooleanField(),
         )
+        columns["t_audio"] = F(f"{to_track}audio_status")
     if album:
         release_ref = f"{to_track}release_id"
         columns |= {

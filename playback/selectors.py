@@ -369,6 +369,26 @@ def _with_audio_state(tracks: QuerySet[Track]) -> QuerySet[Track]:
     )
 
 
+def track_audio_statuses(*, track_ids) -> dict[int, str]:
+    """Where each track's audio stands (`Track.AudioStatus` values), in one query: ready
+    when a rendition plays, failed when its original's job failed, processing while it has
+    an original on its way, none without one."""
+    rows = _with_audio_state(Track.objects.filter(pk__in=list(track_ids))).values_list(
+        "pk", "source_file", "has_ready", "job_state"
+    )
+    statuses = {}
+    for pk, source_file, has_ready, job_state in rows:
+        if has_ready:
+            statuses[pk] = Track.AudioStatus.READY
+        elif not source_file:
+            statuses[pk] = Track.AudioStatus.NONE
+        elif job_state == TranscodeJob.State.FAILED:
+            statuses[pk] = Track.AudioStatus.FAILED
+        else:
+            statuses[pk] = Track.AudioStatus.PROCESSING
+    return statuses
+
+
 @dataclass(frozen=True)
 class TranscodeProgress:
     """Tracks with an original: `ready` play (the default rendition first), `complete` have

@@ -82,8 +82,26 @@ class FollowersSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+# Why a track does not play (`restrictions.reason`): Spotify's "market", and, since "additional
+# reasons may be added" there, where its audio stands when that is what stops it.
+_AUDIO_REASONS = {"none": "no_audio", "processing": "processing", "failed": "failed"}
+
+
+def playability(licensed: bool, audio_status: str) -> tuple[bool, str | None]:
+    """`is_playable` and the restriction's reason of a track licensed (or not) in the
+    market, whose audio stands at `audio_status` (`Track.AudioStatus`)."""
+    if not licensed:
+        return False, "market"
+    reason = _AUDIO_REASONS.get(audio_status)
+    return reason is None, reason
+
+
 class RestrictionsSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=["market"])
+    reason = serializers.ChoiceField(
+        choices=["market", *_AUDIO_REASONS.values()],
+        help_text="market: not licensed there now; processing: its audio is being prepared; "
+        "failed: its audio could not be processed; no_audio: it has no audio yet.",
+    )
 
 
 class CopyrightSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.utils.urls import replace_query_param
 
-from api.objects.base import URI_SCHEME
+from api.objects.base import URI_SCHEME, playability
 from api.objects.paging import paging
 from catalog.models import Artist, Playlist, Release
 from catalog.selectors import (
@@ -143,13 +143,14 @@ def simplified_track(links: Links, row: dict, credits: list[dict]) -> dict:
         "explicit": row["t_explicit"],
         "is_local": False,
     }
+    reason = None
     if "t_playable" in row:
-        data["is_playable"] = bool(row["t_playable"])
+        data["is_playable"], reason = playability(bool(row["t_playable"]), row["t_audio"])
     data["name"] = row["t_title"]
     data["track_number"] = row["t_track_number"]
     data["type"] = "track"
-    if data.get("is_playable") is False:
-        data["restrictions"] = {"reason": "market"}
+    if reason is not None:
+        data["restrictions"] = {"reason": reason}
     return data
 
 

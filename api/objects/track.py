@@ -10,6 +10,7 @@ from api.objects.base import (
     ObjectSerializer,
     RestrictionsSerializer,
     TrackExternalIdsSerializer,
+    playability,
 )
 from api.objects.paging import paging_serializer
 from catalog.models import Track
@@ -46,8 +47,10 @@ class SimplifiedTrackSerializer(ObjectSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data.pop("restrictions", None)
-        if data.get("is_playable") is False:
-            data["restrictions"] = {"reason": "market"}
+        if "is_playable" in data:
+            data["is_playable"], reason = playability(data["is_playable"], instance.audio_status)
+            if reason is not None:
+                data["restrictions"] = {"reason": reason}
         return data
 
 

@@ -35,7 +35,12 @@ from .playlists import (
     playlist_snapshot_bump,
     playlists_personalised_create,
 )
-from .tracks import popularity_update, release_date_set, track_duration_set
+from .tracks import (
+    popularity_update,
+    release_date_set,
+    track_audio_status_set,
+    track_duration_set,
+)
 
 __all__ = [
     "AVAILABILITY_LOCK_KEY",
@@ -64,6 +69,7 @@ __all__ = [
     "release_covers_generate_missing",
     "release_date_set",
     "release_get_or_create",
+    "track_audio_status_set",
     "track_create_from_audio",
     "track_duration_set",
     "track_import_path",

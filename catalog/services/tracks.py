@@ -13,6 +13,17 @@ def release_date_set(*, release_id: int, release_date: datetime.date) -> None:
     Release.objects.filter(pk=release_id).update(release_date=release_date)
 
 
+def track_audio_status_set(*, statuses: Mapping[int, str]) -> None:
+    """Record where each track's audio stands (`Track.AudioStatus`), one UPDATE a status."""
+    by_status: dict[str, list[int]] = {}
+    for track_id, status in statuses.items():
+        by_status.setdefault(status, []).append(track_id)
+    for status, track_ids in by_status.items():
+        Track.objects.filter(pk__in=track_ids).exclude(audio_status=status).update(
+            audio_status=status
+        )
+
+
 def track_duration_set(*, track_id: int, source_sha256: str, duration_ms: int) -> None:
     """Record the measured duration if the track still has the original it was measured on."""
     Track.objects.filter(pk=track_id, source_sha256=source_sha256).update(duration_ms=duration_ms)

@@ -21,7 +21,12 @@ from playback import selectors
 from playback.errors import Conflict, PayloadTooLarge
 from playback.models import TrackAudio, TranscodeJob
 
-from .transcoding import _enqueue_transcode, _transcode_job_reset, transcode_job_retry
+from .transcoding import (
+    _enqueue_transcode,
+    _transcode_job_reset,
+    track_audio_status_refresh,
+    transcode_job_retry,
+)
 
 
 def upload_max_bytes() -> int:
@@ -144,6 +149,8 @@ def _track_source_set(*, track_id: int, name: str, checked: SourceCheck) -> Tran
     job, created = TranscodeJob.objects.get_or_create(track=track, source_sha256=checked.sha256)
     if not created:
         _transcode_job_reset(job)
+    else:
+        track_audio_status_refresh(track_ids=[track.pk])
     if previous and previous != name:
         transaction.on_commit(lambda: default_storage.delete(previous))
     _enqueue_transcode(job.pk)

@@ -22,6 +22,7 @@ from common.errors import ValidationFailed
 from mediatools.errors import AudioError, ToolError
 from mediatools.probe import Probe, probe
 from mediatools.transcode import Output, Result, transcode
+from playback import selectors
 from playback.models import DEFAULT_PROFILE, RENDITION_PROFILES, Rendition, TrackAudio, TranscodeJob
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,14 @@ def _enqueue_transcode(job_id: int) -> None:
     transaction.on_commit(lambda: transcode_track.delay(job_id), robust=True)
 
 
+def track_audio_status_refresh(*, track_ids) -> None:
+    """Bring `Track.audio_status` in line with the tracks' renditions and jobs (the API's
+    `is_playable` and its reason read it); called wherever those change."""
+    catalog_services.track_audio_status_set(
+        statuses=selectors.track_audio_statuses(track_ids=track_ids)
+    )
+
+
 def _transcode_job_reset(job: TranscodeJob) -> None:
     job.state = TranscodeJob.State.PENDING
     job.attempts = 0
@@ -52,6 +61,7 @@ def _transcode_job_reset(job: TranscodeJob) -> None:
     Rendition.objects.filter(track_id=job.track_id, state=Rendition.State.FAILED).update(
         state=Rendition.State.PENDING, error="", updated_at=timezone.now()
     )
+    track_audio_status_refresh(track_ids=[job.track_id])
 
 
 @transaction.atomic
@@ -115,6 +125,7 @@ def transcode_jobs_create_missing(*, limit: int | None = None) -> int:
     ).values_list("pk", flat=True)
     for job_id in created:
         _enqueue_transcode(job_id)
+    track_audio_status_refresh(track_ids={job.track_id for job in jobs})
     return len(jobs)
 
 
@@ -236,6 +247,7 @@ def _transcode_job_fail(job: TranscodeJob, message: str) -> None:
     Rendition.objects.filter(track_id=job.track_id).exclude(state=Rendition.State.READY).update(
         state=Rendition.State.FAILED, error=message, updated_at=now
     )
+    track_audio_status_refresh(track_ids=[job.track_id])
 
 
 def _transcode_job_release(job: TranscodeJob, message: str) -> None:
@@ -383,6 +395,8 @@ def _transcode_pass_finish(
         )
     for item in stored:
         _rendition_ready(stored=item, source_sha256=job.source_sha256)
+    if stored:
+        track_audio_status_refresh(track_ids=[job.track_id])
     if more:
         # Progress made: the attempts start afresh for the next pass, queued at the back.
         TranscodeJob.objects.filter(pk=job.pk).update(

@@ -71,6 +71,9 @@ class TrackFactory(factory.django.DjangoModelFactory):
     track_number = factory.Sequence(lambda n: n % 20 + 1)
     duration_ms = 180_000
     isrc = factory.Sequence(lambda n: f"SEXYZ{n:07d}")
+    # A catalogued track's audio is ready unless a test says otherwise (tests of the audio
+    # path make real renditions, and the transcode services keep the status from then on).
+    audio_status = Track.AudioStatus.READY
 
     @factory.post_generation
     def artists(self, create, extracted, **kwargs):
