@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.objects import ArtistSerializer, ErrorSerializer, TrackSerializer, api_url
+from api.objects.base import playability
 from api.params import ID_PATH, MARKET, limit_param, market_param, path_pk, uri_id
 from api.recommendations.serializers import (
     GenreSeedsSerializer,
@@ -56,7 +57,7 @@ class TrackSimilarApi(APIView):
         ids = selectors.similar_track_ids(track_id=track.pk, limit=fetch)
         tracks = [t for t in catalog_selectors.tracks_by_ids(ids=ids, market=market) if t]
         if market:
-            tracks = [t for t in tracks if t.is_playable]
+            tracks = [t for t in tracks if playability(t.is_playable, t.audio_status)[0]]
         context = {"request": request, "market": market}
         data = TrackSerializer(tracks[:limit], many=True, context=context).data
         return Response({"tracks": data})

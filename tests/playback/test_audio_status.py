@@ -29,7 +29,9 @@ def seen(client, track) -> list[tuple]:
     several = client.get("/api/v1/tracks", {"ids": track.pk, "market": "SE"}).json()["tracks"][0]
     album = client.get(f"/api/v1/albums/{track.release_id}/tracks", {"market": "SE"}).json()
     listed = next(t for t in album["items"] if t["id"] == str(track.pk))
-    return [(t["is_playable"], t.get("restrictions", {}).get("reason")) for t in (one, several, listed)]
+    return [
+        (t["is_playable"], t.get("restrictions", {}).get("reason")) for t in (one, several, listed)
+    ]
 
 
 def test_the_reason_follows_the_audio_from_upload_to_ready(client, flac_path):

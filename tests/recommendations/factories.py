@@ -54,7 +54,13 @@ def artist_with_tracks(
     )
     ReleaseArtist.objects.create(release=release, artist=artist)
     made = Track.objects.bulk_create(
-        Track(title=f"{name} {n}", release=release, track_number=n + 1, duration_ms=200_000)
+        Track(
+            title=f"{name} {n}",
+            release=release,
+            track_number=n + 1,
+            duration_ms=200_000,
+            audio_status=Track.AudioStatus.READY,
+        )
         for n in range(tracks)
     )
     TrackArtist.objects.bulk_create(TrackArtist(track=t, artist=artist) for t in made)
