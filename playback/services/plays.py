@@ -172,53 +172,35 @@ def _plays_judge(
     durations: dict[int, int],
     windows: dict[int, list],
 ) -> list[tuple[str, str]]:
-    """Look up the rest of the facts `integrity.plays_judge` needs (three queries: the
-    listener's lock, grants, counted plays) and apply it.
+    """Look up the rest of the facts `integrity.plays_judge` needs and apply it: two
+    statements whatever the batch's size (the listener's lock with their grants, then
+    their counted plays).
 
     Holds the listener's lock until commit, so two concurrent batches of one listener
     cannot both count overlapping plays.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_LISTENER_LOCK, user_id % (1 << 31)]
-            )
     rules = integrity.Rules(
         now=timezone.now(),
         grant_max_age=datetime.timedelta(days=settings.PLAY_GRANT_MAX_AGE_DAYS),
     )
-    track_ids = {play.track_id for play in plays}
     # Bounds clipped to the accepted window, so absurd timestamps never reach a query.
     earliest_start = rules.earliest_end - datetime.timedelta(days=1)
     lo = max(min(play.started_at for play in plays), earliest_start)
     hi = min(max(play.ended_at for play in plays), rules.latest_end)
-    grant_days: dict[int, list[datetime.date]] = {}
-    counted: list[tuple[datetime.datetime, datetime.datetime]] = []
-    if lo <= hi:
-        for track_id, day in (
-            StreamGrantDay.objects.filter(
-                user_id=user_id,
-                track_id__in=track_ids,
-                day__gte=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
-                day__lte=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
-            )
-            .order_by("day")
-            .values_list("track_id", "day")
-        ):
-            grant_days.setdefault(track_id, []).append(day)
-        incoming = set(ids)
-        counted = [
-            (started, ended)
-            for pk, started, ended in PlayEvent.objects.filter(
-                user_id=user_id,
-                verdict__in=COUNTED_VERDICTS,
-                ended_at__gt=lo,
-                started_at__lt=hi,
-            )
-            .order_by()
-            .values_list("pk", "started_at", "ended_at")
-            if pk not in incoming  # a retried event is judged afresh, never against itself
-        ]
+    if lo > hi:  # nothing can count: every play is refused by its timestamps
+        _listener_lock(user_id=user_id)
+        grant_days: dict[int, list[datetime.date]] = {}
+        counted: list[tuple[datetime.datetime, datetime.datetime]] = []
+    else:
+        grant_days = _listener_lock_and_grant_days(
+            user_id=user_id,
+            track_ids=sorted({play.track_id for play in plays}),
+            first=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
+            last=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
+        )
+        # Read after the lock was granted (a statement of its own, so with a snapshot
+        # taken after it): a batch committed while this one waited is seen.
+        counted = _counted_intervals(user_id=user_id, lo=lo, hi=hi, incoming=set(ids))
     return integrity.plays_judge(
         plays=plays,
         rules=rules,
@@ -227,6 +209,77 @@ def _plays_judge(
         grant_days=grant_days,
         counted=counted,
     )
+
+
+def _listener_lock(*, user_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_LISTENER_LOCK, user_id % (1 << 31)]
+            )
+
+
+def _listener_lock_and_grant_days(
+    *, user_id: int, track_ids: list[int], first: datetime.date, last: datetime.date
+) -> dict[int, list[datetime.date]]:
+    """Take the listener's lock (PostgreSQL) and return track id -> sorted UTC days with a
+    grant in [first, last], in one statement.
+
+    The grants need no snapshot taken after the lock: they are not what the lock guards.
+    """
+    grant_days: dict[int, list[datetime.date]] = {}
+    if connection.vendor != "postgresql":  # no lock to take: SQLite runs one writer
+        rows = (
+            StreamGrantDay.objects.filter(
+                user_id=user_id, track_id__in=track_ids, day__gte=first, day__lte=last
+            )
+            .order_by("day")
+            .values_list("track_id", "day")
+        )
+    else:
+        meta = StreamGrantDay._meta
+        quote = connection.ops.quote_name
+        track, day = (quote(meta.get_field(name).column) for name in ("track", "day"))
+        user = quote(meta.get_field("user").column)
+        # The lock first (a materialised CTE, read once as the outer side of the join),
+        # then the grants through the (user, track, day) unique index. Only identifiers
+        # from the model's metadata are interpolated; values are parameters.
+        sql = (
+            "WITH listener_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s, %s)) "  # noqa: S608
+            f"SELECT g.{track}, g.{day} FROM listener_lock LEFT JOIN {quote(meta.db_table)} g "
+            f"ON g.{user} = %s AND g.{track} = ANY(%s) AND g.{day} >= %s AND g.{day} <= %s "
+            f"ORDER BY g.{day}"
+        )
+        params = [_LISTENER_LOCK, user_id % (1 << 31), user_id, track_ids, first, last]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = [row for row in cursor.fetchall() if row[0] is not None]
+    for track_id, granted_on in rows:
+        grant_days.setdefault(track_id, []).append(granted_on)
+    return grant_days
+
+
+def _counted_intervals(
+    *,
+    user_id: int,
+    lo: datetime.datetime,
+    hi: datetime.datetime,
+    incoming: set[uuid.UUID],
+) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """(start, end) of the listener's counted plays that overlap [lo, hi] (through the
+    (user, ended_at) index)."""
+    return [
+        (started, ended)
+        for pk, started, ended in PlayEvent.objects.filter(
+            user_id=user_id,
+            verdict__in=COUNTED_VERDICTS,
+            ended_at__gt=lo,
+            started_at__lt=hi,
+        )
+        .order_by()
+        .values_list("pk", "started_at", "ended_at")
+        if pk not in incoming  # a retried event is judged afresh, never against itself
+    ]
 
 
 @transaction.atomic

@@ -3,12 +3,16 @@ count jobs, then daily counts, insights and a royalty statement checked."""
 
 import datetime
 import io
+import threading
+import time
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -247,6 +251,85 @@ def test_budgets_per_listener_and_per_address_answer_429(world, settings):
     settings.PLAY_EVENTS_LIMIT_PER_USER = 100
     other_address = client_of(second, "203.0.113.6")
     assert post(other_address, [play(a, started=start)])["accepted"] == 1
+
+
+@pytest.mark.parametrize("size", [1, 50, 500])
+def test_a_batch_is_judged_in_constant_queries(world, settings, size):
+    settings.PLAY_EVENTS_LIMIT_PER_USER = 10**6
+    a, b = world["a"], world["b"]
+    listener = UserFactory(country="SE")
+    start = timezone.now() - datetime.timedelta(hours=6)
+    for track in (a, b):
+        StreamGrantDay.objects.create(user=listener, track=track, day=start.date())
+    plays = [
+        services_event(play(a if n % 2 else b, started=start + datetime.timedelta(seconds=31 * n),
+                            ms=30_000))
+        for n in range(size + 1)
+    ]  # fmt: skip
+    services.play_events_ingest(user=listener, events=plays[:1])  # warm caches
+    with CaptureQueriesContext(connection) as queries:
+        result = services.play_events_ingest(user=listener, events=plays[1:])
+    assert (result.accepted, result.refused) == (size, 0), list(
+        PlayEvent.objects.values_list("reason").annotate(n=Count("pk"))
+    )
+    # Savepoint, track facts, lock with grants, counted plays, insert, release.
+    assert len(queries) == 6, [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_of_one_listener_never_both_count(world):
+    """The second batch waits for the first's lock and then sees its committed play."""
+    a = world["a"]
+    listener = UserFactory(country="SE")
+    grant(client_of(listener), a)
+    start = timezone.now() - datetime.timedelta(hours=1)
+    first = services_event(play(a, started=start))
+    second = services_event(play(a, started=start + datetime.timedelta(seconds=60)))
+    holding, release = threading.Event(), threading.Event()
+    failures = []
+
+    def run(batch, hold):
+        try:
+            with transaction.atomic():
+                services.play_events_ingest(user=listener, events=[batch])
+                if hold:
+                    holding.set()
+                    release.wait(30)
+        except Exception as exc:  # reported by the main thread
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=run, args=(first, True))
+    holder.start()
+    assert holding.wait(30)
+    waiter = threading.Thread(target=run, args=(second, False))
+    waiter.start()
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:  # until the waiter blocks on the lock
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                           "AND NOT granted")  # fmt: skip
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the second batch never waited for the listener's lock")
+    release.set()
+    holder.join(30)
+    waiter.join(30)
+    assert not failures
+    verdicts = list(PlayEvent.objects.order_by("started_at").values_list("verdict", "reason"))
+    assert verdicts == [("stream", ""), ("refused", "overlap")]
+
+
+def services_event(data: dict) -> dict:
+    """An API event as the service takes it (parsed ids and timestamps)."""
+    return data | {
+        "event_id": uuid.UUID(data["event_id"]),
+        "started_at": datetime.datetime.fromisoformat(data["started_at"]),
+        "ended_at": datetime.datetime.fromisoformat(data["ended_at"]),
+    }
 
 
 def test_rules_off_counts_by_duration_only(world, settings):
