@@ -126,17 +126,7 @@ def playback_report(
                     ignore_scrobble=ignore_scrobble,
                 )
         else:
-            heard = listened_ms_between(
-                state=session.state,
-                position_ms=session.position_ms,
-                playback_rate=session.playback_rate,
-                reported_at=session.reported_at,
-                now=now,
-                new_position_ms=position_ms,
-            )
-            if heard:
-                session.listened_ms += heard
-                session.listened_until = now
+            _hear(session, now=now, new_position_ms=position_ms)
             session.state = state
             session.position_ms = position_ms
             session.playback_rate = playback_rate
@@ -165,13 +155,18 @@ def _heard_to_the_end(session: PlaybackSession, now: datetime.datetime) -> None:
     """The device moved on while the song played: count the time since its last report,
     up to the end of the song (its position cannot be told any more)."""
     remaining = max(0, session.track.duration_ms - session.position_ms)
+    _hear(session, now=now, new_position_ms=session.position_ms + remaining)
+
+
+def _hear(session: PlaybackSession, *, now: datetime.datetime, new_position_ms: int) -> None:
+    """Add what was heard between the session's last report and `now` (at `new_position_ms`)."""
     heard = listened_ms_between(
         state=session.state,
         position_ms=session.position_ms,
         playback_rate=session.playback_rate,
         reported_at=session.reported_at,
         now=now,
-        new_position_ms=session.position_ms + remaining,
+        new_position_ms=new_position_ms,
     )
     if heard:
         session.listened_ms += heard
