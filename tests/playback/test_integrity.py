@@ -276,6 +276,7 @@ def test_a_batch_is_judged_in_constant_queries(world, settings, size):
     assert len(queries) == 6, [q["sql"][:80] for q in queries]
 
 
+@pytest.mark.postgres  # an advisory lock, watched in pg_locks (SQLite has one writer at a time)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_of_one_listener_never_both_count(world):
     """The second batch waits for the first's lock and then sees its committed play."""
