@@ -54,7 +54,8 @@ def run_finish(*, run_id: int) -> RecommendationRun | None:
         if run.started_at:
             run.durations["total"] = round((run.finished_at - run.started_at).total_seconds(), 3)
         run.save()
-    StagedTrack.objects.filter(run_id=run_id).delete()
+        # In the same transaction: a run seen as succeeded has no staged rows left.
+        StagedTrack.objects.filter(run_id=run_id).delete()
     return run
 
 
