@@ -112,7 +112,6 @@ export class PlayerSync extends EventTarget {
   schedule(seeked = false) {
     if (this.player.remote || !this.player.current) return;
     if (seeked) this.seekPending = true;
-    this.changedAt = performance.now();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -204,8 +203,8 @@ export class PlayerSync extends EventTarget {
       this.leaveRemote();
       return;
     }
-    const changed = Math.max(this.changedAt || 0, player.intentAt || 0);
-    if (this.pending > 1 || this.timer || changed >= asked) return; // ours is newer: read again later
+    // A report scheduled since `asked` is still timed or queued behind this read.
+    if (this.pending > 1 || this.timer || player.intentAt >= asked) return; // ours is newer
     const mine = this.reported;
     if (!mine) return;
     const current = player.current;
