@@ -1,4 +1,4 @@
-"""Who may change a track's audio: the hook playback's upload API calls (see settings)."""
+"""Who may change a track's audio or lyrics: the hooks the API calls (see settings)."""
 
 from artists.models import ArtistTeamMembership, TeamRole
 from catalog.models import Track, TrackArtist
@@ -26,3 +26,8 @@ def track_upload_allowed(*, user, track: Track) -> bool:
         label_id is not None
         and LabelMembership.objects.filter(user=user, party__labels=label_id).exists()
     )
+
+
+def track_lyrics_edit_allowed(*, user, track: Track) -> bool:
+    """Whoever may change the track's audio (above) may change its lyrics."""
+    return track_upload_allowed(user=user, track=track)

@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
 from catalog.images import ImageRejected, cover_images
+from catalog.lyrics import LyricsInvalid, LyricsLine, ParsedLyrics, parse_lyrics, to_lrc
 from catalog.models import (
     Artist,
     AvailabilityProfile,
@@ -23,9 +24,10 @@ from catalog.models import (
     Track,
     TrackArtist,
     TrackAvailabilityProfile,
+    TrackLyrics,
 )
 from catalog.selectors import image_sizes
-from catalog.services import release_cover_set
+from catalog.services import release_cover_set, track_lyrics_delete, track_lyrics_set
 from common.admin import ReadOnlyAdminMixin
 
 
@@ -169,6 +171,55 @@ class ReleaseAdmin(admin.ModelAdmin):
             release_cover_set(release=obj, data=form.cleaned_data["cover_upload"])
 
 
+class TrackLyricsForm(forms.ModelForm):
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80}),
+        help_text="LRC ([mm:ss.xx] at the start of each line: synced) or plain text.",
+    )
+
+    class Meta:
+        model = TrackLyrics
+        fields = ["language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.fields["text"].initial = to_lrc(_parsed_of(self.instance))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("DELETE"):
+            return cleaned
+        try:
+            cleaned["parsed"] = parse_lyrics(
+                cleaned.get("text") or "", language=cleaned.get("language") or ""
+            )
+        except LyricsInvalid as exc:
+            raise ValidationError({"text": str(exc)}) from None
+        return cleaned
+
+
+def _parsed_of(row: TrackLyrics) -> ParsedLyrics:
+    return ParsedLyrics(
+        synced=row.synced,
+        lines=tuple(LyricsLine(line.get("start_ms"), line["text"]) for line in row.lines),
+        language=row.language,
+    )
+
+
+class TrackLyricsInline(admin.StackedInline):
+    """Saved through catalog services (`TrackAdmin.save_formset`), like every writer."""
+
+    model = TrackLyrics
+    form = TrackLyricsForm
+    fields = ["text", "language", "source", "updated_at", "updated_by"]
+    readonly_fields = ["source", "updated_at", "updated_by"]
+    extra = 0
+    max_num = 1
+
+
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
     list_display = ["title", "release", "disc_number", "track_number", "duration_ms", "explicit"]
@@ -178,7 +229,27 @@ class TrackAdmin(admin.ModelAdmin):
     autocomplete_fields = ["release"]
     filter_horizontal = ["genres"]
     readonly_fields = ["source_sha256"]
-    inlines = [TrackArtistInline, TrackAvailabilityProfileInline]
+    inlines = [TrackArtistInline, TrackAvailabilityProfileInline, TrackLyricsInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TrackLyrics:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for lyrics_form in formset.forms:
+            if not lyrics_form.has_changed():
+                continue
+            if lyrics_form.cleaned_data.get("DELETE"):
+                if track_lyrics_delete(track=form.instance):
+                    formset.deleted_objects.append(lyrics_form.instance)
+                continue
+            adding = lyrics_form.instance._state.adding
+            row = track_lyrics_set(
+                track=form.instance, lyrics=lyrics_form.cleaned_data["parsed"], user=request.user
+            )
+            if adding:
+                formset.new_objects.append(row)
+            else:
+                formset.changed_objects.append((row, ["lyrics"]))
 
 
 class AvailabilityProfileWindowInline(admin.TabularInline):

@@ -15,7 +15,14 @@ from mutagen.easymp4 import EasyMP4
 from mutagen.mp3 import MP3, EasyMP3
 from mutagen.mp4 import MP4
 
-from catalog.models import Release, TrackArtist
+from catalog.lyrics import (
+    MAX_LYRICS_CHARS,
+    LyricsInvalid,
+    ParsedLyrics,
+    parse_lyrics,
+    synced_from_pairs,
+)
+from catalog.models import Release, TrackArtist, TrackLyrics
 from common.errors import ValidationFailed
 from mediatools.errors import AudioError
 from mediatools.probe import Probe, probe
@@ -65,6 +72,8 @@ class AudioFile:
     label: str
     upc: str = ""
     copyright: str = ""
+    lyrics: ParsedLyrics | None = None
+    lyrics_source: str = ""  # a TrackLyrics.Source value when there are lyrics
 
     @property
     def primary_artists(self) -> tuple[str, ...]:
@@ -128,6 +137,7 @@ def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
     release_type = (_first(tags, "releasetype", "musicbrainz_albumtype") or "").lower()
     if _is_true(_first(tags, "compilation") or _raw_compilation(raw)):
         release_type = Release.Type.COMPILATION
+    lyrics, lyrics_source = read_lyrics(path, raw)
 
     return AudioFile(
         path=path,
@@ -150,7 +160,86 @@ def audio_inspect(path: Path, *, sha256: str | None = None) -> AudioFile:
         label=(_first(tags, "label", "organization", "publisher") or "")[:200],
         upc=_upc(_first(tags, "barcode", "upc")),
         copyright=(_first(tags, "copyright") or "")[:300],
+        lyrics=lyrics,
+        lyrics_source=lyrics_source,
     )
+
+
+def sidecar_lyrics_path(path: Path) -> Path | None:
+    """The `<same stem>.lrc` next to `path` (any case of the extension), if there is one."""
+    for suffix in (".lrc", ".LRC", ".Lrc"):
+        candidate = path.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_lyrics(path: Path, raw) -> tuple[ParsedLyrics | None, str]:
+    """The file's lyrics and their source: a sidecar `.lrc` wins over tags, and among tags
+    synced lyrics (ID3 SYLT in ms, or LRC text in any lyrics tag) win over plain ones.
+
+    Never raises: unreadable or unparsable lyrics are treated as none.
+    """
+    try:
+        sidecar = sidecar_lyrics_path(path)
+        if sidecar is not None and (lyrics := _sidecar_lyrics(sidecar)) is not None:
+            return lyrics, TrackLyrics.Source.SIDECAR
+    except OSError:
+        pass
+    try:
+        found = [lyrics for lyrics in _tag_lyrics(raw) if lyrics is not None]
+    except Exception:  # damaged frames: mutagen raises many types
+        found = []
+    found.sort(key=lambda lyrics: not lyrics.synced)  # stable: tag order otherwise
+    return (found[0], TrackLyrics.Source.TAG) if found else (None, "")
+
+
+def _sidecar_lyrics(path: Path) -> ParsedLyrics | None:
+    with path.open("rb") as fh:
+        data = fh.read(MAX_LYRICS_CHARS * 4 + 1)
+    try:
+        text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", "replace")
+    return _lenient(text)
+
+
+def _tag_lyrics(raw):
+    """Yield parsed lyrics from the file's lyrics tags (None for unusable ones)."""
+    tags = getattr(raw, "tags", None)
+    if not tags:
+        return
+    if isinstance(raw, MP3):
+        for frame in tags.getall("SYLT"):
+            if frame.format == 2:  # times in milliseconds (1: MPEG frames, not used)
+                try:
+                    yield synced_from_pairs(frame.text, language=_tag_language(frame.lang))
+                except LyricsInvalid:
+                    yield None
+        for frame in tags.getall("USLT"):
+            yield _lenient(frame.text, language=_tag_language(frame.lang))
+    elif isinstance(raw, MP4):
+        for text in tags.get("\xa9lyr") or []:
+            yield _lenient(text)
+    elif hasattr(tags, "get"):  # Vorbis comments (FLAC, Ogg): case-insensitive keys
+        for key in ("LYRICS", "UNSYNCEDLYRICS", "SYNCEDLYRICS"):
+            for text in tags.get(key) or []:
+                yield _lenient(text)
+
+
+def _tag_language(code: str) -> str:
+    code = (code or "").strip()
+    return "" if code.lower() in ("xxx", "und", "") else code
+
+
+def _lenient(text, *, language: str = "") -> ParsedLyrics | None:
+    try:
+        return parse_lyrics(str(text), language=language, strict=False)
+    except LyricsInvalid:
+        try:
+            return parse_lyrics(str(text), strict=False)  # a bad language code only
+        except LyricsInvalid:
+            return None
 
 
 def split_artist_credits(values: list[str], *, title: str = "") -> list[Credit]:

@@ -162,6 +162,44 @@ class TrackArtist(models.Model):
         return f"{self.artist} ({self.role}) on {self.track}"
 
 
+class TrackLyrics(models.Model):
+    """A track's lyrics: synced (`lines` with `start_ms`) or plain (`lines` without).
+
+    `plain` is the text of the lines, kept for clients that show text only. Written by
+    `catalog.services.track_lyrics_set` (import, the artist's team, admin).
+    """
+
+    class Source(models.TextChoices):
+        TAG = "tag", _("Audio file tag")
+        SIDECAR = "sidecar", _("Sidecar .lrc file")
+        EDITED = "edited", _("Edited")
+
+    track = models.OneToOneField(
+        Track, on_delete=models.CASCADE, primary_key=True, related_name="lyrics"
+    )
+    synced = models.BooleanField(default=False)
+    lines = models.JSONField(
+        default=list, blank=True, help_text=_('[{"start_ms": 1234, "text": "..."}, ...]')
+    )
+    plain = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True, help_text=_("ISO 639 code, optional."))
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.EDITED)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "track lyrics"
+
+    def __str__(self):
+        return f"lyrics of track {self.track_id}"
+
+
 class AvailabilityProfile(models.Model):
     """A distinct set of market windows, stored once and shared by every track that has it.
 

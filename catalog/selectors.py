@@ -49,6 +49,7 @@ from catalog.models import (
     Track,
     TrackArtist,
     TrackAvailabilityProfile,
+    TrackLyrics,
 )
 from common.errors import NotFound
 
@@ -380,6 +381,60 @@ def tracks_by_ids(
     *, ids: Sequence[int | None], market: str | None = None, now: datetime.datetime | None = None
 ) -> list[Track | None]:
     return _in_order(track_list(market=market, now=now), ids)
+
+
+def track_lyrics_get(
+    *, track_id: int | None, market: str | None = None, now: datetime.datetime | None = None
+) -> TrackLyrics:
+    """The lyrics of a track, under the availability rules of stream authorisation: with
+    `market`, only while the track is playable there now. One query.
+
+    Raises NotFound (naming why) for no such track, none playable in `market`, no lyrics.
+    """
+    if track_id is None:
+        raise NotFound("Track not found.")
+    now = now or timezone.now()
+    queryset = Track.objects.filter(pk=track_id).select_related("lyrics").only("id", "title")
+    if market:
+        queryset = queryset.annotate(playable=track_playable_in(market=market, now=now))
+    track = queryset.first()
+    if track is None:
+        raise NotFound("Track not found.")
+    if market and not track.playable:
+        raise NotFound(f"Track not available in market {market}.")
+    lyrics = getattr(track, "lyrics", None)
+    if lyrics is None:
+        raise NotFound("This track has no lyrics.")
+    return lyrics
+
+
+def track_for_edit_get(*, track_id: int | None) -> Track:
+    """The track with its release (for permission checks); NotFound when there is none."""
+    track = (
+        Track.objects.select_related("release").filter(pk=track_id).first()
+        if track_id is not None
+        else None
+    )
+    if track is None:
+        raise NotFound("Track not found.")
+    return track
+
+
+def track_lyrics_find(*, artist: str, title: str, market: str) -> TrackLyrics | None:
+    """The lyrics of the most popular track playable in `market` with this title (any case)
+    and, when `artist` is given, a performer of that name (any case): the classic Subsonic
+    lookup."""
+    tracks = Track.objects.filter(title__iexact=title.strip(), lyrics__isnull=False)
+    if artist.strip():
+        tracks = tracks.filter(
+            credits__artist__name__iexact=artist.strip(), credits__role__in=PERFORMER_ROLES
+        )
+    tracks = (
+        tracks.filter(track_playable_in(market=market, now=timezone.now()))
+        .order_by("-popularity", "id")
+        .values("pk")[:1]
+    )
+    return TrackLyrics.objects.filter(track_id__in=tracks).select_related("track").first()
 
 
 def artist_top_tracks(

@@ -7,6 +7,7 @@ app_name = "catalog_api"
 urlpatterns = [
     path("tracks", views.TrackListApi.as_view(), name="track-list"),
     path("tracks/<str:id>", views.TrackDetailApi.as_view(), name="track-detail"),
+    path("tracks/<str:id>/lyrics", views.TrackLyricsApi.as_view(), name="track-lyrics"),
     path("albums", views.AlbumListApi.as_view(), name="album-list"),
     path("albums/<str:id>", views.AlbumDetailApi.as_view(), name="album-detail"),
     path("albums/<str:id>/tracks", views.AlbumTracksApi.as_view(), name="album-tracks"),

@@ -1,9 +1,13 @@
 """Public catalog API v1, read side, shaped like the Spotify Web API."""
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
@@ -14,6 +18,7 @@ from api.objects import (
     ArtistListSerializer,
     ArtistSerializer,
     ErrorSerializer,
+    LyricsSerializer,
     MarketsSerializer,
     PlaylistSerializer,
     PlaylistTrackSerializer,
@@ -24,6 +29,7 @@ from api.objects import (
     TopTracksSerializer,
     TrackListSerializer,
     TrackSerializer,
+    lyrics_object,
     paging,
     render,
     serialize_in_order,
@@ -38,9 +44,11 @@ from api.params import (
     market_param,
     path_pk,
 )
+from api import scopes
 from api.scopes import TokenHasScope
-from catalog import object_selectors, search, selectors
-from common.errors import ValidationFailed
+from catalog import object_selectors, search, selectors, services
+from catalog.models import TrackLyrics
+from common.errors import NotFound, ValidationFailed
 
 MAX_TRACK_IDS = 50
 MAX_ALBUM_IDS = 20
@@ -98,6 +106,109 @@ class TrackDetailApi(_CatalogApi):
                 release_artists.get(row["r_id"], []),
             )
         )
+
+
+class CanEditTrackLyrics(BasePermission):
+    """Anyone may read; writing needs the hook in settings.TRACK_LYRICS_PERMISSION (the
+    artists app's: the track's artist team, its label's staff, catalogue staff)."""
+
+    message = "You may not change this track's lyrics."
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in SAFE_METHODS:
+            return True
+        return import_string(settings.TRACK_LYRICS_PERMISSION)(user=request.user, track=obj)
+
+
+class LyricsEditSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        trim_whitespace=False,
+        help_text="LRC ([mm:ss.xx] at the start of lines: synced) or plain text; at most "
+        "32,000 characters.",
+    )
+    language = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="ISO 639 code, e.g. 'en'."
+    )
+
+
+LYRICS_EDIT_ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+}
+
+
+class TrackLyricsApi(_CatalogApi):
+    permission_classes = [TokenHasScope, CanEditTrackLyrics]
+    scopes = {"PUT": (scopes.DASHBOARD_WRITE,), "DELETE": (scopes.DASHBOARD_WRITE,)}
+
+    @extend_schema(
+        operation_id="get_track_lyrics",
+        summary="Get a track's lyrics",
+        description=(
+            "Synced lyrics have `start_ms` on every line (ordered by it); plain lyrics have "
+            "`start_ms` null. With `market` (or `from_token`) the lyrics are shown only while "
+            "the track is playable there, as its audio is. 404 when there are none."
+        ),
+        tags=["tracks"],
+        parameters=[ID_PATH, MARKET],
+        responses={200: LyricsSerializer, **ERRORS_400_404},
+    )
+    def get(self, request, id):
+        track_id = path_pk(id)
+        market = market_param(request)
+        lyrics = selectors.track_lyrics_get(track_id=track_id, market=market)
+        return Response(lyrics_object(lyrics))
+
+    @extend_schema(
+        operation_id="put_track_lyrics",
+        summary="Set a track's lyrics (artist dashboard)",
+        description=(
+            "The track's artist team (admins and editors), its label's staff and catalogue "
+            "staff. Replaces the lyrics; a malformed timestamp or offset, an untimed line in "
+            "synced lyrics or too long a text is a 400 naming the line."
+        ),
+        tags=["artist dashboard"],
+        parameters=[ID_PATH],
+        request=LyricsEditSerializer,
+        responses={200: LyricsSerializer, **LYRICS_EDIT_ERRORS},
+    )
+    def put(self, request, id):
+        track = self._track(request, id)
+        data = LyricsEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lyrics = services.track_lyrics_check(
+            text=data.validated_data["text"], language=data.validated_data["language"]
+        )
+        row = services.track_lyrics_set(
+            track=track, lyrics=lyrics, source=TrackLyrics.Source.EDITED, user=request.user
+        )
+        return Response(lyrics_object(row))
+
+    @extend_schema(
+        operation_id="delete_track_lyrics",
+        summary="Remove a track's lyrics (artist dashboard)",
+        tags=["artist dashboard"],
+        parameters=[ID_PATH],
+        request=None,
+        responses={204: None, **LYRICS_EDIT_ERRORS},
+    )
+    def delete(self, request, id):
+        track = self._track(request, id)
+        if not services.track_lyrics_delete(track=track):
+            raise NotFound("This track has no lyrics.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _track(self, request, id):
+        track = selectors.track_for_edit_get(track_id=path_pk(id))
+        self.check_object_permissions(request, track)
+        return track
 
 
 class TrackListApi(_CatalogApi):

@@ -25,6 +25,7 @@ from api.objects.lists import (
     TrackListSerializer,
     serialize_in_order,
 )
+from api.objects.lyrics import LyricsSerializer, lyrics_object
 from api.objects.paging import paging, paging_serializer
 from api.objects.playlist import (
     PlaylistSerializer,
@@ -48,6 +49,7 @@ __all__ = [
     "ErrorDetailSerializer",
     "ErrorSerializer",
     "ImageSerializer",
+    "LyricsSerializer",
     "MarketsSerializer",
     "ObjectSerializer",
     "PlaylistOwnerSerializer",
@@ -65,6 +67,7 @@ __all__ = [
     "TrackSerializer",
     "api_url",
     "images_of",
+    "lyrics_object",
     "object_uri",
     "paging",
     "paging_serializer",

@@ -236,3 +236,20 @@ def playlist(obj, *, duration_ms: int | None = None, entries: list[dict] | None 
         entry["duration"] = sum(e["duration"] for e in entries)
         entry["entry"] = entries
     return entry
+
+
+def structured_lyrics(lyrics, display_artist: str, track) -> dict:
+    """A StructuredLyrics entry (songLyrics extension) of a `catalog.TrackLyrics` row; the
+    stored times already have any LRC offset applied, so `offset` is 0."""
+    if lyrics.synced:
+        lines = [{"start": line["start_ms"], "value": line["text"]} for line in lyrics.lines]
+    else:
+        lines = [{"value": line["text"]} for line in lyrics.lines]
+    return {
+        "displayArtist": display_artist,
+        "displayTitle": track.title,
+        "lang": lyrics.language or "und",
+        "offset": 0,
+        "synced": lyrics.synced,
+        "line": lines,
+    }

@@ -1,7 +1,7 @@
 """Writes to the catalogue, split by subdomain.
 
 Each submodule holds one subdomain (imports, availability, playlists, covers, tracks,
-demo_library); this package re-exports their public names, so callers keep writing
+demo_library, lyrics); this package re-exports their public names, so callers keep writing
 `from catalog import services` and `services.playlist_items_replace(...)`. Private helpers
 stay in the submodule that uses them.
 """
@@ -26,6 +26,7 @@ from .imports import (
     track_create_from_audio,
     track_import_path,
 )
+from .lyrics import track_lyrics_check, track_lyrics_delete, track_lyrics_set
 from .playlists import (
     PlaylistItemSpec,
     playlist_create_with_tracks,
@@ -73,4 +74,7 @@ __all__ = [
     "track_create_from_audio",
     "track_duration_set",
     "track_import_path",
+    "track_lyrics_check",
+    "track_lyrics_delete",
+    "track_lyrics_set",
 ]

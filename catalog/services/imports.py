@@ -18,6 +18,7 @@ from catalog.models import Artist, Genre, Label, Release, ReleaseArtist, Track, 
 from common.errors import ValidationFailed
 
 from .covers import _release_cover_from_files
+from .lyrics import track_lyrics_set
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,12 @@ def track_import_path(
     if path.is_dir():
         candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
         files = [p for p in candidates if p.suffix.lower() in AUDIO_EXTENSIONS]
-        report.ignored = [p for p in candidates if p.suffix.lower() not in AUDIO_EXTENSIONS]
+        sidecars = {p.with_suffix(".lrc") for p in files}  # read with their audio
+        report.ignored = [
+            p
+            for p in candidates
+            if p.suffix.lower() not in AUDIO_EXTENSIONS and p.with_suffix(".lrc") not in sidecars
+        ]
     else:
         files = [path]
 
@@ -327,6 +333,8 @@ def _track_create_from_audio(
     stored.append(track.source_file.name)
     track.save(update_fields=["source_file"])
     _release_cover_from_files(release=release, audio_path=audio.path)
+    if audio.lyrics is not None:
+        track_lyrics_set(track=track, lyrics=audio.lyrics, source=audio.lyrics_source)
     return TrackImportResult(audio.path, TrackImportResult.CREATED, track=track)
 
 

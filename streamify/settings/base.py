@@ -369,6 +369,8 @@ FFMPEG_TIMEOUT_SECONDS = env.int("FFMPEG_TIMEOUT_SECONDS", default=1000)
 # Playback: uploads, transcoding, signed stream URLs (X-Accel-Redirect behind nginx).
 # Decides per track who may upload its audio; the artists app knows the teams.
 TRACK_UPLOAD_PERMISSION = "artists.permissions.track_upload_allowed"
+# Decides per track who may edit its lyrics (PUT/DELETE /api/v1/tracks/{id}/lyrics).
+TRACK_LYRICS_PERMISSION = "artists.permissions.track_lyrics_edit_allowed"
 FFMPEG_MAX_DATA_MB = env.int("FFMPEG_MAX_DATA_MB", default=512)
 # Failed logins allowed per account and per client address within the window.
 LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)
