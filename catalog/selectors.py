@@ -394,7 +394,7 @@ def track_lyrics_get(
     if track_id is None:
         raise NotFound("Track not found.")
     now = now or timezone.now()
-    queryset = Track.objects.filter(pk=track_id).select_related("lyrics").only("id", "title")
+    queryset = Track.objects.filter(pk=track_id).select_related("lyrics")
     if market:
         queryset = queryset.annotate(playable=track_playable_in(market=market, now=now))
     track = queryset.first()

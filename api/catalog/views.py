@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from api import scopes
 from api.objects import (
     AlbumListSerializer,
     AlbumSerializer,
@@ -44,7 +45,6 @@ from api.params import (
     market_param,
     path_pk,
 )
-from api import scopes
 from api.scopes import TokenHasScope
 from catalog import object_selectors, search, selectors, services
 from catalog.models import TrackLyrics

@@ -265,38 +265,6 @@ def get_song(call: Call) -> dict:
     return {"song": _songs(call, [track])[0]}
 
 
-@method("getLyricsBySongId")
-def get_lyrics_by_song_id(call: Call) -> dict:
-    """The songLyrics extension: the song's one lyrics entry (kind main), or none."""
-    _, pk = entity_id("id", call.params.get("id"), SONG)
-    track = (
-        catalog_selectors.track_list_playable(market=call.market)
-        .select_related("lyrics")
-        .filter(pk=pk)
-        .first()
-    )
-    if track is None:
-        raise errors.not_found("Song")
-    lyrics = getattr(track, "lyrics", None)
-    if lyrics is None:
-        return {"lyricsList": {"structuredLyrics": []}}
-    artists = ", ".join(c.artist.name for c in getattr(track, "performer_credits", []))
-    return {"lyricsList": {"structuredLyrics": [objects.structured_lyrics(lyrics, artists, track)]}}
-
-
-@method("getLyrics")
-def get_lyrics(call: Call) -> dict:
-    """Plain lyrics of a song playable in the listener's market, found by artist and title;
-    an empty `lyrics` element when none match (as Subsonic answers)."""
-    artist, title = call.params.get("artist") or "", call.params.get("title") or ""
-    lyrics = None
-    if title.strip():
-        lyrics = catalog_selectors.track_lyrics_find(artist=artist, title=title, market=call.market)
-    if lyrics is None:
-        return {"lyrics": {"value": ""}}
-    return {"lyrics": {"artist": artist, "title": lyrics.track.title, "value": lyrics.plain}}
-
-
 @method("getGenres")
 def get_genres(call: Call) -> dict:
     genres = catalog_selectors.genre_counts_playable(market=call.market)
@@ -993,10 +961,34 @@ def start_scan(call: Call) -> dict:
 
 @method("getLyricsBySongId")
 def get_lyrics_by_song_id(call: Call) -> dict:
+    """The songLyrics extension: the song's one lyrics entry (kind main), or none."""
     _, pk = entity_id("id", call.params.get("id"), SONG)
-    if not _playable_tracks(call).filter(pk=pk).exists():
+    track = (
+        catalog_selectors.track_list_playable(market=call.market)
+        .select_related("lyrics")
+        .filter(pk=pk)
+        .first()
+    )
+    if track is None:
         raise errors.not_found("Song")
-    return {"lyricsList": {"structuredLyrics": []}}
+    lyrics = getattr(track, "lyrics", None)
+    if lyrics is None:
+        return {"lyricsList": {"structuredLyrics": []}}
+    artists = ", ".join(c.artist.name for c in getattr(track, "performer_credits", []))
+    return {"lyricsList": {"structuredLyrics": [objects.structured_lyrics(lyrics, artists, track)]}}
+
+
+@method("getLyrics")
+def get_lyrics(call: Call) -> dict:
+    """Plain lyrics of a song playable in the listener's market, found by artist and title;
+    an empty `lyrics` element when none match (as Subsonic answers)."""
+    artist, title = call.params.get("artist") or "", call.params.get("title") or ""
+    lyrics = None
+    if title.strip():
+        lyrics = catalog_selectors.track_lyrics_find(artist=artist, title=title, market=call.market)
+    if lyrics is None:
+        return {"lyrics": {"value": ""}}
+    return {"lyrics": {"artist": artist, "title": lyrics.track.title, "value": lyrics.plain}}
 
 
 @method("tokenInfo")
