@@ -6,6 +6,7 @@ import { api, postForm } from "./api.js";
 import { formatTime, h, icon, openDialog, setIcon, toast } from "./dom.js";
 import { gettext, interpolate, reloadCatalog } from "./i18n.js";
 import { Outbox } from "./outbox.js";
+import { LyricsPanel } from "./lyrics.js";
 import { Player } from "./player.js";
 import { PlayerSync } from "./sync.js";
 import {
@@ -43,6 +44,7 @@ const routes = [
 const outbox = new Outbox();
 const player = new Player({ audios: [$("audio-a"), $("audio-b")], outbox, market: boot.user.country, audioProcessing: boot.audio_processing });
 const sync = new PlayerSync(player);
+new LyricsPanel(player, { panel: $("lyrics-panel"), body: $("lyrics-body"), button: $("btn-lyrics"), close: $("lyrics-close") });
 
 let renderController = null;
 let renderSeq = 0;
