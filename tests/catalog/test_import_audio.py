@@ -1,4 +1,5 @@
 import hashlib
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from catalog.models import (
     Track,
     TrackArtist,
     TrackAvailabilityProfile,
+    TrackLyrics,
 )
 from catalog.selectors import image_sizes
 from playback.models import Rendition, TranscodeJob
@@ -287,6 +289,10 @@ def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, mo
     assert all(len(image_sizes(r.cover)) == 3 for r in Release.objects.all())
     assert TrackAvailabilityProfile.objects.count() == 12
     assert AvailabilityProfileWindow.objects.count() == len(countries)
+    # Demo lyrics: a sidecar .lrc for each album's last song, generated ones for a few more.
+    sources = Counter(TrackLyrics.objects.values_list("source", "synced"))
+    assert sources == {("sidecar", True): 3, ("edited", True): 2, ("edited", False): 1}
+    assert all("Demo lyrics" in row.plain for row in TrackLyrics.objects.all())
 
     counts, files = catalog_counts(), stored_files(media_root)
     again = StringIO()

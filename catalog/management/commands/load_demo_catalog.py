@@ -27,8 +27,9 @@ from accounts import roles
 from accounts.services import user_create
 from catalog.availability import AvailabilityPlan, track_availability_write
 from catalog.demo_music import PACKAGES, DemoAudioUnavailable, demo_library
+from catalog.lyrics import parse_lyrics
 from catalog.management.commands.import_audio import write_summary
-from catalog.models import Genre, Label, Release, Track
+from catalog.models import Genre, Label, Release, Track, TrackLyrics
 from catalog.services import (
     AvailabilityWindow,
     genre_get_or_create,
@@ -36,6 +37,7 @@ from catalog.services import (
     release_covers_generate_missing,
     release_date_set,
     track_import_path,
+    track_lyrics_set,
 )
 from mediatools.ffmpeg import ffmpeg_binary
 
@@ -56,6 +58,10 @@ FIRST_NAMES = ("Alex", "Sam", "Maja", "Elin", "Lucas", "Noah", "Sofia", "Aiko", 
 LAST_NAMES = ("Berg", "Novak", "Garcia", "Smith", "Tanaka", "Silva", "Dubois", "Khan", "Lund")
 
 # (days ago, release title): out this week, so the demo's Release Radar is not empty.
+# Demo tracks given generated lyrics (the demo music is instrumental; no real song words).
+DEMO_LYRICS_TRACKS = 4
+DEMO_LYRICS_LINE_SECONDS = 4
+
 RECENT_RELEASES = (
     (1, "Endgame: Singularity (Advanced Research)"),
     (3, "Knalgan Theme"),
@@ -95,6 +101,7 @@ class Command(BaseCommand):
             changes.update(_accounts())
             changes.update(_recent_releases())
             changes.update(_availability())
+            changes.update(_demo_lyrics(tracks))
         changes["covers drawn from the audio"] = release_covers_generate_missing()
 
         if not +changes:
@@ -169,8 +176,23 @@ def generate_demo_audio(folder: Path) -> Path:
     return folder
 
 
+def demo_lrc(title: str, seconds: float) -> str:
+    """Synced demo lyrics for a song of `seconds`: placeholder words, marked as such."""
+    count = max(2, int(seconds // DEMO_LYRICS_LINE_SECONDS))
+    lines = [f"[ti:{title}]", "[by:Streamify demo catalogue]"]
+    for n in range(count):
+        minutes, rest = divmod(n * DEMO_LYRICS_LINE_SECONDS, 60)
+        lines.append(
+            f"[{minutes:02d}:{rest:05.2f}]Demo lyrics for {title}, line {n + 1} of {count}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _generate_song(folder: Path, song: _DemoSong, number: int, total: int) -> None:
     target = folder / f"{song.album} - {number:02d} - {song.title}.ogg".replace("/", "-")
+    if number == total and not target.with_suffix(".lrc").exists():
+        # The last song of each album gets a sidecar .lrc, read by the import.
+        target.with_suffix(".lrc").write_text(demo_lrc(song.title, song.seconds), encoding="utf-8")
     if target.exists():
         return
     pattern_seconds = song.bar_seconds * len(song.progression)
@@ -217,6 +239,25 @@ def _generate_song(folder: Path, song: _DemoSong, number: int, total: int) -> No
     )
     tags.save()
     partial.rename(target)
+
+
+def _demo_lyrics(tracks: list[Track]) -> Counter:
+    """Give the first few demo tracks without lyrics generated ones (synced, and one plain)."""
+    with_lyrics = set(
+        TrackLyrics.objects.filter(track__in=tracks).values_list("track_id", flat=True)
+    )
+    chosen = sorted(tracks, key=lambda t: t.pk)[:DEMO_LYRICS_TRACKS]
+    changes = Counter()
+    for index, track in enumerate(chosen):
+        if track.pk in with_lyrics:
+            continue
+        if index == len(chosen) - 1:
+            text = f"Demo lyrics for {track.title} (plain text, not synced).\nA second line."
+        else:
+            text = demo_lrc(track.title, (track.duration_ms or 60_000) / 1000)
+        track_lyrics_set(track=track, lyrics=parse_lyrics(text, language="en"))
+        changes["tracks given demo lyrics"] += 1
+    return changes
 
 
 def _chord_expression(song: _DemoSong) -> str:
