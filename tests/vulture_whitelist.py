@@ -50,6 +50,7 @@ ReplicaRouter
 ScopesBackend
 ThrottledModelBackend
 track_upload_allowed
+track_lyrics_edit_allowed
 UserRateThrottle
 
 # App configs, found by INSTALLED_APPS
@@ -163,6 +164,7 @@ submitted_by
 TABLET
 token_sha256
 trained_at
+updated_by
 training_seconds
 use_in_migrations
 
