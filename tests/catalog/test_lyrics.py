@@ -1,6 +1,9 @@
 """The LRC parser (pure) and lyrics read at import from tags and sidecar .lrc files."""
 
+import datetime
+
 import mutagen
+from django.db.models.fields.files import FieldFile
 import pytest
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3, SYLT, USLT, Encoding
@@ -215,3 +218,69 @@ def test_unreadable_sidecar_falls_back_to_tags(make_audio, media_root):
 
     row = TrackLyrics.objects.get(track=imported(path))
     assert row.source == TrackLyrics.Source.TAG and row.lines[0]["text"] == "Tag line"
+
+
+# Admin: the inline on Track saves through the services
+
+
+def _change_form_data(response) -> dict:
+    """The POST body the admin change page would send as rendered (main form and inlines)."""
+    data = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None or isinstance(value, FieldFile):
+            continue
+        if isinstance(value, datetime.datetime):  # the admin's split date and time widget
+            data[f"{name}_0"], data[f"{name}_1"] = value.date(), value.time()
+        elif isinstance(value, list | tuple):
+            data[name] = [getattr(v, "pk", v) for v in value]
+        else:
+            data[name] = getattr(value, "pk", value)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{name}"] = value
+        for sub in formset.forms:
+            for name, field in sub.fields.items():
+                value = sub.initial.get(name, field.initial)
+                if value not in (None, ""):
+                    data[sub.add_prefix(name)] = getattr(value, "pk", value)
+    return data
+
+
+@pytestmark_db
+def test_admin_inline_sets_edits_and_refuses_bad_lyrics(client, staff_user):
+    from django.urls import reverse
+
+    from tests.catalog.factories import TrackFactory
+
+    track = TrackFactory()
+    client.force_login(staff_user)
+    url = reverse("admin:catalog_track_change", args=[track.pk])
+    page = client.get(url)
+    data = _change_form_data(page)
+    data |= {
+        "lyrics-TOTAL_FORMS": "1",
+        "lyrics-0-text": "[00:01.00]Admin line",
+        "lyrics-0-language": "en",
+        "lyrics-0-track": str(track.pk),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, [
+        (f.prefix, f.errors) for fs in response.context["inline_admin_formsets"] for f in fs.formset
+    ] + [response.context["adminform"].form.errors]
+    row = TrackLyrics.objects.get(track=track)
+    assert row.lines == [{"start_ms": 1000, "text": "Admin line"}] and row.updated_by == staff_user
+
+    page = client.get(url)
+    assert "[00:01.00]Admin line" in page.content.decode()
+    data = _change_form_data(page) | {"lyrics-0-text": "[00:01.00]ok\n[00:99.00]bad"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Line 2: invalid timestamp" in response.content.decode()
+    assert TrackLyrics.objects.get(track=track).plain == "Admin line"
+
+    data = _change_form_data(client.get(url)) | {"lyrics-0-DELETE": "on"}
+    assert client.post(url, data).status_code == 302
+    assert not TrackLyrics.objects.filter(track=track).exists()
