@@ -3,8 +3,8 @@
 import datetime
 
 import mutagen
-from django.db.models.fields.files import FieldFile
 import pytest
+from django.db.models.fields.files import FieldFile
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3, SYLT, USLT, Encoding
 from mutagen.mp4 import MP4
