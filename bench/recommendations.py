@@ -627,14 +627,22 @@ def compare(args) -> None:
             )
             print(report.table(), flush=True)
             best = report.best_baseline()
-            ratios.append((scale, seed, best.name, report.ci[best.name]["ratio"]))
+            same = report.ci.get(evaluation.SAME_RULES, {"ratio": (np.nan,) * 3})
+            ratios.append((scale, seed, best.name, report.ci[best.name]["ratio"], same["ratio"]))
     print()
-    print(f"{'scale':<14}{'seed':>5}  {'best baseline':<28}{'DW / best, recall@30 [95% CI]':>32}")
-    for scale, seed, name, (ratio, low, high) in ratios:
-        print(f"{scale:<14}{seed:>5}  {name:<28}{ratio:>14.3f}x [{low:.3f}, {high:.3f}]")
+    print(
+        f"{'scale':<14}{'seed':>5}  {'best baseline':<28}{'DW / best, recall@30 [95% CI]':>32}"
+        f"{'same rules (capped) [95% CI]':>32}"
+    )
+    for scale, seed, name, (ratio, low, high), (s_ratio, s_low, s_high) in ratios:
+        print(
+            f"{scale:<14}{seed:>5}  {name:<28}{ratio:>14.3f}x [{low:.3f}, {high:.3f}]"
+            f"{s_ratio:>14.3f}x [{s_low:.3f}, {s_high:.3f}]"
+        )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"bench: {time.monotonic() - started:.0f} s, peak memory of the whole bench "
-        f"{peak_memory_mib():.0f} MiB"
+        f"{peak_memory_mib():.0f} MiB, load average {load}"
     )
 
 

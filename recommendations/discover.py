@@ -3,7 +3,7 @@
 Pure numpy/scipy, no database: the nightly run and the offline evaluation call the same
 functions, so what is evaluated is what ships.
 
-A listener's score for a track is a weighted sum of five signals, each standardised:
+A listener's score for a track is a weighted sum of seven signals:
 
 - `als`: the implicit-feedback ALS preference (Hu, Koren and Volinsky);
 - `knn`: item-item cosine neighbours of what the listener streamed (ItemKNN);
@@ -12,9 +12,13 @@ A listener's score for a track is a weighted sum of five signals, each standardi
 - `fresh`: that artist affinity on tracks that went live in the listener's market in
   the last `fresh_days` (new releases from artists they play);
 - `popularity`: listeners of the track in the listener's market in the last
-  `popular_days` (recency and local charts).
+  `popular_days` (recency and local charts);
+- `artist_als`: ALS on listener x artist weights, spread to the artist's tracks;
+- `ease`: EASE item-item weights (Steck 2019) over the `EASE_MAX_TRACKS` most listened
+  tracks, applied to what the listener played.
 
-The weights and the ALS settings are chosen at every nightly run on a validation week
+`als`, `knn`, `artist_als` and `ease` are standardised per listener. The weights, the ALS
+settings and the EASE penalty are chosen at every nightly run on a validation week
 (`tune`): train on everything before the last 7 days, score the listeners' new tracks of
 those days, keep the best; then fit again on everything. The playlist takes the best
 scores among tracks licensed and live in the market and never played, at most
@@ -27,10 +31,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from recommendations import als
 
-SIGNALS = ("als", "knn", "artist", "fresh", "popularity", "artist_als")
+SIGNALS = ("als", "knn", "artist", "fresh", "popularity", "artist_als", "ease")
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,9 @@ class BlendParams:
     fresh: float = 0.3
     popularity: float = 0.3
     artist_als: float = 0.0
+    ease: float = 0.0
     neighbours: int = 100
+    ease_lambda: float = 400.0
     popular_days: int = 7
     fresh_days: int = 14
 
@@ -59,12 +66,18 @@ class BlendParams:
 
 # The ALS settings tried at every nightly run (factors, regularization, alpha).
 ALS_GRID = (
+    {"factors": 32, "regularization": 1.0, "alpha": 4.0},
     {"factors": 64, "regularization": 0.05, "alpha": 8.0},
     {"factors": 64, "regularization": 1.0, "alpha": 4.0},
     {"factors": 64, "regularization": 5.0, "alpha": 2.0},
     {"factors": 128, "regularization": 5.0, "alpha": 4.0},
 )
 WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+# EASE (Steck 2019) runs on the most listened tracks (a dense Gram matrix of that size),
+# keeps the `EASE_NEIGHBOURS` largest weights per track, and tries these L2 penalties.
+EASE_MAX_TRACKS = 2500
+EASE_NEIGHBOURS = 200
+EASE_LAMBDAS = (100.0, 400.0, 1600.0)
 
 
 @dataclass
@@ -145,6 +158,57 @@ def knn_fit(weights: sp.csr_matrix, neighbours: int, block: int = 1024) -> sp.cs
     )
 
 
+def ease_gram(weights: sp.csr_matrix, max_tracks: int = EASE_MAX_TRACKS):
+    """(tracks, Gram matrix) of binary listening on the `max_tracks` most listened tracks.
+
+    Ties in listeners break by position, so the same data always picks the same tracks.
+    """
+    binary = weights.copy()
+    binary.data[:] = 1.0
+    listeners = np.asarray(binary.sum(axis=0)).ravel()
+    items = np.sort(np.argsort(-listeners, kind="stable")[:max_tracks])
+    sub = binary[:, items].tocsc()
+    return items, (sub.T @ sub).toarray().astype(np.float64)
+
+
+def ease_fit(
+    weights: sp.csr_matrix,
+    lam: float,
+    *,
+    neighbours: int = EASE_NEIGHBOURS,
+    gram: tuple | None = None,
+) -> sp.csr_matrix:
+    """EASE item-item weights (T, T): B = I - P / diag(P), P = (X'X + lam I)^-1.
+
+    Only the most listened tracks take part; each row keeps its `neighbours` largest
+    weights (the rest are small and cost storage in the model). One BLAS thread: the
+    inverse, and so the playlists, are the same bit for bit at every run.
+    """
+    n = weights.shape[1]
+    items, gram_matrix = gram if gram is not None else ease_gram(weights)
+    if len(items) == 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    g = gram_matrix.copy()
+    g[np.diag_indices_from(g)] += lam
+    with threadpool_limits(limits=1, user_api="blas"):
+        p = np.linalg.inv(g)
+    b = (-p / np.diag(p)[None, :]).astype(np.float32)
+    b[np.diag_indices_from(b)] = 0.0
+    keep = min(neighbours, len(items) - 1)
+    if keep <= 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    top, top_scores = als.top_k_rows(b, keep)
+    ok = (top_scores > 0).ravel()
+    return sp.csr_matrix(
+        (
+            top_scores.ravel()[ok],
+            (np.repeat(items, keep)[ok], items[top.ravel()[ok]]),
+        ),
+        shape=(n, n),
+        dtype=np.float32,
+    )
+
+
 def artist_standing(weights: sp.csr_matrix, track_artist: np.ndarray) -> np.ndarray:
     """Per track, its listeners / the most any track of its artist has, in (0, 1]."""
     listeners = np.diff(weights.tocsc().indptr).astype(np.float64)
@@ -166,6 +230,7 @@ class Model:
     popularity: np.ndarray  # (M, T) log listeners lately, scaled to [0, 1] per market
     artist_user_factors: np.ndarray
     artist_factors: np.ndarray
+    ease: sp.csr_matrix | None = None  # (T, T) EASE weights; None: not fitted (weight 0)
     tuning: dict = field(default_factory=dict)
 
 
@@ -195,11 +260,18 @@ def fit(
     if key not in cache:
         cache[key] = artist_als_fit(training, als_params)
     artist_user_factors, artist_factors = cache[key]
+    key = ("ease", id(training.weights), blend.ease_lambda)
+    if key not in cache:
+        gram_key = ("dw-ease-gram", id(training.weights))
+        if gram_key not in cache:
+            cache[gram_key] = ease_gram(training.weights)
+        cache[key] = ease_fit(training.weights, blend.ease_lambda, gram=cache[gram_key])
     recent = np.log1p(training.market_recent)
     scale = np.maximum(recent.max(axis=1, keepdims=True), 1e-9)
     return Model(
         artist_user_factors=artist_user_factors,
         artist_factors=artist_factors,
+        ease=cache[key],
         blend=blend,
         als_params=als_params,
         user_factors=user_factors,
@@ -283,6 +355,12 @@ def signals_for(
         _rows_of(model.artist_user_factors, listeners.factor_rows) @ model.artist_factors.T
     )
     out[5] = _standardise(artist_pref)[:, track_artist]
+    if model.ease is not None and model.ease.nnz:
+        binary = history.copy()
+        binary.data[:] = 1.0
+        out[6] = _standardise((binary @ model.ease).toarray())
+    else:
+        out[6] = 0.0
     return out
 
 
@@ -436,9 +514,11 @@ def tune(
     base: BlendParams = BlendParams(),
     als_base: als.AlsParams = als.AlsParams(),  # noqa: B008
     als_grid: tuple[dict, ...] = ALS_GRID,
+    ease_lambdas: tuple[float, ...] = EASE_LAMBDAS,
     cache: dict | None = None,
 ) -> tuple[BlendParams, als.AlsParams, dict]:
-    """Choose ALS settings, then blend weights, by recall@k on the validation listeners.
+    """Choose ALS settings, the EASE penalty, then blend weights, by recall@k (artist
+    cap kept) on the validation listeners.
 
     Return the chosen blend, ALS settings and a record of what was tried.
     """
@@ -467,6 +547,25 @@ def tune(
         record["als"].append({**values, "recall": round(recall, 5)})
         if recall > best_recall:
             best_als, best_recall = params, recall
+    record["ease"] = []
+    best_lambda, best_ease = base.ease_lambda, -1.0
+    gram_key = ("dw-ease-gram", id(training.weights))
+    if gram_key not in cache:
+        cache[gram_key] = ease_gram(training.weights)
+    binary = training.weights[rows]
+    binary.data[:] = 1.0
+    for lam in ease_lambdas:
+        weights_ease = ease_fit(training.weights, lam, gram=cache[gram_key])
+        cache[("ease", id(training.weights), lam)] = weights_ease
+        sig = _standardise((binary @ weights_ease).toarray())
+        sig[~allowed_mask] = -np.inf
+        top, top_scores = als.top_k_rows(sig, 300)
+        recs = capped_top(top, top_scores, training.track_artist, k=k, cap=cap)
+        recall = float(recall_at(recs, truth, rows, k).mean())
+        record["ease"].append({"lambda": lam, "recall": round(recall, 5)})
+        if recall > best_ease:
+            best_lambda, best_ease = lam, recall
+    base = replace(base, ease_lambda=best_lambda)
     model = fit(training, blend=base, als_params=best_als, cache=cache)
     stacked = signals(model, training, rows)
     # Candidates: the union of every signal's 200 best allowed tracks per listener.

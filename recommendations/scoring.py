@@ -231,6 +231,12 @@ class ScoringContext:
         knn = sp.csr_matrix(
             (items["dw_knn_data"], items["dw_knn_indices"], items["dw_knn_indptr"]), shape=(n, n)
         )
+        ease = None
+        if "dw_ease_indptr" in items:
+            ease = sp.csr_matrix(
+                (items["dw_ease_data"], items["dw_ease_indices"], items["dw_ease_indptr"]),
+                shape=(n, n),
+            )
         self.dw = discover.Model(
             blend=discover.BlendParams(),
             als_params=als.AlsParams(),
@@ -241,6 +247,7 @@ class ScoringContext:
             popularity=items["dw_popularity"],
             artist_user_factors=users["dw_artist_user_factors"],
             artist_factors=items["dw_artist_factors"],
+            ease=ease,
         )
         self.dw_user_ids = users["dw_user_ids"]
         self.dw_track_artist = items["dw_track_artist"]

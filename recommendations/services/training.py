@@ -4,6 +4,7 @@ import datetime
 import time
 
 import numpy as np
+import scipy.sparse as sp
 from django.conf import settings
 from django.utils import timezone
 
@@ -114,8 +115,12 @@ def discover_weekly_fit(
 def discover_weekly_arrays(model: discover.Model, log) -> tuple[dict, dict]:
     """(item arrays, user arrays) of a fitted Discover Weekly, for the model's npz."""
     knn = model.knn.tocsr()
+    ease = (model.ease if model.ease is not None else sp.csr_matrix(model.knn.shape)).tocsr()
     return (
         {
+            "dw_ease_indptr": ease.indptr.astype(np.int64),
+            "dw_ease_indices": ease.indices.astype(np.int32),
+            "dw_ease_data": ease.data.astype(np.float32),
             "dw_track_ids": log.track_ids,
             "dw_track_artist": log.track_artist,
             "dw_item_factors": model.item_factors,

@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
 # Recommendations: Discover Weekly tunes its ALS settings (one of these) and its blend on
 # the last week of listening at every nightly run, on at most TUNING_LISTENERS listeners.
 RECOMMENDATIONS_DW_ALS_GRID = [
+    {"factors": 32, "regularization": 1.0, "alpha": 4.0},
     {"factors": 64, "regularization": 0.05, "alpha": 8.0},
     {"factors": 64, "regularization": 1.0, "alpha": 4.0},
     {"factors": 64, "regularization": 5.0, "alpha": 2.0},

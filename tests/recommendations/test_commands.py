@@ -41,7 +41,11 @@ def test_evaluate_recommendations_compares_with_baselines_on_a_synthetic_log(cap
         recall, low, high = float(rows[name][0]), rows[name][1], rows[name][2]
         assert 0 < recall < 1 and float(low.strip("[,")) <= recall <= float(high.strip("]"))
     assert float(rows["Discover Weekly (shipped)"][0]) > float(rows["most popular, global"][0])
-    assert "Discover Weekly / best baseline" in out.splitlines()[-1]
+    assert "Discover Weekly / best baseline" in out.splitlines()[-2]
+    # The same baselines' lists under Discover Weekly's artist cap, for the rules' cost.
+    assert "Same rules" in out.splitlines()[-1]
+    capped = float(rows["implicit ALS, tuned"][-2])
+    assert 0 < capped <= float(rows["implicit ALS, tuned"][0]) + 1e-9
 
 
 def test_evaluate_recommendations_needs_history():

@@ -409,6 +409,13 @@ def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
     assert {"factors", "regularization", "alpha"} <= set(tuning["chosen"]["als_settings"])
     assert {"als", "knn", "artist", "fresh", "popularity"} <= set(tuning["chosen"])
     assert [entry["factors"] for entry in tuning["als"]] == [8, 8]
+    assert [entry["lambda"] for entry in tuning["ease"]] == [100.0, 400.0, 1600.0]
+    assert tuning["chosen"]["ease_lambda"] in (100.0, 400.0, 1600.0)
+    assert "ease" in tuning["chosen"]
+    # The nightly scoring reads the fitted EASE weights back from the model version.
+    context = services.scoring_context(RecommendationRun.objects.get(pk=run.pk))
+    assert context.dw.ease is not None and context.dw.ease.nnz > 0
+    assert context.dw.blend.ease == tuning["chosen"]["ease"]
     chosen = run.model_version.params["discover_weekly"]
     assert chosen["als"] == tuning["chosen"]["als_settings"]
     assert chosen["blend"]["knn"] == tuning["chosen"]["knn"]
