@@ -28,6 +28,7 @@ and thread counts, so the same data gives the same playlists.
 
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,6 +79,11 @@ WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 EASE_MAX_TRACKS = 2500
 EASE_NEIGHBOURS = 200
 EASE_LAMBDAS = (100.0, 400.0, 1600.0)
+# Tuning scores its listeners in chunks of rows so that the dense signals of one chunk
+# (signals x rows x tracks float32) stay under this many bytes.
+TUNING_MEMORY_BUDGET = 256 * 2**20
+# Dense factor products run in blocks of exactly this many listener rows (see `_factor_scores`).
+FACTOR_BLOCK = 64
 
 
 @dataclass
@@ -319,6 +325,27 @@ class Listeners:
         )
 
 
+def _factor_scores(users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """`users @ items.T`, in blocks of exactly `FACTOR_BLOCK` rows (the last zero-padded).
+
+    OpenBLAS picks its kernel (and so the rounding) by the matrix sizes; one block size
+    for every product makes a listener's scores independent of who else is in the batch,
+    so chunked and unchunked runs agree bit for bit.
+    """
+    n = len(users)
+    out = np.empty((n, len(items)), dtype=np.result_type(users, items))
+    padded = np.zeros((FACTOR_BLOCK, users.shape[1]), dtype=users.dtype)
+    for start in range(0, n, FACTOR_BLOCK):
+        part = users[start : start + FACTOR_BLOCK]
+        if len(part) == FACTOR_BLOCK:
+            out[start : start + FACTOR_BLOCK] = part @ items.T
+        else:
+            padded[: len(part)] = part
+            padded[len(part) :] = 0
+            out[start : start + len(part)] = (padded @ items.T)[: len(part)]
+    return out
+
+
 def _rows_of(factors: np.ndarray, rows: np.ndarray) -> np.ndarray:
     out = np.zeros((len(rows), factors.shape[1]), dtype=np.float32)
     known = rows >= 0
@@ -334,7 +361,7 @@ def signals_for(
     n, n_tracks = history.shape
     out = np.empty((len(SIGNALS), n, n_tracks), dtype=np.float32)
     out[0] = _standardise(
-        _rows_of(model.user_factors, listeners.factor_rows) @ model.item_factors.T
+        _factor_scores(_rows_of(model.user_factors, listeners.factor_rows), model.item_factors)
     )
     log_history = history.copy()
     log_history.data = np.log1p(log_history.data)
@@ -351,8 +378,8 @@ def signals_for(
     markets = listeners.markets.clip(0)
     out[3] = affinity * fresh.T[markets]
     out[4] = model.popularity[markets] * (listeners.markets >= 0)[:, None]
-    artist_pref = (
-        _rows_of(model.artist_user_factors, listeners.factor_rows) @ model.artist_factors.T
+    artist_pref = _factor_scores(
+        _rows_of(model.artist_user_factors, listeners.factor_rows), model.artist_factors
     )
     out[5] = _standardise(artist_pref)[:, track_artist]
     if model.ease is not None and model.ease.nnz:
@@ -506,6 +533,57 @@ class Validation:
     rows: np.ndarray
 
 
+def _row_chunks(rows: np.ndarray, n_tracks: int, memory_budget: int) -> list[np.ndarray]:
+    """`rows` in chunks whose dense signals (signals x rows x tracks float32) fit the budget."""
+    size = max(1, int(memory_budget) // (len(SIGNALS) * 4 * max(n_tracks, 1)))
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _top_allowed(training: Training, chunks: list[np.ndarray], score, k: int):
+    """Each listener's k best allowed tracks by `score(rows)`, one chunk of rows at a time."""
+    tops, top_scores = [], []
+    for part in chunks:
+        sig = score(part)
+        sig[~allowed(training, part)] = -np.inf
+        top, top_score = als.top_k_rows(sig, k)
+        tops.append(top)
+        top_scores.append(top_score)
+    return np.concatenate(tops), np.concatenate(top_scores)
+
+
+def _als_scores(model: Model, rows: np.ndarray) -> np.ndarray:
+    return _standardise(_factor_scores(model.user_factors[rows], model.item_factors))
+
+
+def _ease_scores(training: Training, ease: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    binary = training.weights[rows]
+    binary.data[:] = 1.0
+    return _standardise((binary @ ease).toarray())
+
+
+def _candidates(model: Model, training: Training, rows: np.ndarray, per_signal: int = 200):
+    """(candidates, values, ok) of the listeners at `rows`: the sorted union (n, C) of every
+    signal's `per_signal` best allowed tracks, the signals there (S, n, C) and whether each
+    is allowed and not a repeat (n, C); a repeat's values are -inf.
+
+    Every row has the same C (signals x per_signal, at most), so chunks concatenate.
+    """
+    stacked = signals(model, training, rows)
+    allowed_mask = allowed(training, rows)
+    cand_sets = []
+    for s in range(len(SIGNALS)):
+        sig = np.where(allowed_mask, stacked[s], -np.inf)
+        cand_sets.append(als.top_k_rows(sig, per_signal)[0])
+    candidates = np.concatenate(cand_sets, axis=1)
+    candidates.sort(axis=1)
+    dup = np.zeros_like(candidates, dtype=bool)
+    dup[:, 1:] = candidates[:, 1:] == candidates[:, :-1]
+    values = np.take_along_axis(stacked, candidates[None, :, :], axis=2)
+    values[:, dup] = -np.inf
+    ok = np.take_along_axis(allowed_mask, candidates, axis=1) & ~dup
+    return candidates, values, ok
+
+
 def tune(
     validation: Validation,
     *,
@@ -516,9 +594,13 @@ def tune(
     als_grid: tuple[dict, ...] = ALS_GRID,
     ease_lambdas: tuple[float, ...] = EASE_LAMBDAS,
     cache: dict | None = None,
+    memory_budget: int = TUNING_MEMORY_BUDGET,
 ) -> tuple[BlendParams, als.AlsParams, dict]:
     """Choose ALS settings, the EASE penalty, then blend weights, by recall@k (artist
     cap kept) on the validation listeners.
+
+    Listeners are scored in chunks whose dense signals fit `memory_budget` bytes; only
+    each listener's candidates are kept, so the result does not depend on the budget.
 
     Return the chosen blend, ALS settings and a record of what was tried.
     """
@@ -529,7 +611,7 @@ def tune(
     if len(rows) == 0:
         record["skipped"] = "no listener with new tracks in the validation week"
         return base, als_base, record
-    allowed_mask = None
+    chunks = _row_chunks(rows, training.shape[1], memory_budget)
     best_als, best_recall = als_base, -1.0
     for values in als_grid:
         params = replace(als_base, **values)
@@ -537,11 +619,7 @@ def tune(
             training, blend=base,
             als_params=params, cache=cache,
         )  # fmt: skip
-        sig0 = _standardise(model.user_factors[rows] @ model.item_factors.T)
-        if allowed_mask is None:
-            allowed_mask = allowed(training, rows)
-        sig0[~allowed_mask] = -np.inf
-        top, top_scores = als.top_k_rows(sig0, 300)
+        top, top_scores = _top_allowed(training, chunks, partial(_als_scores, model), 300)
         recs = capped_top(top, top_scores, training.track_artist, k=k, cap=cap)
         recall = float(recall_at(recs, truth, rows, k).mean())
         record["als"].append({**values, "recall": round(recall, 5)})
@@ -552,14 +630,12 @@ def tune(
     gram_key = ("dw-ease-gram", id(training.weights))
     if gram_key not in cache:
         cache[gram_key] = ease_gram(training.weights)
-    binary = training.weights[rows]
-    binary.data[:] = 1.0
     for lam in ease_lambdas:
         weights_ease = ease_fit(training.weights, lam, gram=cache[gram_key])
         cache[("ease", id(training.weights), lam)] = weights_ease
-        sig = _standardise((binary @ weights_ease).toarray())
-        sig[~allowed_mask] = -np.inf
-        top, top_scores = als.top_k_rows(sig, 300)
+        top, top_scores = _top_allowed(
+            training, chunks, partial(_ease_scores, training, weights_ease), 300
+        )
         recs = capped_top(top, top_scores, training.track_artist, k=k, cap=cap)
         recall = float(recall_at(recs, truth, rows, k).mean())
         record["ease"].append({"lambda": lam, "recall": round(recall, 5)})
@@ -567,20 +643,11 @@ def tune(
             best_lambda, best_ease = lam, recall
     base = replace(base, ease_lambda=best_lambda)
     model = fit(training, blend=base, als_params=best_als, cache=cache)
-    stacked = signals(model, training, rows)
-    # Candidates: the union of every signal's 200 best allowed tracks per listener.
-    cand_sets = []
-    for s in range(len(SIGNALS)):
-        sig = np.where(allowed_mask, stacked[s], -np.inf)
-        cand_sets.append(als.top_k_rows(sig, 200)[0])
-    candidates = np.concatenate(cand_sets, axis=1)
-    candidates.sort(axis=1)
-    dup = np.zeros_like(candidates, dtype=bool)
-    dup[:, 1:] = candidates[:, 1:] == candidates[:, :-1]
-    values = np.take_along_axis(stacked, candidates[None, :, :], axis=2)  # (S, n, C)
-    values[:, dup] = -np.inf
-    ok_mask = np.take_along_axis(allowed_mask, candidates, axis=1) & ~dup
-    del stacked
+    parts = [_candidates(model, training, part) for part in chunks]
+    candidates = np.concatenate([c for c, _, _ in parts])
+    values = np.concatenate([v for _, v, _ in parts], axis=1)  # (S, n, C)
+    ok_mask = np.concatenate([ok for _, _, ok in parts])
+    del parts
 
     values = np.where(np.isfinite(values), values, 0.0)
 

@@ -85,3 +85,51 @@ def test_capped_list_keeps_the_order_and_at_most_two_per_artist():
     capped = evaluation.capped_list(ranked, split, k=5)
 
     assert capped.tolist() == [[0, 1, 3, 5, 4]]
+
+
+def test_tuning_in_chunks_gives_the_candidates_weights_and_playlists_of_one_chunk():
+    log = synthetic.generate(synthetic.WorldParams(listeners=300, tracks=600, weeks=4, seed=5))
+    split = evaluation.split_at(log, log.days - 7, max_listeners=300, seed=5)
+    validation = discover.Validation(training=split.training, truth=split.truth, rows=split.rows)
+    als_base = discover.als.AlsParams(factors=8, iterations=3, threads=1)
+    grid = ({"factors": 8, "regularization": 1.0, "alpha": 4.0}, {"factors": 16})
+    one_row = 1  # bytes: every listener is a chunk of its own
+    a_few_rows = 7 * 4 * split.training.shape[1] * 7
+    assert len(split.rows) > 20
+
+    runs = {
+        budget: discover.tune(
+            validation,
+            als_base=als_base,
+            als_grid=grid,
+            ease_lambdas=(100.0, 400.0),
+            memory_budget=budget,
+        )
+        for budget in (2**40, a_few_rows, one_row)
+    }
+
+    whole = runs[2**40]
+    for budget in (a_few_rows, one_row):
+        blend, params, record = runs[budget]
+        assert blend == whole[0] and params == whole[1]
+        assert {k: v for k, v in record.items() if k != "seconds"} == {
+            k: v for k, v in whole[2].items() if k != "seconds"
+        }
+    model = discover.fit(split.training, blend=whole[0], als_params=whole[1])
+    chunks = discover._row_chunks(split.rows, split.training.shape[1], one_row)
+    assert len(chunks) == len(split.rows)
+    chunked = [discover._candidates(model, split.training, part) for part in chunks]
+    candidates, values, ok = discover._candidates(model, split.training, split.rows)
+    assert np.array_equal(np.concatenate([c for c, _, _ in chunked]), candidates)
+    assert np.array_equal(np.concatenate([v for _, v, _ in chunked], axis=1), values)
+    assert np.array_equal(np.concatenate([o for _, _, o in chunked]), ok)
+    assert ok.any() and np.isfinite(values[:, ok]).all()
+    # The playlists of the blend either run chose, scored in batches of one and of all.
+    recs = discover.recommend(model, split.training, split.rows, batch=len(split.rows))
+    again = discover.recommend(
+        discover.fit(split.training, blend=runs[one_row][0], als_params=runs[one_row][1]),
+        split.training,
+        split.rows,
+        batch=len(split.rows),
+    )
+    assert np.array_equal(recs, again) and (recs >= 0).any()
