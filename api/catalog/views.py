@@ -91,7 +91,7 @@ class TrackDetailApi(_CatalogApi):
             track_id=path_pk(id), market=market
         )
         return Response(
-            render.track(
+            render.track_json(
                 render.Links(request),
                 row,
                 track_artists.get(row["t_id"], []),

@@ -16,6 +16,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from api.objects.base import URI_SCHEME, playability
 from api.objects.paging import paging
+from api.renderers import RawJSON, dumps
 from catalog.models import Artist, Playlist, Release
 from catalog.selectors import (
     ALBUM_TYPE_OF_RELEASE,
@@ -69,9 +70,8 @@ class Links:
         self.host = request.build_absolute_uri("/")[:-1]
         self._views: dict[str, tuple[str, str]] = {}
         self._markets: dict[str | None, list[str]] = {}
-        # One field per request: it reads the current time zone once, not per value.
-        zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        self._datetime = serializers.DateTimeField(default_timezone=zone)
+        # The current time zone, read once per request, not per value.
+        self._zone = timezone.get_current_timezone() if settings.USE_TZ else None
 
     def markets(self, market_list: str | None) -> list[str]:
         """`markets_from`, once per distinct value in a response (tracks share windows)."""
@@ -81,7 +81,13 @@ class Links:
         return list(found)
 
     def datetime(self, value) -> str | None:
-        return self._datetime.to_representation(value)
+        """As DRF's `DateTimeField` writes it (ISO 8601 in the current time zone, UTC as Z)."""
+        if value is None:
+            return None
+        if self._zone is not None and timezone.is_aware(value):
+            value = value.astimezone(self._zone)
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     def href(self, view: str, pk) -> str:
         around = self._views.get(view)
@@ -174,6 +180,64 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
     return data
 
 
+# The JSON of recent track objects, by everything the object is made of (see `track_json`).
+_TRACK_JSON: dict[tuple, RawJSON] = {}
+_TRACK_JSON_MAX = 5_000
+# The row columns a full track object is made of (with a market, also t_playable, t_audio).
+_TRACK_COLUMNS = (
+    "t_id",
+    "t_title",
+    "t_disc_number",
+    "t_duration_ms",
+    "t_explicit",
+    "t_track_number",
+    "t_markets",
+    "t_isrc",
+    "t_popularity",
+    "r_id",
+    "r_title",
+    "r_release_type",
+    "r_release_date",
+    "r_cover",
+    "r_total_tracks",
+    "r_markets",
+)
+
+
+def _credit_key(credits: list[dict]) -> tuple:
+    return tuple((credit["artist_id"], credit["artist_name"]) for credit in credits)
+
+
+def track_json(
+    links: Links, row: dict, track_credits: list[dict], release_credits: list[dict]
+) -> RawJSON:
+    """`track` as JSON text, reused while nothing it is made of changes.
+
+    The key is every input of the object as read in this request (the row's columns,
+    playability and markets included, the credits' names, the host and url prefix), so a
+    rename, a licence change or a takedown gives a new key at once; nothing is read from
+    the memo that this request's rows do not match. Covers on storages with signed urls
+    are not memoised.
+    """
+    if not isinstance(_storage(Release, "cover"), FileSystemStorage):
+        return RawJSON(dumps(track(links, row, track_credits, release_credits)))
+    key = (
+        links.host,
+        get_script_prefix(),
+        tuple(row[column] for column in _TRACK_COLUMNS),
+        row.get("t_playable"),
+        row.get("t_audio"),
+        _credit_key(track_credits),
+        _credit_key(release_credits),
+    )
+    found = _TRACK_JSON.get(key)
+    if found is None:
+        if len(_TRACK_JSON) >= _TRACK_JSON_MAX:
+            _TRACK_JSON.clear()
+        found = _TRACK_JSON[key] = RawJSON(dumps(track(links, row, track_credits, release_credits)))
+    return found
+
+
 def _object(links: Links, kind: str, view: str, pk) -> dict:
     return {
         "external_urls": links.page(kind, pk),
@@ -255,7 +319,7 @@ def saved_track_items(links: Links, rows: dict) -> list[dict]:
     return [
         {
             "added_at": links.datetime(row["added_at"]),
-            "track": track(
+            "track": track_json(
                 links,
                 row,
                 track_artists.get(row["t_id"], []),
@@ -285,7 +349,7 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
                 "added_at": links.datetime(item["added_at"]),
                 "added_by": added_by,
                 "is_local": False,
-                "track": track(
+                "track": track_json(
                     links,
                     item,
                     track_artists.get(item["t_id"], []),
@@ -293,6 +357,7 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
                 ),
             }
         )
+    items = RawJSON(dumps(items))  # shown twice, as `items` and `tracks`: encoded once
     tracks_url = _with_market(links.href("catalog_api:playlist-tracks", pk), market)
     items_url = _with_market(links.href("library_api:playlist-items-v2", pk), market)
     return {

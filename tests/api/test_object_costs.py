@@ -224,8 +224,16 @@ def test_saved_tracks_queries_are_fixed(
 # Nothing stale
 
 
-def test_rename_shows_at_once(api_client, small):
+def test_rename_shows_at_once(api_client, listener_client, listener, small):
     release, tracks = small
+    playlist = _playlist(tracks)
+    SavedTrack.objects.create(user=listener, track=tracks[0])
+    pages = {
+        "playlist": lambda: api_client.get(f"{API}/playlists/{playlist.pk}").json()["items"],
+        "saved": lambda: listener_client.get(f"{API}/me/tracks?market=SE").json(),
+    }
+    for page in pages.values():  # the track objects' JSON is kept for reuse from here on
+        page()
     api_client.get(f"{API}/tracks/{tracks[0].pk}")
     tracks[0].title = "Renamed"
     tracks[0].save()
@@ -241,6 +249,11 @@ def test_rename_shows_at_once(api_client, small):
     album = api_client.get(f"{API}/albums/{release.pk}").json()
     assert album["name"] == "Renamed album"
     assert api_client.get(f"{API}/artists/{artist.pk}").json()["name"] == "Renamed artist"
+    for page in pages.values():
+        shown = page()["items"][0]["track"]
+        assert shown["name"] == "Renamed"
+        assert shown["album"]["name"] == "Renamed album"
+        assert "Renamed artist" in [a["name"] for a in shown["album"]["artists"]]
 
 
 def test_licence_change_and_takedown_show_at_once(api_client, listener_client, listener, db):
