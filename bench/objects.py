@@ -9,9 +9,10 @@ one thread, DEBUG=0, CONN_MAX_AGE=60) with `bench/objects_settings.py`, whose ur
 the floor view at `/bench/floor/` (nowhere in production urls), and sends N requests per
 endpoint over one keep-alive connection. CPU is the worker's scheduler run time
 (/proc/<pid>/task/*/schedstat) and that of the PostgreSQL backends of the bench database,
-over the N requests, after warm-up requests (warm path: query shapes compiled; no response
-is cached anywhere). `--profile` also runs each endpoint in-process under cProfile and
-prints the top functions (BENCH_SORT=tottime to sort by own time). Query counts (session
+over the N requests, after warm-up requests (warm path: query shapes compiled, the JSON of
+track objects kept by the rows each request reads; no response is cached anywhere).
+`--profile` also runs each endpoint in-process under cProfile and prints the top functions
+(BENCH_SORT=tottime to sort by own time). Query counts (session
 queries included) are counted in-process.
 """
 
@@ -271,7 +272,7 @@ def main() -> None:
                 f"database: {describe_database()}; gunicorn 1 gthread worker (1 thread), "
                 f"CONN_MAX_AGE=60, DEBUG=0; 1 client, keep-alive, {args.requests} requests "
                 "per endpoint after warm-up\npath measured: warm (query shapes compiled, "
-                "no response cache)"
+                "track JSON kept by the rows read; every query runs, no response cache)"
             )
             print(
                 f"{'endpoint':24} {'gunicorn CPU ms':>15} {'ratio':>7} {'postgres CPU ms':>15}"

@@ -71,7 +71,7 @@ class Links:
         self._views: dict[str, tuple[str, str]] = {}
         self._markets: dict[str | None, list[str]] = {}
         # The current time zone, read once per request, not per value.
-        self._zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
 
     def markets(self, market_list: str | None) -> list[str]:
         """`markets_from`, once per distinct value in a response (tracks share windows)."""
@@ -84,8 +84,8 @@ class Links:
         """As DRF's `DateTimeField` writes it (ISO 8601 in the current time zone, UTC as Z)."""
         if value is None:
             return None
-        if self._zone is not None and timezone.is_aware(value):
-            value = value.astimezone(self._zone)
+        if self.zone is not None and timezone.is_aware(value):
+            value = value.astimezone(self.zone)
         text = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -180,9 +180,9 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
     return data
 
 
-# The JSON of recent track objects, by everything the object is made of (see `track_json`).
-_TRACK_JSON: dict[tuple, RawJSON] = {}
-_TRACK_JSON_MAX = 5_000
+# The JSON of recent track objects and page items, by everything each is made of.
+_KEPT: dict[tuple, RawJSON] = {}
+_KEPT_MAX = 10_000
 # The row columns a full track object is made of (with a market, also t_playable, t_audio).
 _TRACK_COLUMNS = (
     "t_id",
@@ -204,8 +204,22 @@ _TRACK_COLUMNS = (
 )
 
 
+def _kept(key: tuple, build, *args) -> RawJSON:
+    """The JSON of `build(*args)`, kept under `key`, which must hold every input of it."""
+    found = _KEPT.get(key)
+    if found is None:
+        if len(_KEPT) >= _KEPT_MAX:
+            _KEPT.clear()
+        found = _KEPT[key] = RawJSON(dumps(build(*args)))
+    return found
+
+
 def _credit_key(credits: list[dict]) -> tuple:
     return tuple((credit["artist_id"], credit["artist_name"]) for credit in credits)
+
+
+def _json_list(items: list[RawJSON]) -> RawJSON:
+    return RawJSON("[" + ",".join(item.text for item in items) + "]")
 
 
 def track_json(
@@ -217,7 +231,7 @@ def track_json(
     playability and markets included, the credits' names, the host and url prefix), so a
     rename, a licence change or a takedown gives a new key at once; nothing is read from
     the memo that this request's rows do not match. Covers on storages with signed urls
-    are not memoised.
+    are not kept.
     """
     if not isinstance(_storage(Release, "cover"), FileSystemStorage):
         return RawJSON(dumps(track(links, row, track_credits, release_credits)))
@@ -230,12 +244,7 @@ def track_json(
         _credit_key(track_credits),
         _credit_key(release_credits),
     )
-    found = _TRACK_JSON.get(key)
-    if found is None:
-        if len(_TRACK_JSON) >= _TRACK_JSON_MAX:
-            _TRACK_JSON.clear()
-        found = _TRACK_JSON[key] = RawJSON(dumps(track(links, row, track_credits, release_credits)))
-    return found
+    return _kept(key, track, links, row, track_credits, release_credits)
 
 
 def _object(links: Links, kind: str, view: str, pk) -> dict:
@@ -313,21 +322,31 @@ def _user(links: Links, pk, display_name: str | None) -> dict:
     }
 
 
-def saved_track_items(links: Links, rows: dict) -> list[dict]:
+def _saved_item(links: Links, added_at, track: RawJSON) -> dict:
+    return {"added_at": links.datetime(added_at), "track": track}
+
+
+def _playlist_item(links: Links, added_at, added_by: tuple | None, track: RawJSON) -> dict:
+    return {
+        "added_at": links.datetime(added_at),
+        "added_by": added_by and _user(links, *added_by),
+        "is_local": False,
+        "track": track,
+    }
+
+
+def saved_track_items(links: Links, rows: dict) -> RawJSON:
     """Saved track objects from `catalog.object_selectors.saved_track_object_rows`."""
     track_artists, release_artists = rows["track_artists"], rows["release_artists"]
-    return [
-        {
-            "added_at": links.datetime(row["added_at"]),
-            "track": track_json(
-                links,
-                row,
-                track_artists.get(row["t_id"], []),
-                release_artists.get(row["r_id"], []),
-            ),
-        }
-        for row in rows["items"]
-    ]
+    items = []
+    for row in rows["items"]:
+        track = track_json(
+            links, row, track_artists.get(row["t_id"], []), release_artists.get(row["r_id"], [])
+        )
+        added_at = row["added_at"]
+        key = ("saved", track, links.zone, added_at)
+        items.append(_kept(key, _saved_item, links, added_at, track))
+    return _json_list(items)
 
 
 def playlist(links: Links, rows: dict, market: str | None) -> dict:
@@ -337,27 +356,25 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
     owner = _user(links, row["owner_id"], row["owner_display_name"])
     track_artists, release_artists = rows["track_artists"], rows["release_artists"]
     items = []
+    editorial = row["kind"] != Playlist.Kind.USER
     for item in rows["items"]:
-        if row["kind"] != Playlist.Kind.USER:
-            added_by = owner
+        track = track_json(
+            links,
+            item,
+            track_artists.get(item["t_id"], []),
+            release_artists.get(item["r_id"], []),
+        )
+        if editorial:
+            added_by = (row["owner_id"], row["owner_display_name"])
         elif item["added_by_id"] is None:
             added_by = None
         else:
-            added_by = _user(links, item["added_by_id"], item["added_by_display_name"])
-        items.append(
-            {
-                "added_at": links.datetime(item["added_at"]),
-                "added_by": added_by,
-                "is_local": False,
-                "track": track_json(
-                    links,
-                    item,
-                    track_artists.get(item["t_id"], []),
-                    release_artists.get(item["r_id"], []),
-                ),
-            }
-        )
-    items = RawJSON(dumps(items))  # shown twice, as `items` and `tracks`: encoded once
+            added_by = (item["added_by_id"], item["added_by_display_name"])
+        added_at = item["added_at"]
+        key = ("playlist item", track, links.zone, added_at, added_by)
+        items.append(_kept(key, _playlist_item, links, added_at, added_by, track))
+    # One text for `items` and `tracks`, which show the same page.
+    items = _json_list(items)
     tracks_url = _with_market(links.href("catalog_api:playlist-tracks", pk), market)
     items_url = _with_market(links.href("library_api:playlist-items-v2", pk), market)
     return {
