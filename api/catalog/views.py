@@ -319,7 +319,6 @@ class SearchApi(_CatalogApi):
         words = search.search_words(q)
         now = timezone.now()
         found = {
-            "track": (None, TrackSerializer),
             "album": (
                 lambda: search.release_search(words=words, market=market, now=now),
                 SimplifiedAlbumSerializer,
@@ -331,23 +330,27 @@ class SearchApi(_CatalogApi):
         url = request.build_absolute_uri()
         result = {}
         for kind in types:
-            queryset_of, serializer_class = found[kind]
+            kind_url = replace_query_param(url, "type", kind)
             if kind == "track":
                 tracks = search.track_search_page(
                     words=words, market=market, now=now, offset=offset, limit=limit
                 )
-                page = selectors.tracks_by_ids(ids=tracks.ids, market=market, now=now)
-                total = tracks.total
-            else:
-                queryset = queryset_of()
-                page = list(queryset[offset : offset + limit])
-                total = (
-                    offset + len(page)
-                    if len(page) < limit and (page or not offset)
-                    else queryset[: search.TOTAL_CAP].count()
+                rows = object_selectors.tracks_object_rows(ids=tracks.ids, market=market, now=now)
+                items = render.track_list_json(render.Links(request), *rows)
+                result["tracks"] = paging(
+                    url=kind_url, items=items, total=tracks.total, limit=limit, offset=offset
                 )
+                continue
+            queryset_of, serializer_class = found[kind]
+            queryset = queryset_of()
+            page = list(queryset[offset : offset + limit])
+            total = (
+                offset + len(page)
+                if len(page) < limit and (page or not offset)
+                else queryset[: search.TOTAL_CAP].count()
+            )
             result[f"{kind}s"] = paging(
-                url=replace_query_param(url, "type", kind),
+                url=kind_url,
                 items=serializer_class(page, many=True, context=context).data,
                 total=total,
                 limit=limit,

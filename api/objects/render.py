@@ -247,6 +247,23 @@ def track_json(
     return _kept(key, track, links, row, track_credits, release_credits)
 
 
+def track_list_json(
+    links: Links,
+    rows: list[dict],
+    track_artists: dict[int, list[dict]],
+    release_artists: dict[int, list[dict]],
+) -> RawJSON:
+    """Full track objects (`catalog.object_selectors.tracks_object_rows`), as a JSON list."""
+    return _json_list(
+        [
+            track_json(
+                links, row, track_artists.get(row["t_id"], []), release_artists.get(row["r_id"], [])
+            )
+            for row in rows
+        ]
+    )
+
+
 def _object(links: Links, kind: str, view: str, pk) -> dict:
     return {
         "external_urls": links.page(kind, pk),

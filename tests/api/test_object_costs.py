@@ -12,7 +12,14 @@ from django.utils import timezone
 from api.library.serializers import SavedTrackSerializer
 from api.objects import AlbumSerializer, ArtistSerializer, PlaylistSerializer, TrackSerializer
 from catalog import library_selectors, selectors
-from catalog.models import FollowedArtist, Playlist, PlaylistItem, SavedTrack, TrackArtist
+from catalog.models import (
+    FollowedArtist,
+    Playlist,
+    PlaylistItem,
+    SavedTrack,
+    Track,
+    TrackArtist,
+)
 from licensing import services as licensing
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import (
@@ -142,6 +149,21 @@ def test_playlist_is_the_documented_object(api_client, large, market, kind):
         context=_context(path, market),
     ).data
     assert api_client.get(path).json() == _serialized(expected)
+
+
+@pytest.mark.parametrize("market", [None, "SE"])
+def test_searched_tracks_are_the_documented_objects(api_client, large, market):
+    release, tracks = large
+    Track.objects.filter(release=release).update(title="Zanzibar nights")
+    path = f"{API}/search?q=zanzibar&type=track&limit=50" + (f"&market={market}" if market else "")
+    items = api_client.get(path).json()["tracks"]["items"]
+    assert len(items) == (len(tracks) if market is None else 9)  # SE: not every third, last
+    ids = [int(item["id"]) for item in items]
+    expected = [
+        TrackSerializer(track, context=_context(path, market)).data
+        for track in selectors.tracks_by_ids(ids=ids, market=market)
+    ]
+    assert items == _serialized(expected)
 
 
 def test_private_playlist_is_its_owners_alone(api_client, small):
