@@ -166,6 +166,18 @@ def test_searched_tracks_are_the_documented_objects(api_client, large, market):
     assert items == _serialized(expected)
 
 
+@pytest.mark.parametrize("market", [None, "SE"])
+def test_top_tracks_are_the_documented_objects(api_client, large, market):
+    release, _ = large
+    artist = release.artists.first()
+    path = f"{API}/artists/{artist.pk}/top-tracks" + (f"?market={market}" if market else "")
+    body = api_client.get(path).json()
+    top = selectors.artist_top_tracks(artist=artist, market=market)
+    assert body["tracks"] and len(body["tracks"]) == len(top)
+    expected = TrackSerializer(top, many=True, context=_context(path, market)).data
+    assert body["tracks"] == _serialized(expected)
+
+
 def test_private_playlist_is_its_owners_alone(api_client, small):
     _, tracks = small
     playlist = _playlist(tracks)
