@@ -19,14 +19,16 @@ from django.db.models import (
     BooleanField,
     CharField,
     Count,
+    DateField,
     Expression,
     F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -49,6 +51,7 @@ from catalog.selectors import (
     PERFORMER_ROLES,
     _count_of,
     _open_windows,
+    release_playable_in,
     track_markets,
     track_playable_in,
 )
@@ -449,3 +452,44 @@ def saved_track_object_rows(
         "track_artists": _by_owner(_SAVED_TRACK_ARTISTS.rows(model=TrackArtist, **page)),
         "release_artists": _by_owner(_SAVED_RELEASE_ARTISTS.rows(model=ReleaseArtist, **page)),
     }
+
+
+def _new_releases(p: Params, market: bool) -> QuerySet:
+    today = Cast(p.now.datetime(), DateField())
+    releases = Release.objects.filter(release_date__lte=today)
+    if market:
+        releases = releases.filter(release_playable_in(market=p.market.str(), now=p.now.datetime()))
+    return sliced(releases.order_by("-release_date", "-id"), p.offset, p.limit)
+
+
+_NEW_RELEASES = _shapes(
+    lambda p, market: _new_releases(p, market).values(
+        "id",
+        "title",
+        "release_type",
+        "release_date",
+        "cover",
+        total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+        markets=_release_markets(p.now.datetime(), "pk"),
+        found=Window(Count("id")),
+    )
+)
+_NEW_RELEASE_ARTISTS = _shapes(
+    lambda p, market: _credits(
+        ReleaseArtist, "release_id", release_id__in=_new_releases(p, market).values("id")
+    )
+)
+
+
+def new_release_rows(
+    *, market: str | None, limit: int, offset: int = 0, now: datetime.datetime | None = None
+) -> tuple[list[dict], int | None, dict[int, list[dict]]]:
+    """A page of `library_selectors.new_releases` as simplified album rows, the number of
+    them all (None when the page is empty: past the end) and their artists by release id;
+    2 queries."""
+    values = _values(market, now, offset=offset, limit=limit)
+    rows = _NEW_RELEASES[bool(market)].rows(model=Release, **values)
+    if not rows:
+        return [], None, {}
+    artists = _NEW_RELEASE_ARTISTS[bool(market)].rows(model=ReleaseArtist, **values)
+    return rows, rows[0]["found"], _by_owner(artists)

@@ -295,6 +295,13 @@ def simplified_album(links: Links, release: dict, credits: list[dict]) -> dict:
     }
 
 
+def simplified_albums(
+    links: Links, releases: list[dict], artists: dict[int, list[dict]]
+) -> list[dict]:
+    """Simplified albums of release rows (as `simplified_album`) with artists by release."""
+    return [simplified_album(links, row, artists.get(row["id"], [])) for row in releases]
+
+
 def album(links: Links, rows: dict, market: str | None) -> dict:
     """A full album from `catalog.object_selectors.release_object_rows`."""
     release = rows["release"]

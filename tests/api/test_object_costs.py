@@ -10,7 +10,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from api.library.serializers import SavedTrackSerializer
-from api.objects import AlbumSerializer, ArtistSerializer, PlaylistSerializer, TrackSerializer
+from api.objects import (
+    AlbumSerializer,
+    ArtistSerializer,
+    PlaylistSerializer,
+    SimplifiedAlbumSerializer,
+    TrackSerializer,
+)
 from catalog import library_selectors, selectors
 from catalog.models import (
     FollowedArtist,
@@ -176,6 +182,22 @@ def test_top_tracks_are_the_documented_objects(api_client, large, market):
     assert body["tracks"] and len(body["tracks"]) == len(top)
     expected = TrackSerializer(top, many=True, context=_context(path, market)).data
     assert body["tracks"] == _serialized(expected)
+
+
+@pytest.mark.parametrize("query", ["", "?country=SE&limit=1&offset=1", "?offset=50"])
+def test_new_releases_are_the_documented_objects(api_client, db, query):
+    for n in range(3):
+        release, _ = _catalog(2)
+        release.release_date = timezone.now().date() - datetime.timedelta(days=n)
+        release.save()
+    ReleaseFactory(release_date=timezone.now().date() + datetime.timedelta(days=9))  # not yet
+    body = api_client.get(f"{API}/browse/new-releases{query}").json()["albums"]
+    market = "SE" if "country" in query else None
+    everything = list(library_selectors.new_releases(market=market))
+    page = everything[body["offset"] : body["offset"] + body["limit"]]
+    expected = SimplifiedAlbumSerializer(page, many=True, context=_context("/", market)).data
+    assert body["items"] == _serialized(expected)
+    assert body["total"] == len(everything) == 3
 
 
 def test_private_playlist_is_its_owners_alone(api_client, small):
