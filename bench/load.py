@@ -17,7 +17,10 @@ connection per wrk thread), the statuses, and the CPU time each party used (post
 every postgres process on the machine), which says what limits the figures here.
 
     .venv/bin/python bench/load.py [--seconds 20] [--connections 16] [--workers 4]
-        [--worker-class sync|gthread] [--upstream-keepalive N] [--no-nginx]
+        [--worker-class sync|gthread] [--upstream-keepalive N] [--no-nginx] [--profile N]
+
+`--profile N` runs no server: each kind of request N times in-process (Django's test
+client), printing the web process's CPU per request and its share of the mix.
 
 Measured here: `--upstream-keepalive 32` (as deploy/nginx.conf) with sync workers, which
 close every connection, halves the throughput (56 against 105 req/s).

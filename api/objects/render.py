@@ -182,7 +182,7 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
 
 # The JSON of recent track objects and page items, by everything each is made of.
 _KEPT: dict[tuple, RawJSON] = {}
-_KEPT_MAX = 10_000
+_KEPT_MAX = 4_000  # a track object is 2 to 5 KB: at most about 20 MB per process
 # The row columns a full track object is made of (with a market, also t_playable, t_audio).
 _TRACK_COLUMNS = (
     "t_id",
