@@ -17,7 +17,10 @@ connection per wrk thread), the statuses, and the CPU time each party used (post
 every postgres process on the machine), which says what limits the figures here.
 
     .venv/bin/python bench/load.py [--seconds 20] [--connections 16] [--workers 4]
-        [--worker-class sync|gthread] [--upstream-keepalive N] [--no-nginx]
+        [--worker-class sync|gthread] [--upstream-keepalive N] [--no-nginx] [--profile N]
+
+`--profile N` runs no server: each kind of request N times in-process (Django's test
+client), printing the web process's CPU per request and its share of the mix.
 
 Measured here: `--upstream-keepalive 32` (as deploy/nginx.conf) with sync workers, which
 close every connection, halves the throughput (56 against 105 req/s).
@@ -430,6 +433,86 @@ def report(title: str, result: dict) -> None:
     print(f"CPU (100% = one core of {os.cpu_count()}): {cpu}")
 
 
+def _mix_request(kind: str, world: dict, rng: random.Random) -> tuple[str, str, dict]:
+    """One request of the mix as the Lua script makes it: (method, path, extra)."""
+    pick = rng.choice
+    if kind == "new_releases":
+        offset = rng.randint(0, 3) * 20
+        return "GET", f"/api/v1/browse/new-releases?country=SE&limit=20&offset={offset}", {}
+    if kind == "album":
+        return "GET", f"/api/v1/albums/{pick(world['albums'])}?market=SE", {}
+    if kind == "artist_top_tracks":
+        return "GET", f"/api/v1/artists/{pick(world['artists'])}/top-tracks?market=SE", {}
+    if kind == "search":
+        q = f"{pick(WORDS)}+{pick(WORDS)[:3]}"
+        return "GET", f"/api/v1/search?q={q}&type=track,artist&market=SE&limit=10", {}
+    if kind == "stream_url":
+        return "GET", f"/api/v1/me/player/stream-url?track_id={pick(world['tracks'])}", {}
+    if kind == "stream_audio":
+        first = rng.randint(0, 15) * 65536
+        headers = {"HTTP_RANGE": f"bytes={first}-{first + 65535}"}
+        return "GET", f"/api/v1/stream/{pick(world['tokens'])}", headers
+    now = datetime.datetime.now(datetime.UTC)
+    events = [
+        {
+            "event_id": f"{rng.getrandbits(128):032x}",
+            "track_id": pick(world["tracks"]),
+            "ms_played": 20000 + rng.randint(0, 160000),
+            "context_type": "album",
+            "started_at": (now - datetime.timedelta(seconds=i * 200 + 180)).isoformat(),
+            "ended_at": (now - datetime.timedelta(seconds=i * 200)).isoformat(),
+        }
+        for i in range(1, 6)
+    ]
+    return "POST", "/api/v1/me/player/events", {"data": {"events": events}}
+
+
+def profile_mix(world: dict, requests: int) -> None:
+    """CPU of the web process per request of each kind, in-process (no wrk, no nginx)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.STREAM_X_ACCEL_REDIRECT = False
+    rng = random.Random(5)
+    client = Client()
+    client.cookies["sessionid"] = world["sessions"][0]
+    weights = dict(MIX)
+    print(f"in-process, {requests} requests per kind after 10 warm-up ones (CPU of this process)")
+    print(f"{'endpoint':<20}{'CPU ms':>8}{'queries':>9}{'share of mix CPU':>18}")
+    rows = []
+    for kind, _ in MIX:
+
+        def call(kind=kind):
+            method, path, extra = _mix_request(kind, world, rng)
+            if method == "POST":
+                response = client.post(path, extra["data"], content_type="application/json")
+            else:
+                response = client.get(path, **extra)
+            assert response.status_code < 300, (path, response.status_code, response.content)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+
+        for _ in range(10):
+            call()
+        queries: list = []
+        with connection.execute_wrapper(
+            lambda run, sql, *a, q=queries: q.append(sql) or run(sql, *a)
+        ):
+            call()
+        start = time.process_time()
+        for _ in range(requests):
+            call()
+        rows.append((kind, (time.process_time() - start) / requests * 1000, len(queries)))
+    mix_cpu = sum(cpu * weights[kind] for kind, cpu, _ in rows)
+    for kind, cpu, count in rows:
+        print(f"{kind:<20}{cpu:>8.2f}{count:>9}{cpu * weights[kind] / mix_cpu:>17.0%}")
+    print(f"mix: {mix_cpu / sum(weights.values()):.2f} ms per request (weighted)")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
@@ -441,6 +524,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--no-nginx", action="store_true")
     parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of wrk: CPU per request of each kind of the mix, in-process, N each",
+    )
+    parser.add_argument(
         "--upstream-keepalive",
         type=int,
         default=0,
@@ -448,7 +538,7 @@ def main() -> None:
         "sync workers close every connection, so 0 unless --worker-class gthread",
     )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.profile:
         sys.exit("wrk is missing: apt-get install -y wrk")
     use_nginx = not args.no_nginx and shutil.which("nginx") is not None
 
@@ -459,6 +549,9 @@ def main() -> None:
             f"database: {describe_database()}; {args.tracks} tracks, {args.listeners} "
             f"listeners, {args.events} play events; seeded in {time.monotonic() - started:.0f} s"
         )
+        if args.profile:
+            profile_mix(world, args.profile)
+            return
         script = write_script(world)
         port = free_port()
         env = {
@@ -469,7 +562,7 @@ def main() -> None:
             "SECURE_SSL_REDIRECT": "0",
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
-            "CONN_MAX_AGE": "600",
+            "CONN_MAX_AGE": "60",
             "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
             "STREAM_X_ACCEL_REDIRECT": "1" if use_nginx else "0",
         }

@@ -72,7 +72,7 @@ def check_range(port: int, path: str, headers: dict, expected: bytes) -> None:
     response = conn.getresponse()
     body = response.read()
     conn.close()
-    assert response.status == 206 and body == expected, (response.status, len(body))
+    assert response.status == 206 and body == expected, (port, path, response.status, body[:300])
     assert response.getheader("Content-Type", "").startswith("audio/ogg"), response.headers
 
 
@@ -81,7 +81,8 @@ def nginx_config(nginx_port: int, static_port: int, web_port: int, media: Path) 
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     site = site.replace("server web:8000;", f"server 127.0.0.1:{web_port};")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{nginx_port};")
-    site = site.replace("/app/media/", f"{media}/").replace("/app/staticfiles/", f"{WORKDIR}/")
+    site = site.replace("/srv/streamify/media/", f"{media}/")
+    site = site.replace("/srv/streamify/static/", f"{WORKDIR}/")
     temp = WORKDIR / "nginx-temp"
     temp.mkdir(exist_ok=True)
     user = "user root;" if os.geteuid() == 0 else ""

@@ -12,9 +12,23 @@ Row keys: a track's are `t_*` (`t_id`, `t_title`, ...) and its release's `r_*`; 
 """
 
 import datetime
+import json
 
-from django.db.models import BooleanField, CharField, Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Count,
+    DateField,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,6 +51,7 @@ from catalog.selectors import (
     PERFORMER_ROLES,
     _count_of,
     _open_windows,
+    release_playable_in,
     track_markets,
     track_playable_in,
 )
@@ -138,6 +153,42 @@ _TRACK_RELEASE_ARTISTS = QueryShape(
 )
 
 
+class _IdsOf(Expression):
+    """The ids of a JSON array parameter (`"[3,1,2]"`), as a subquery for `__in`: one
+    compiled query serves any number of ids."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, param: str):
+        super().__init__()
+        self.param = param
+
+    def as_sql(self, compiler, connection):
+        return "SELECT jsonb_array_elements_text(%s::jsonb)::bigint", [self.param]
+
+    def as_sqlite(self, compiler, connection):
+        return "SELECT value FROM json_each(%s)", [self.param]
+
+
+_TRACKS = _shapes(
+    lambda p, market: (
+        Track.objects.filter(pk__in=_IdsOf(p.ids.str()))
+        .order_by()
+        .values(**_track_columns(p, to_track="", market=market, album=True))
+    )
+)
+_TRACKS_ARTISTS = QueryShape(
+    lambda p: _credits(TrackArtist, "track_id", track_id__in=_IdsOf(p.ids.str()))
+)
+_TRACKS_RELEASE_ARTISTS = QueryShape(
+    lambda p: _credits(
+        ReleaseArtist,
+        "release_id",
+        release_id__in=Track.objects.filter(pk__in=_IdsOf(p.ids.str())).values("release_id"),
+    )
+)
+
+
 def _by_owner(rows: list[dict]) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = {}
     for row in rows:
@@ -163,6 +214,21 @@ def track_object_rows(
     track_artists = _TRACK_ARTISTS.rows(model=TrackArtist, id=track_id)
     release_artists = _TRACK_RELEASE_ARTISTS.rows(model=ReleaseArtist, id=track_id)
     return rows[0], _by_owner(track_artists), _by_owner(release_artists)
+
+
+def tracks_object_rows(
+    *, ids: list[int], market: str | None = None, now: datetime.datetime | None = None
+) -> tuple[list[dict], dict[int, list[dict]], dict[int, list[dict]]]:
+    """The rows of the tracks of `ids` that exist, in the order of `ids`, their performers
+    and their releases' artists (by owner id); 3 queries, none without ids."""
+    if not ids:
+        return [], {}, {}
+    values = _values(market, now, ids=json.dumps([int(pk) for pk in ids]))
+    found = {row["t_id"]: row for row in _TRACKS[bool(market)].rows(model=Track, **values)}
+    rows = [found[pk] for pk in ids if pk in found]
+    track_artists = _TRACKS_ARTISTS.rows(model=TrackArtist, ids=values["ids"])
+    release_artists = _TRACKS_RELEASE_ARTISTS.rows(model=ReleaseArtist, ids=values["ids"])
+    return rows, _by_owner(track_artists), _by_owner(release_artists)
 
 
 _RELEASE = QueryShape(
@@ -386,3 +452,44 @@ def saved_track_object_rows(
         "track_artists": _by_owner(_SAVED_TRACK_ARTISTS.rows(model=TrackArtist, **page)),
         "release_artists": _by_owner(_SAVED_RELEASE_ARTISTS.rows(model=ReleaseArtist, **page)),
     }
+
+
+def _new_releases(p: Params, market: bool) -> QuerySet:
+    today = Cast(p.now.datetime(), DateField())
+    releases = Release.objects.filter(release_date__lte=today)
+    if market:
+        releases = releases.filter(release_playable_in(market=p.market.str(), now=p.now.datetime()))
+    return sliced(releases.order_by("-release_date", "-id"), p.offset, p.limit)
+
+
+_NEW_RELEASES = _shapes(
+    lambda p, market: _new_releases(p, market).values(
+        "id",
+        "title",
+        "release_type",
+        "release_date",
+        "cover",
+        total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+        markets=_release_markets(p.now.datetime(), "pk"),
+        found=Window(Count("id")),
+    )
+)
+_NEW_RELEASE_ARTISTS = _shapes(
+    lambda p, market: _credits(
+        ReleaseArtist, "release_id", release_id__in=_new_releases(p, market).values("id")
+    )
+)
+
+
+def new_release_rows(
+    *, market: str | None, limit: int, offset: int = 0, now: datetime.datetime | None = None
+) -> tuple[list[dict], int | None, dict[int, list[dict]]]:
+    """A page of `library_selectors.new_releases` as simplified album rows, the number of
+    them all (None when the page is empty: past the end) and their artists by release id;
+    2 queries."""
+    values = _values(market, now, offset=offset, limit=limit)
+    rows = _NEW_RELEASES[bool(market)].rows(model=Release, **values)
+    if not rows:
+        return [], None, {}
+    artists = _NEW_RELEASE_ARTISTS[bool(market)].rows(model=ReleaseArtist, **values)
+    return rows, rows[0]["found"], _by_owner(artists)

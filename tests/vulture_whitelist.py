@@ -254,6 +254,7 @@ uris
 content_negotiation_class
 default_code
 default_detail
+encoder_class
 has_object_permission
 has_permission
 pagination_class

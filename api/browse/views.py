@@ -19,10 +19,11 @@ from api.browse.serializers import (
     FeaturedPlaylistsResponseSerializer,
     NewReleasesResponseSerializer,
 )
-from api.objects import ErrorSerializer, SimplifiedAlbumSerializer
+from api.objects import ErrorSerializer, render
 from api.paging import SpotifyPagination
 from api.params import market_param
 from api.scopes import TokenHasScope
+from catalog import object_selectors
 from common.errors import PermissionDenied
 from editorial import selectors
 
@@ -211,7 +212,20 @@ class NewReleasesApi(_BrowseApi):
     )
     def get(self, request):
         market, languages = market_of(request), languages_of(request)
-        albums = self.page(
-            selectors.new_releases(market=market), SimplifiedAlbumSerializer, languages=languages
+        paginator = SpotifyPagination()
+        paginator.request = request
+        paginator.limit = paginator.get_limit(request)
+        paginator.offset = paginator.get_offset(request)
+        now = timezone.now()
+        rows, paginator.count, artists = object_selectors.new_release_rows(
+            market=market, limit=paginator.limit, offset=paginator.offset, now=now
         )
-        return Response({"message": localised(NEW_RELEASES_MESSAGES, languages), "albums": albums})
+        if paginator.count is None:  # past the last page: count them
+            paginator.count = selectors.new_releases(market=market, now=now).count()
+        albums = render.simplified_albums(render.Links(request), rows, artists)
+        return Response(
+            {
+                "message": localised(NEW_RELEASES_MESSAGES, languages),
+                "albums": paginator.paging_object(albums),
+            }
+        )

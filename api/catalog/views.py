@@ -99,7 +99,7 @@ class TrackDetailApi(_CatalogApi):
             track_id=path_pk(id), market=market
         )
         return Response(
-            render.track(
+            render.track_json(
                 render.Links(request),
                 row,
                 track_artists.get(row["t_id"], []),
@@ -346,9 +346,10 @@ class ArtistTopTracksApi(_CatalogApi):
     def get(self, request, id):
         market = market_param(request)
         artist = selectors.artist_get_minimal(artist_id=path_pk(id))
-        tracks = selectors.artist_top_tracks(artist=artist, market=market)
-        data = TrackSerializer(tracks, many=True, context=self.context(market)).data
-        return Response({"tracks": data})
+        now = timezone.now()
+        ids = selectors.artist_top_track_ids(artist_id=artist.pk, market=market, now=now)
+        rows = object_selectors.tracks_object_rows(ids=ids, market=market, now=now)
+        return Response({"tracks": render.track_list_json(render.Links(request), *rows)})
 
 
 # Playlists
@@ -430,7 +431,6 @@ class SearchApi(_CatalogApi):
         words = search.search_words(q)
         now = timezone.now()
         found = {
-            "track": (None, TrackSerializer),
             "album": (
                 lambda: search.release_search(words=words, market=market, now=now),
                 SimplifiedAlbumSerializer,
@@ -442,23 +442,27 @@ class SearchApi(_CatalogApi):
         url = request.build_absolute_uri()
         result = {}
         for kind in types:
-            queryset_of, serializer_class = found[kind]
+            kind_url = replace_query_param(url, "type", kind)
             if kind == "track":
                 tracks = search.track_search_page(
                     words=words, market=market, now=now, offset=offset, limit=limit
                 )
-                page = selectors.tracks_by_ids(ids=tracks.ids, market=market, now=now)
-                total = tracks.total
-            else:
-                queryset = queryset_of()
-                page = list(queryset[offset : offset + limit])
-                total = (
-                    offset + len(page)
-                    if len(page) < limit and (page or not offset)
-                    else queryset[: search.TOTAL_CAP].count()
+                rows = object_selectors.tracks_object_rows(ids=tracks.ids, market=market, now=now)
+                items = render.track_list_json(render.Links(request), *rows)
+                result["tracks"] = paging(
+                    url=kind_url, items=items, total=tracks.total, limit=limit, offset=offset
                 )
+                continue
+            queryset_of, serializer_class = found[kind]
+            queryset = queryset_of()
+            page = list(queryset[offset : offset + limit])
+            total = (
+                offset + len(page)
+                if len(page) < limit and (page or not offset)
+                else queryset[: search.TOTAL_CAP].count()
+            )
             result[f"{kind}s"] = paging(
-                url=replace_query_param(url, "type", kind),
+                url=kind_url,
                 items=serializer_class(page, many=True, context=context).data,
                 total=total,
                 limit=limit,

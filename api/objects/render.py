@@ -16,6 +16,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from api.objects.base import URI_SCHEME, playability
 from api.objects.paging import paging
+from api.renderers import RawJSON, dumps
 from catalog.models import Artist, Playlist, Release
 from catalog.selectors import (
     ALBUM_TYPE_OF_RELEASE,
@@ -69,9 +70,8 @@ class Links:
         self.host = request.build_absolute_uri("/")[:-1]
         self._views: dict[str, tuple[str, str]] = {}
         self._markets: dict[str | None, list[str]] = {}
-        # One field per request: it reads the current time zone once, not per value.
-        zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        self._datetime = serializers.DateTimeField(default_timezone=zone)
+        # The current time zone, read once per request, not per value.
+        self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
 
     def markets(self, market_list: str | None) -> list[str]:
         """`markets_from`, once per distinct value in a response (tracks share windows)."""
@@ -81,7 +81,13 @@ class Links:
         return list(found)
 
     def datetime(self, value) -> str | None:
-        return self._datetime.to_representation(value)
+        """As DRF's `DateTimeField` writes it (ISO 8601 in the current time zone, UTC as Z)."""
+        if value is None:
+            return None
+        if self.zone is not None and timezone.is_aware(value):
+            value = value.astimezone(self.zone)
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     def href(self, view: str, pk) -> str:
         around = self._views.get(view)
@@ -174,6 +180,90 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
     return data
 
 
+# The JSON of recent track objects and page items, by everything each is made of.
+_KEPT: dict[tuple, RawJSON] = {}
+_KEPT_MAX = 4_000  # a track object is 2 to 5 KB: at most about 20 MB per process
+# The row columns a full track object is made of (with a market, also t_playable, t_audio).
+_TRACK_COLUMNS = (
+    "t_id",
+    "t_title",
+    "t_disc_number",
+    "t_duration_ms",
+    "t_explicit",
+    "t_track_number",
+    "t_markets",
+    "t_isrc",
+    "t_popularity",
+    "r_id",
+    "r_title",
+    "r_release_type",
+    "r_release_date",
+    "r_cover",
+    "r_total_tracks",
+    "r_markets",
+)
+
+
+def _kept(key: tuple, build, *args) -> RawJSON:
+    """The JSON of `build(*args)`, kept under `key`, which must hold every input of it."""
+    found = _KEPT.get(key)
+    if found is None:
+        if len(_KEPT) >= _KEPT_MAX:
+            _KEPT.clear()
+        found = _KEPT[key] = RawJSON(dumps(build(*args)))
+    return found
+
+
+def _credit_key(credits: list[dict]) -> tuple:
+    return tuple((credit["artist_id"], credit["artist_name"]) for credit in credits)
+
+
+def _json_list(items: list[RawJSON]) -> RawJSON:
+    return RawJSON("[" + ",".join(item.text for item in items) + "]")
+
+
+def track_json(
+    links: Links, row: dict, track_credits: list[dict], release_credits: list[dict]
+) -> RawJSON:
+    """`track` as JSON text, reused while nothing it is made of changes.
+
+    The key is every input of the object as read in this request (the row's columns,
+    playability and markets included, the credits' names, the host and url prefix), so a
+    rename, a licence change or a takedown gives a new key at once; nothing is read from
+    the memo that this request's rows do not match. Covers on storages with signed urls
+    are not kept.
+    """
+    if not isinstance(_storage(Release, "cover"), FileSystemStorage):
+        return RawJSON(dumps(track(links, row, track_credits, release_credits)))
+    key = (
+        links.host,
+        get_script_prefix(),
+        tuple(row[column] for column in _TRACK_COLUMNS),
+        row.get("t_playable"),
+        row.get("t_audio"),
+        _credit_key(track_credits),
+        _credit_key(release_credits),
+    )
+    return _kept(key, track, links, row, track_credits, release_credits)
+
+
+def track_list_json(
+    links: Links,
+    rows: list[dict],
+    track_artists: dict[int, list[dict]],
+    release_artists: dict[int, list[dict]],
+) -> RawJSON:
+    """Full track objects (`catalog.object_selectors.tracks_object_rows`), as a JSON list."""
+    return _json_list(
+        [
+            track_json(
+                links, row, track_artists.get(row["t_id"], []), release_artists.get(row["r_id"], [])
+            )
+            for row in rows
+        ]
+    )
+
+
 def _object(links: Links, kind: str, view: str, pk) -> dict:
     return {
         "external_urls": links.page(kind, pk),
@@ -203,6 +293,13 @@ def simplified_album(links: Links, release: dict, credits: list[dict]) -> dict:
         "total_tracks": release["total_tracks"],
         "type": "album",
     }
+
+
+def simplified_albums(
+    links: Links, releases: list[dict], artists: dict[int, list[dict]]
+) -> list[dict]:
+    """Simplified albums of release rows (as `simplified_album`) with artists by release."""
+    return [simplified_album(links, row, artists.get(row["id"], [])) for row in releases]
 
 
 def album(links: Links, rows: dict, market: str | None) -> dict:
@@ -249,21 +346,31 @@ def _user(links: Links, pk, display_name: str | None) -> dict:
     }
 
 
-def saved_track_items(links: Links, rows: dict) -> list[dict]:
+def _saved_item(links: Links, added_at, track: RawJSON) -> dict:
+    return {"added_at": links.datetime(added_at), "track": track}
+
+
+def _playlist_item(links: Links, added_at, added_by: tuple | None, track: RawJSON) -> dict:
+    return {
+        "added_at": links.datetime(added_at),
+        "added_by": added_by and _user(links, *added_by),
+        "is_local": False,
+        "track": track,
+    }
+
+
+def saved_track_items(links: Links, rows: dict) -> RawJSON:
     """Saved track objects from `catalog.object_selectors.saved_track_object_rows`."""
     track_artists, release_artists = rows["track_artists"], rows["release_artists"]
-    return [
-        {
-            "added_at": links.datetime(row["added_at"]),
-            "track": track(
-                links,
-                row,
-                track_artists.get(row["t_id"], []),
-                release_artists.get(row["r_id"], []),
-            ),
-        }
-        for row in rows["items"]
-    ]
+    items = []
+    for row in rows["items"]:
+        track = track_json(
+            links, row, track_artists.get(row["t_id"], []), release_artists.get(row["r_id"], [])
+        )
+        added_at = row["added_at"]
+        key = ("saved", track, links.zone, added_at)
+        items.append(_kept(key, _saved_item, links, added_at, track))
+    return _json_list(items)
 
 
 def playlist(links: Links, rows: dict, market: str | None) -> dict:
@@ -273,26 +380,25 @@ def playlist(links: Links, rows: dict, market: str | None) -> dict:
     owner = _user(links, row["owner_id"], row["owner_display_name"])
     track_artists, release_artists = rows["track_artists"], rows["release_artists"]
     items = []
+    editorial = row["kind"] != Playlist.Kind.USER
     for item in rows["items"]:
-        if row["kind"] != Playlist.Kind.USER:
-            added_by = owner
+        track = track_json(
+            links,
+            item,
+            track_artists.get(item["t_id"], []),
+            release_artists.get(item["r_id"], []),
+        )
+        if editorial:
+            added_by = (row["owner_id"], row["owner_display_name"])
         elif item["added_by_id"] is None:
             added_by = None
         else:
-            added_by = _user(links, item["added_by_id"], item["added_by_display_name"])
-        items.append(
-            {
-                "added_at": links.datetime(item["added_at"]),
-                "added_by": added_by,
-                "is_local": False,
-                "track": track(
-                    links,
-                    item,
-                    track_artists.get(item["t_id"], []),
-                    release_artists.get(item["r_id"], []),
-                ),
-            }
-        )
+            added_by = (item["added_by_id"], item["added_by_display_name"])
+        added_at = item["added_at"]
+        key = ("playlist item", track, links.zone, added_at, added_by)
+        items.append(_kept(key, _playlist_item, links, added_at, added_by, track))
+    # One text for `items` and `tracks`, which show the same page.
+    items = _json_list(items)
     tracks_url = _with_market(links.href("catalog_api:playlist-tracks", pk), market)
     items_url = _with_market(links.href("library_api:playlist-items-v2", pk), market)
     return {

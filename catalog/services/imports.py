@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
@@ -256,12 +256,20 @@ def track_create_from_audio(
     """Create the track, its artists, release and genres, and store the original file.
 
     One transaction; the stored file is deleted again if that transaction fails. (If a
-    caller's enclosing transaction rolls back later, the file is left orphaned.)
+    caller's enclosing transaction rolls back later, the file is left orphaned.) On
+    PostgreSQL the commit does not wait for the WAL flush: a database crash may lose the
+    last fraction of a second of imports (whole ones, and nothing else), which importing
+    the folder again adds back, as every file is known by its content hash. Inside a
+    caller's transaction the caller's durability applies.
     """
     stored: list[str] = []
     cache = cache if cache is not None else _ImportCache()
+    outermost = not connection.in_atomic_block
     try:
         with transaction.atomic():
+            if outermost and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             return _track_create_from_audio(
                 audio=audio, label_name=label_name, stored=stored, cache=cache
             )

@@ -273,7 +273,7 @@ REST_FRAMEWORK = {
     # Every API view lists TokenHasScope itself; this default covers views that forget.
     "DEFAULT_PERMISSION_CLASSES": ["api.scopes.TokenHasScope"],
     "DEFAULT_METADATA_CLASS": "api.metadata.ApiMetadata",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "api.paging.SpotifyPagination",
     "PAGE_SIZE": 20,

@@ -10,9 +10,22 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from api.library.serializers import SavedTrackSerializer
-from api.objects import AlbumSerializer, ArtistSerializer, PlaylistSerializer, TrackSerializer
+from api.objects import (
+    AlbumSerializer,
+    ArtistSerializer,
+    PlaylistSerializer,
+    SimplifiedAlbumSerializer,
+    TrackSerializer,
+)
 from catalog import library_selectors, selectors
-from catalog.models import FollowedArtist, Playlist, PlaylistItem, SavedTrack, TrackArtist
+from catalog.models import (
+    FollowedArtist,
+    Playlist,
+    PlaylistItem,
+    SavedTrack,
+    Track,
+    TrackArtist,
+)
 from licensing import services as licensing
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import (
@@ -144,6 +157,49 @@ def test_playlist_is_the_documented_object(api_client, large, market, kind):
     assert api_client.get(path).json() == _serialized(expected)
 
 
+@pytest.mark.parametrize("market", [None, "SE"])
+def test_searched_tracks_are_the_documented_objects(api_client, large, market):
+    release, tracks = large
+    Track.objects.filter(release=release).update(title="Zanzibar nights")
+    path = f"{API}/search?q=zanzibar&type=track&limit=50" + (f"&market={market}" if market else "")
+    items = api_client.get(path).json()["tracks"]["items"]
+    assert len(items) == (len(tracks) if market is None else 9)  # SE: not every third, last
+    ids = [int(item["id"]) for item in items]
+    expected = [
+        TrackSerializer(track, context=_context(path, market)).data
+        for track in selectors.tracks_by_ids(ids=ids, market=market)
+    ]
+    assert items == _serialized(expected)
+
+
+@pytest.mark.parametrize("market", [None, "SE"])
+def test_top_tracks_are_the_documented_objects(api_client, large, market):
+    release, _ = large
+    artist = release.artists.first()
+    path = f"{API}/artists/{artist.pk}/top-tracks" + (f"?market={market}" if market else "")
+    body = api_client.get(path).json()
+    top = selectors.artist_top_tracks(artist=artist, market=market)
+    assert body["tracks"] and len(body["tracks"]) == len(top)
+    expected = TrackSerializer(top, many=True, context=_context(path, market)).data
+    assert body["tracks"] == _serialized(expected)
+
+
+@pytest.mark.parametrize("query", ["", "?country=SE&limit=1&offset=1", "?offset=50"])
+def test_new_releases_are_the_documented_objects(api_client, db, query):
+    for n in range(3):
+        release, _ = _catalog(2)
+        release.release_date = timezone.now().date() - datetime.timedelta(days=n)
+        release.save()
+    ReleaseFactory(release_date=timezone.now().date() + datetime.timedelta(days=9))  # not yet
+    body = api_client.get(f"{API}/browse/new-releases{query}").json()["albums"]
+    market = "SE" if "country" in query else None
+    everything = list(library_selectors.new_releases(market=market))
+    page = everything[body["offset"] : body["offset"] + body["limit"]]
+    expected = SimplifiedAlbumSerializer(page, many=True, context=_context("/", market)).data
+    assert body["items"] == _serialized(expected)
+    assert body["total"] == len(everything) == 3
+
+
 def test_private_playlist_is_its_owners_alone(api_client, small):
     _, tracks = small
     playlist = _playlist(tracks)
@@ -224,8 +280,16 @@ def test_saved_tracks_queries_are_fixed(
 # Nothing stale
 
 
-def test_rename_shows_at_once(api_client, small):
+def test_rename_shows_at_once(api_client, listener_client, listener, small):
     release, tracks = small
+    playlist = _playlist(tracks)
+    SavedTrack.objects.create(user=listener, track=tracks[0])
+    pages = {
+        "playlist": lambda: api_client.get(f"{API}/playlists/{playlist.pk}").json()["items"],
+        "saved": lambda: listener_client.get(f"{API}/me/tracks?market=SE").json(),
+    }
+    for page in pages.values():  # the track objects' JSON is kept for reuse from here on
+        page()
     api_client.get(f"{API}/tracks/{tracks[0].pk}")
     tracks[0].title = "Renamed"
     tracks[0].save()
@@ -241,6 +305,11 @@ def test_rename_shows_at_once(api_client, small):
     album = api_client.get(f"{API}/albums/{release.pk}").json()
     assert album["name"] == "Renamed album"
     assert api_client.get(f"{API}/artists/{artist.pk}").json()["name"] == "Renamed artist"
+    for page in pages.values():
+        shown = page()["items"][0]["track"]
+        assert shown["name"] == "Renamed"
+        assert shown["album"]["name"] == "Renamed album"
+        assert "Renamed artist" in [a["name"] for a in shown["album"]["artists"]]
 
 
 def test_licence_change_and_takedown_show_at_once(api_client, listener_client, listener, db):

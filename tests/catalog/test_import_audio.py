@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django_countries import countries
 
 from accounts.models import User
@@ -25,6 +26,7 @@ from catalog.models import (
     TrackLyrics,
 )
 from catalog.selectors import image_sizes
+from catalog.services import track_import_path
 from playback.models import Rendition, TranscodeJob
 from playback.services import transcode_jobs_create_missing
 from tests.catalog.factories import ArtistFactory, ReleaseFactory
@@ -302,3 +304,21 @@ def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, mo
     assert catalog_counts() == counts
     assert stored_files(media_root) == files
     assert User.objects.count() == 202
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_an_import_of_its_own_skips_the_wal_flush(make_audio, media_root):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    seen: list[str] = []
+    first = make_audio("first", "mp3", title="First")
+    second = make_audio("second", "mp3", title="Second")
+    with connection.execute_wrapper(lambda run, sql, *a: seen.append(sql) or run(sql, *a)):
+        track_import_path(path=first)
+        own = [sql for sql in seen if "synchronous_commit" in sql]
+        seen.clear()
+        with transaction.atomic():  # a caller's transaction keeps the caller's durability
+            track_import_path(path=second)
+    assert own == ["SET LOCAL synchronous_commit = off"]
+    assert not [sql for sql in seen if "synchronous_commit" in sql]
+    assert Track.objects.count() == 2
