@@ -276,7 +276,16 @@ function paintPlayer() {
 
 function paintTrack() {
   const track = player.current;
-  if (!track) return;
+  if (!track) {
+    // Nothing plays (its track was skipped): no stale title stays on show.
+    ui.title.textContent = "";
+    ui.title.hidden = true;
+    ui.artists.replaceChildren();
+    ui.cover.hidden = true;
+    app.markPlaying();
+    paintPlayer();
+    return;
+  }
   ui.title.textContent = track.name;
   ui.title.hidden = false;
   ui.title.href = track.album ? `/album/${track.album.id}` : "#";

@@ -114,10 +114,12 @@ export function reasonText(track) {
   const reason = track.restrictions?.reason;
   if (reason === "explicit") return gettext("Explicit content is turned off");
   if (reason === "product") return gettext("Not available with your plan");
-  if (reason === "processing") return gettext("Still being prepared: try again in a minute");
-  if (reason === "failed") return gettext("This track's audio could not be processed");
-  if (reason === "no_audio") return gettext("No audio for this track yet");
-  return gettext("Not available in your country");
+  if (reason === "processing") return gettext("Still processing: try again in a minute");
+  if (reason === "failed") return gettext("Unavailable: its audio could not be processed");
+  if (reason === "no_audio") return gettext("Unavailable: no audio yet");
+  if (reason === "removed") return gettext("Removed from the catalogue");
+  if (reason === "unavailable") return gettext("Unavailable");
+  return gettext("Not licensed in your country");
 }
 
 function heading(text, level = 1) {
