@@ -16,13 +16,36 @@ pytestmark = pytest.mark.e2e
 ACTIVE_AUDIO = "window.streamify.player.audio"
 
 
+# The player's error events and the <audio> elements' errors, in order.
+RECORD_ERRORS = """() => {
+  window.__errors = [];
+  const p = window.streamify.player;
+  for (const type of ["rejected", "error", "unreachable"]) {
+    p.addEventListener(type, () => window.__errors.push([type, p.rejection?.error?.status]));
+  }
+  for (const a of p.audios) {
+    a.addEventListener("error", () => window.__errors.push(["media", a.error?.code]));
+  }
+}"""
+
+
 def playing(page, name: str, past: float = 0.3) -> None:
-    page.wait_for_function(
-        f"([n, s]) => window.streamify.player.current?.name === n && !{ACTIVE_AUDIO}.paused"
-        f" && {ACTIVE_AUDIO}.currentTime > s",
-        arg=[name, past],
-        timeout=15_000,
-    )
+    try:
+        page.wait_for_function(
+            f"([n, s]) => window.streamify.player.current?.name === n && !{ACTIVE_AUDIO}.paused"
+            f" && {ACTIVE_AUDIO}.currentTime > s",
+            arg=[name, past],
+            timeout=15_000,
+        )
+    except Exception:
+        state = page.evaluate(
+            """() => { const p = window.streamify.player, a = p.audio; return {
+              current: p.current?.name, paused: a.paused, time: a.currentTime,
+              ready: a.readyState, network: a.networkState, error: a.error?.code,
+              src: a.src.slice(-20), wants: p.wantsPlay, renewing: Boolean(p.renewing),
+              log: window.__errors }; }"""
+        )
+        raise AssertionError(f"not playing {name} past {past}: {state}") from None
 
 
 @pytest.fixture
@@ -117,14 +140,17 @@ def test_network_errors_retry_and_expired_urls_are_renewed_when_paused(signed_in
     assert failures["left"] == 0
     page.unroute("**/api/v1/me/player/stream-url*")
 
+    page.evaluate(RECORD_ERRORS)  # shown if the track does not play (see `playing`)
     # Paused a long time: the signed URL has expired (the server answers 410 for it).
     old = page.evaluate(f"() => {ACTIVE_AUDIO}.src")
-    page.route(old, lambda route: route.fulfill(status=410, body="expired"))
+    page.route(lambda url: url == old, lambda route: route.fulfill(status=410, body="expired"))
     page.locator("#btn-play").click()  # pause
     page.evaluate(f"() => {{ {ACTIVE_AUDIO}.expiresAt = Date.now() - 1000; }}")
     # Seeking while paused, then Play: a fresh URL, at the sought position.
     page.evaluate("() => window.streamify.player.seek(12)")
-    page.wait_for_function(f"() => {ACTIVE_AUDIO}.src !== {old!r}")
+    page.wait_for_function(
+        f"() => {ACTIVE_AUDIO}.src !== {old!r} && !window.streamify.player.renewing"
+    )
     assert page.evaluate(f"() => {ACTIVE_AUDIO}.paused") is True
     page.locator("#btn-play").click()
     playing(page, "Sine Epsilon", past=12)

@@ -95,6 +95,7 @@ export class Player extends EventTarget {
     this.loadSeq = 0;
     this.retriedSrc = null;
     this.networkRetries = 0;
+    this.renewing = null; // {entry, done}: a fresh stream URL being fetched
     this.wantsPlay = false; // the listener's last intent here: playing (true) or paused
     this.lastPositionState = 0;
     // Set by the sync while another device plays: commands go to it instead of the audio.
@@ -222,7 +223,8 @@ export class Player extends EventTarget {
   // after a long pause) gets a fresh URL once; past that the track is skipped.
   async onError() {
     const entry = this.currentEntry;
-    if (!entry || !this.audio.src) return;
+    // No error left on the element: it was a source replaced since (a fresh URL is loading).
+    if (!entry || !this.audio.src || !this.audio.error || this.renewing) return;
     const network = this.audio.error?.code === MediaError.MEDIA_ERR_NETWORK;
     if (network && this.networkRetries < RETRY_DELAYS_MS.length) {
       await sleep(RETRY_DELAYS_MS[this.networkRetries]);
@@ -239,25 +241,34 @@ export class Player extends EventTarget {
     this.retriedSrc = this.audio.src;
   }
 
-  // Load a fresh stream URL for the current entry where the old one stood; play only if
-  // the listener wants it playing (a paused track stays paused).
-  async renew(entry, { play = this.wantsPlay } = {}) {
+  // Load a fresh stream URL for the current entry where the old one stood; it plays only
+  // if the listener wants it playing when the URL arrives (a paused track stays paused).
+  // Calls while one is under way share it.
+  renew(entry) {
+    if (this.renewing?.entry === entry) return this.renewing.done;
     const audio = this.audio;
-    const position = audio.currentTime;
-    this.grants.delete(this.grantKey(entry.track.id));
-    let grant;
-    try {
-      grant = await this.grant(entry.track.id);
-    } catch (error) {
-      if (this.currentEntry === entry) this.reject(entry, error);
-      return;
-    }
-    if (this.currentEntry !== entry || this.audio !== audio) return;
-    audio.src = grant.url;
-    audio.loudness = grant.loudness;
-    audio.expiresAt = grant.expiresAt;
-    if (position) audio.currentTime = position;
-    if (play) await audio.play().catch(() => {});
+    const job = { entry };
+    job.done = (async () => {
+      const position = audio.currentTime;
+      this.grants.delete(this.grantKey(entry.track.id));
+      let grant;
+      try {
+        grant = await this.grant(entry.track.id);
+      } catch (error) {
+        if (this.currentEntry === entry) this.reject(entry, error);
+        return;
+      }
+      if (this.currentEntry !== entry || this.audio !== audio) return;
+      audio.src = grant.url;
+      audio.loudness = grant.loudness;
+      audio.expiresAt = grant.expiresAt;
+      if (position) audio.currentTime = position;
+      if (this.wantsPlay) await audio.play().catch(() => {});
+    })().finally(() => {
+      if (this.renewing === job) this.renewing = null;
+    });
+    this.renewing = job;
+    return job.done;
   }
 
   urlExpiring(audio = this.audio) {
@@ -428,8 +439,8 @@ export class Player extends EventTarget {
       this.playAt(this.index);
       return;
     }
-    if (this.urlExpiring()) {
-      this.renew(this.currentEntry, { play: true });
+    if (this.urlExpiring() || this.renewing) {
+      this.renew(this.currentEntry);
       return;
     }
     this.audio.play().catch(() => {});

@@ -291,7 +291,9 @@ export function trackList(app, tracks, { context, showAlbum = true, numbers = fa
       title: playable ? label : reasonText(track),
       disabled: !playable,
       onclick: () => startPlayback(app, tracks, i, context),
-    }, h("span", { class: "num", "aria-hidden": "true" }, numbers ? String(track.track_number || i + 1) : String(i + 1)), icon("play"));
+    }, icon("play"));
+    // The number stays outside the button: visible text inside it would have to be in its name.
+    const lead = h("div", { class: "row-lead" }, h("span", { class: "num", "aria-hidden": "true" }, numbers ? String(track.track_number || i + 1) : String(i + 1)), play);
     const title = h("div", { class: "row-title" },
       h("span", { class: "name" }, track.name, track.explicit ? h("abbr", { class: "explicit", title: gettext("Explicit") }, "E") : null),
       h("span", { class: "artists" }, artistLinks(track.artists)),
@@ -340,7 +342,7 @@ export function trackList(app, tracks, { context, showAlbum = true, numbers = fa
       "data-track-id": String(track.id),
       draggable: edit ? "true" : null,
     },
-      play,
+      lead,
       showAlbum && track.album ? h("div", { class: "row-cover" }, cover(track.album.images, track.name, 40)) : null,
       title,
       showAlbum && track.album ? h("a", { class: "row-album", href: `/album/${track.album.id}`, "data-link": true }, track.album.name) : null,
