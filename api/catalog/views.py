@@ -25,6 +25,7 @@ from api.objects import (
     TrackListSerializer,
     TrackSerializer,
     paging,
+    playlists_localise,
     render,
     serialize_in_order,
 )
@@ -35,11 +36,13 @@ from api.params import (
     choices_param,
     ids_param,
     ids_parameter,
+    languages_param,
     market_param,
     path_pk,
 )
 from api.scopes import TokenHasScope
 from catalog import object_selectors, search, selectors
+from catalog.models import Playlist
 from common.errors import ValidationFailed
 
 MAX_TRACK_IDS = 50
@@ -257,7 +260,10 @@ class PlaylistDetailApi(_CatalogApi):
         rows = object_selectors.playlist_object_rows(
             playlist_id=path_pk(id), user=request.user, market=market
         )
-        return Response(render.playlist(render.Links(request), rows, market))
+        data = render.playlist(render.Links(request), rows, market)
+        if rows["playlist"]["kind"] == Playlist.Kind.EDITORIAL:  # the only ones translated
+            playlists_localise([data], languages_param(request))
+        return Response(data)
 
 
 class PlaylistTracksApi(_CatalogPagingApi):
@@ -346,9 +352,12 @@ class SearchApi(_CatalogApi):
                     if len(page) < limit and (page or not offset)
                     else queryset[: search.TOTAL_CAP].count()
                 )
+            items = serializer_class(page, many=True, context=context).data
+            if kind == "playlist":
+                playlists_localise(items, languages_param(request))
             result[f"{kind}s"] = paging(
                 url=replace_query_param(url, "type", kind),
-                items=serializer_class(page, many=True, context=context).data,
+                items=items,
                 total=total,
                 limit=limit,
                 offset=offset,
