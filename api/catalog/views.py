@@ -344,6 +344,8 @@ class SearchApi(_CatalogApi):
                 )
                 page = selectors.tracks_by_ids(ids=tracks.ids, market=market, now=now)
                 total = tracks.total
+                if tracks.words != words:
+                    result["corrected_query"] = " ".join(tracks.words)
             else:
                 queryset = queryset_of()
                 page = list(queryset[offset : offset + limit])

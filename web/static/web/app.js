@@ -8,6 +8,7 @@ import { gettext, interpolate, reloadCatalog } from "./i18n.js";
 import { Outbox } from "./outbox.js";
 import { Player } from "./player.js";
 import { PlayerSync } from "./sync.js";
+import { recentSearchesPanel, rememberSearch } from "./recent.js";
 import {
   albumView,
   artistView,
@@ -227,10 +228,20 @@ searchInput.addEventListener("input", () => {
     app.navigate(q ? `/search?q=${encodeURIComponent(q)}` : "/search", { replace: onSearch });
   }, 250);
 });
+recentSearchesPanel({
+  input: searchInput,
+  userId: boot.user.id,
+  onPick: (q) => {
+    searchInput.value = q;
+    rememberSearch(boot.user.id, q);
+    app.navigate(`/search?q=${encodeURIComponent(q)}`, { replace: window.location.pathname.startsWith("/search") });
+  },
+});
 $("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   clearTimeout(searchTimer);
   const q = searchInput.value.trim();
+  rememberSearch(boot.user.id, q);
   app.navigate(`/search?q=${encodeURIComponent(q)}`, { replace: window.location.pathname.startsWith("/search") });
 });
 

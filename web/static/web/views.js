@@ -5,6 +5,7 @@ import { api, chunks } from "./api.js";
 import { cover, formatTime, h, icon, openDialog, toast } from "./dom.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { isPlayable } from "./player.js";
+import { rememberSearch } from "./recent.js";
 
 const MARKET = "from_token";
 
@@ -444,6 +445,14 @@ export async function searchView({ app, query, signal }) {
     root.append(empty(interpolate(gettext("Nothing found for “%(q)s”."), { q })));
     return root;
   }
+  if (result.corrected_query) {
+    // The server corrected a misspelt word (nothing matched as typed).
+    root.append(h("p", { class: "corrected", role: "status" }, interpolate(gettext("Showing results for “%(corrected)s”"), { corrected: result.corrected_query })));
+  }
+  // Using a result makes this a recent search.
+  root.addEventListener("click", (event) => {
+    if (event.target.closest("a, button")) rememberSearch(app.boot.user.id, q);
+  });
   if (tracks.length) root.append(section(gettext("Tracks"), trackList(app, tracks, { context: { type: "search", id: q.slice(0, 64) } })));
   if (artists.length) root.append(section(gettext("Artists"), cards(artists.map(artistCard))));
   if (albums.length) root.append(section(gettext("Albums"), cards(albums.map((a) => albumCard(app, a)))));
