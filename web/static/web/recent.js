@@ -35,11 +35,9 @@ export function recentSearchesPanel({ input, userId, onPick }) {
   const panel = h("div", { id: "recent-searches", class: "recent-searches", hidden: true });
   input.after(panel);
   input.setAttribute("aria-controls", "recent-searches");
-  input.setAttribute("aria-expanded", "false");
   const hide = () => {
     panel.hidden = true;
     panel.replaceChildren();
-    input.setAttribute("aria-expanded", "false");
   };
   const paint = () => {
     const items = recentSearches(userId);
@@ -68,7 +66,6 @@ export function recentSearchesPanel({ input, userId, onPick }) {
       )),
     );
     panel.hidden = false;
-    input.setAttribute("aria-expanded", "true");
   };
   input.addEventListener("focus", paint);
   input.addEventListener("input", paint);
