@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from api.objects.base import URI_SCHEME
 from common.errors import ValidationFailed
+from editorial import selectors as editorial_selectors
 
 MAX_PK = 2**63 - 1
 DEFAULT_LIMIT = 20
@@ -171,4 +172,15 @@ def ids_parameter(maximum: int, *, required: bool = True) -> OpenApiParameter:
         OpenApiTypes.STR,
         required=required,
         description=f"Comma-separated ids, at most {maximum}; unknown ids give null.",
+    )
+
+
+def languages_param(request) -> list[str]:
+    """The languages of localised texts: `locale` (`sv_SE`), else the listener's language,
+    else Accept-Language (then English, then the text's default: editorial's rule)."""
+    user = request.user
+    return editorial_selectors.languages_requested(
+        locale=request.query_params.get("locale"),
+        accept_language=request.headers.get("Accept-Language"),
+        user_language=getattr(user, "language", None) if user.is_authenticated else None,
     )

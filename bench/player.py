@@ -4,10 +4,13 @@ Builds a throwaway database (see _common.py) with a listener in Sweden and a pla
 distinct tracks, each with a ready Opus rendition, starts gunicorn on a free port
 (DEBUG off, static files by WhiteNoise after collectstatic), logs in with headless
 chromium and plays every track of the playlist in turn, each started while the previous
-one plays. Two ways of starting: a mouse click (the pointer first hovers the row, which
-lets the player ask for the stream URL ahead) and the keyboard (focus the row's play
-button, press Enter: no hover, nothing fetched ahead). Prints median, p95, min and max
-per way, and the median split into stream-URL request and audio start-up.
+one plays. Two ways of starting: a mouse click (the pointer first rests on the row until
+the player has asked for the stream URL ahead, as a listener's pointer does) and the
+keyboard (focus the row's play button, press Enter: no hover, nothing fetched ahead).
+Prints median, p95, min and max per way against the goals (median <= 150 ms, p95 <= 400 ms
+with PostgreSQL), the median split into stream-URL request and audio start-up, and the
+ratio to a floor measured in the same run: a bare <audio> element given an already signed
+URL, from play() to `playing` (what no player code can beat). Load average before/after.
 
 Then reload-to-resumed: with a track playing at a known position, reload the page and
 time, from the navigation start, (a) the player state read back from /me/player and
@@ -48,7 +51,8 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 PASSWORD = "bench-listener-password"  # noqa: S105  (a throwaway database)
-TARGET_MS = 265
+TARGET_MEDIAN_MS = 150
+TARGET_P95_MS = 400
 
 # Recorded in the page: the click (or Enter) that starts a track, the `playing` event of
 # whichever <audio> element is active then, and the stream-URL request in between.
@@ -119,6 +123,7 @@ def prepare(count: int, seconds: float) -> dict:
             release=release,
             track_number=n + 1,
             duration_ms=int(length * 1000),
+            audio_status=Track.AudioStatus.READY,  # its rendition is made below
         )
         TrackArtist.objects.create(track=track, artist=artist)
         track_availability_write(
@@ -149,6 +154,10 @@ def run_plays(page, count: int, *, keyboard: bool) -> list[dict]:
             button.focus()
             page.keyboard.press("Enter")  # a button's Enter is a click event, timed the same
         else:
+            # Rest on the row until its stream URL has come back (the player asks 60 ms
+            # after the pointer enters), then click: hover() alone moves on at once.
+            with page.expect_response(lambda r: "/me/player/stream-url" in r.url):
+                button.hover()
             button.click()
         page.wait_for_function("() => window.__bench.playing > 0", timeout=10_000)
         results.append(page.evaluate(RESULT))
@@ -193,17 +202,52 @@ def run_reloads(page, count: int) -> list[dict]:
     return results
 
 
-def summary(label: str, results: list[dict]) -> str:
+FLOOR_PROBE = """
+async (count) => {
+  // A bare element, an already signed URL: play() to `playing`, nothing of the player.
+  const times = [];
+  const rows = [...document.querySelectorAll(".track-row")];
+  for (let n = 0; n < count; n += 1) {
+    const id = rows[n % rows.length].dataset.trackId;
+    const url = `/api/v1/me/player/stream-url?track_id=${id}&format=opus`;
+    const grant = await fetch(url).then((r) => r.json());
+    const audio = new Audio();
+    audio.volume = 0;
+    const start = performance.now();
+    await new Promise((resolve) => {
+      audio.addEventListener("playing", resolve, { once: true });
+      audio.src = grant.url;
+      audio.play().catch(resolve);
+    });
+    times.push(performance.now() - start);
+    audio.pause();
+    audio.removeAttribute("src");
+    audio.load();
+  }
+  return times;
+}
+"""
+
+
+def summary(label: str, results: list[dict], floor: float) -> str:
     totals = [r["total"] for r in results]
-    grants = [r["grant"] for r in results if r["grant"] is not None]
-    median = statistics.median(totals)
-    grant = statistics.median(grants) if grants else float("nan")
-    verdict = "under" if median < TARGET_MS else "OVER"
+    # A stream URL that came back before the click (asked on hover) is not in the split.
+    grants = [r["grant"] for r in results if r["grant"] is not None and r["grant"] > 0]
+    median, p95 = statistics.median(totals), percentile(totals, 95)
+    if len(grants) * 2 > len(results):
+        grant = statistics.median(grants)
+        split = f"{grant:>13.1f}{median - grant:>13.1f}"
+    else:
+        split = f"{'ahead':>13}{median:>13.1f}"
+    ok = median <= TARGET_MEDIAN_MS and p95 <= TARGET_P95_MS
     return (
-        f"{label:<28}{median:>9.1f}{percentile(totals, 95):>9.1f}{min(totals):>9.1f}"
-        f"{max(totals):>9.1f}{grant:>13.1f}{median - grant:>13.1f}   "
-        f"median {verdict} the {TARGET_MS} ms target"
+        f"{label:<28}{median:>9.1f}{p95:>9.1f}{min(totals):>9.1f}{max(totals):>9.1f}"
+        f"{split}{median / floor:>9.1f}x   {'meets' if ok else 'MISSES'} the goals"
     )
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -217,6 +261,7 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium")
     from playwright.sync_api import sync_playwright
 
+    load_before = load_average()
     with bench_database() as database_url:
         data = prepare(args.plays, args.seconds)
         port = free_port()
@@ -260,6 +305,8 @@ def main() -> None:
                 page.wait_for_selector(".track-row")
                 keyboard = run_plays(page, args.plays, keyboard=True)
                 resumed = run_reloads(page, args.reloads)
+                page.evaluate("() => window.streamify.player.pause()")
+                floor_times = page.evaluate(FLOOR_PROBE, args.plays)
                 browser.close()
         finally:
             gunicorn.terminate()
@@ -274,14 +321,24 @@ def main() -> None:
             f"{describe_database()}, gunicorn {args.workers} gthread workers x 4 threads, "
             f"headless chromium, Opus 96 kbit/s, {args.seconds:.0f}+ s tracks"
         )
+        print(
+            f"goals: median <= {TARGET_MEDIAN_MS} ms, p95 <= {TARGET_P95_MS} ms; load average "
+            f"(1, 5, 15 min) before {load_before}, after {load_average()} on "
+            f"{os.cpu_count()} cores"
+        )
+        floor = statistics.median(floor_times)
         header = (
             f"{'start':<28}{'median':>9}{'p95':>9}{'min':>9}{'max':>9}"
-            f"{'stream-url':>13}{'audio start':>13}   (ms; split = medians)"
+            f"{'stream-url':>13}{'audio start':>13}{'/floor':>10}   (ms; split = medians)"
         )
         print(header)
         print("-" * len(header))
-        print(summary("mouse click (hover first)", mouse))
-        print(summary("keyboard Enter (no hover)", keyboard))
+        print(summary("mouse click (hover first)", mouse, floor))
+        print(summary("keyboard Enter (no hover)", keyboard, floor))
+        print(
+            f"{'floor: bare <audio>, signed':<28}{floor:>9.1f}{percentile(floor_times, 95):>9.1f}"
+            f"{min(floor_times):>9.1f}{max(floor_times):>9.1f}   (URL in hand, play() to playing)"
+        )
         restored = [r["restored"] for r in resumed]
         ready = [r["ready"] for r in resumed]
         print()

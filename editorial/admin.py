@@ -80,6 +80,10 @@ class TeamScopedAdmin(admin.ModelAdmin):
 
     team_lookup = "team"  # from the model to its team
 
+    class Media:
+        css = {"all": ["editorial/admin/editorial.css"]}
+        js = ["editorial/admin/a11y.js"]
+
     def team_id_of(self, obj) -> int | None:
         value = obj
         for part in self.team_lookup.split("__"):
@@ -222,6 +226,15 @@ class EditorialPlaylistForm(forms.ModelForm):
             "markets": MarketsWidget(),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's split date and time inputs have no label of their own.
+        for name in ("publish_at", "unpublish_at"):
+            field = self.fields.get(name)
+            parts = getattr(field.widget, "widgets", []) if field else []
+            for part, what in zip(parts, (_("date"), _("time")), strict=False):
+                part.attrs["aria-label"] = f"{field.label}: {what}"
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,9 @@
 """Choose the language of localised editorial texts for a request.
 
-Order of preference: the `locale` parameter (Spotify's `sv_SE` form), else the
-Accept-Language header by quality, else the object's default language. A regional code
+Order of preference: the `locale` parameter (Spotify's `sv_SE` form), else the listener's
+language, else the Accept-Language header by quality; then English, then the object's
+default language (never a third language: a Spanish listener of a Swedish playlist with an
+English title reads the English one). A regional code
 (`sv-se`) is followed by its base language (`sv`), and a base language also matches a
 regional text (`pt` finds `pt-br`).
 """
@@ -28,7 +30,12 @@ def _with_bases(codes: Iterable[str]) -> list[str]:
     return languages
 
 
-def requested_languages(*, locale: str | None, accept_language: str | None) -> list[str]:
+FALLBACK_LANGUAGE = "en"
+
+
+def requested_languages(
+    *, locale: str | None, accept_language: str | None, user_language: str | None = None
+) -> list[str]:
     """Return the languages a request asks for, best first (may be empty)."""
     locale = (locale or "").strip()
     if locale:
@@ -38,6 +45,8 @@ def requested_languages(*, locale: str | None, accept_language: str | None) -> l
                 "ISO 3166-1 alpha-2 country code joined by an underscore, e.g. sv_SE."
             )
         return _with_bases([locale])
+    if user_language:
+        return _with_bases([user_language])
     parsed = parse_accept_lang_header(accept_language or "") if accept_language else ()
     return _with_bases(code for code, _quality in parsed)
 
@@ -50,13 +59,14 @@ class Texts:
 
 
 def choose_texts(*, default: Texts, translations: Iterable[Texts], languages: list[str]) -> Texts:
-    """Return the texts in the first requested language available, else the default.
+    """Return the texts in the first requested language available, else in English, else
+    the default.
 
     A translation's empty description falls back to the default description.
     """
     available = {texts.language: texts for texts in translations}
     available.setdefault(default.language, default)
-    for language in languages:
+    for language in [*languages, FALLBACK_LANGUAGE]:
         found = available.get(language)
         if found is None:
             base = language.split("-")[0]

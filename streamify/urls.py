@@ -34,6 +34,8 @@ def cover_image(request, path: str):
     return serve(request, path, document_root=Path(settings.MEDIA_ROOT) / "images")
 
 
+handler403 = "web.views.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),

@@ -60,7 +60,15 @@ def test_schema_documents_paging_and_parameters(api_client):
     album = _ok_body(schema, "/api/v1/albums/{id}")
     assert set(_resolve(schema, album["properties"]["tracks"])["properties"]) == PAGING
     search = _ok_body(schema, "/api/v1/search")
-    assert set(search["properties"]) == {"tracks", "albums", "artists", "playlists"}
+    # The reference's four pagings, and this API's note of a corrected typo (optional).
+    assert set(search["properties"]) == {
+        "tracks",
+        "albums",
+        "artists",
+        "playlists",
+        "corrected_query",
+    }
+    assert "corrected_query" not in search.get("required", [])
     top = schema["paths"]["/api/v1/artists/{id}/top-tracks"]["get"]["parameters"]
     assert next(p for p in top if p["name"] == "market").get("required", False) is False
 

@@ -169,6 +169,7 @@ training_seconds
 use_in_migrations
 
 # Serializer fields and SerializerMethodField getters (get_<field>), read by DRF by name
+corrected_query
 get_items
 replaygain_album_gain
 replaygain_album_peak
@@ -275,7 +276,8 @@ map_serializer_field
 OAuth2Scheme
 target_class
 
-# URL configurations: app_name and urlpatterns, read by include()
+# URL configurations: app_name and urlpatterns, read by include(); the root's error handlers
+handler403
 app_name
 urlpatterns
 

@@ -1,15 +1,17 @@
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.views import View
+from django.views import View, defaults
 from django.views.generic import FormView, TemplateView
 from django_countries import countries
 
@@ -256,3 +258,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     post_reset_login_backend = "accounts.backends.ThrottledModelBackend"
     success_url = reverse_lazy("web:shell")
+
+
+def permission_denied(request, exception=None):
+    """403: with the admin's look (header, navigation, a way back) inside /admin/."""
+    if request.path.startswith(reverse("admin:index")):
+        context = {**admin.site.each_context(request), "title": _("Access denied")}
+        return TemplateResponse(request, "admin/403.html", context, status=403)
+    return defaults.permission_denied(request, exception)

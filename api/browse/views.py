@@ -21,7 +21,7 @@ from api.browse.serializers import (
 )
 from api.objects import ErrorSerializer, render
 from api.paging import SpotifyPagination
-from api.params import market_param
+from api.params import languages_param, market_param
 from api.scopes import TokenHasScope
 from catalog import object_selectors
 from common.errors import PermissionDenied
@@ -88,10 +88,7 @@ def market_of(request) -> str | None:
 
 
 def languages_of(request) -> list[str]:
-    return selectors.languages_requested(
-        locale=request.query_params.get("locale"),
-        accept_language=request.headers.get("Accept-Language"),
-    )
+    return languages_param(request)
 
 
 def localised(messages: dict[str, str], languages: list[str]) -> str:

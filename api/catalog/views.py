@@ -32,6 +32,7 @@ from api.objects import (
     TrackSerializer,
     lyrics_object,
     paging,
+    playlists_localise,
     render,
     serialize_in_order,
 )
@@ -42,12 +43,13 @@ from api.params import (
     choices_param,
     ids_param,
     ids_parameter,
+    languages_param,
     market_param,
     path_pk,
 )
 from api.scopes import TokenHasScope
 from catalog import object_selectors, search, selectors, services
-from catalog.models import TrackLyrics
+from catalog.models import Playlist, TrackLyrics
 from common.errors import NotFound, ValidationFailed
 
 MAX_TRACK_IDS = 50
@@ -369,7 +371,10 @@ class PlaylistDetailApi(_CatalogApi):
         rows = object_selectors.playlist_object_rows(
             playlist_id=path_pk(id), user=request.user, market=market
         )
-        return Response(render.playlist(render.Links(request), rows, market))
+        data = render.playlist(render.Links(request), rows, market)
+        if rows["playlist"]["kind"] == Playlist.Kind.EDITORIAL:  # the only ones translated
+            playlists_localise([data], languages_param(request))
+        return Response(data)
 
 
 class PlaylistTracksApi(_CatalogPagingApi):
@@ -449,6 +454,8 @@ class SearchApi(_CatalogApi):
                 )
                 rows = object_selectors.tracks_object_rows(ids=tracks.ids, market=market, now=now)
                 items = render.track_list_json(render.Links(request), *rows)
+                if tracks.words != words:
+                    result["corrected_query"] = " ".join(tracks.words)
                 result["tracks"] = paging(
                     url=kind_url, items=items, total=tracks.total, limit=limit, offset=offset
                 )
@@ -461,9 +468,12 @@ class SearchApi(_CatalogApi):
                 if len(page) < limit and (page or not offset)
                 else queryset[: search.TOTAL_CAP].count()
             )
+            items = serializer_class(page, many=True, context=context).data
+            if kind == "playlist":
+                playlists_localise(items, languages_param(request))
             result[f"{kind}s"] = paging(
                 url=kind_url,
-                items=serializer_class(page, many=True, context=context).data,
+                items=items,
                 total=total,
                 limit=limit,
                 offset=offset,

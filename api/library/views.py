@@ -52,10 +52,20 @@ from api.objects import (
     PrivateUserSerializer,
     SimplifiedPlaylistSerializer,
     images_of,
+    playlists_localise,
     render,
 )
 from api.paging import SpotifyPagination
-from api.params import ID_PATH, MARKET, PAGING, cursor_param, market_param, path_pk, uri_id
+from api.params import (
+    ID_PATH,
+    MARKET,
+    PAGING,
+    cursor_param,
+    languages_param,
+    market_param,
+    path_pk,
+    uri_id,
+)
 from api.scopes import TokenHasScope, token_has_scope
 from catalog import library, library_selectors, object_selectors, selectors
 from common.errors import NotFound, PermissionDenied, ValidationFailed
@@ -353,7 +363,9 @@ class MePlaylistsApi(_LibraryApi):
     )
     def get(self, request):
         playlists = library_selectors.user_playlists(user=request.user)
-        return Response(self.page(playlists, SimplifiedPlaylistSerializer))
+        data = self.page(playlists, SimplifiedPlaylistSerializer)
+        playlists_localise(data["items"], languages_param(request))
+        return Response(data)
 
     @extend_schema(
         operation_id="create_playlist",

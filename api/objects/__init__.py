@@ -31,6 +31,7 @@ from api.objects.playlist import (
     PlaylistSerializer,
     PlaylistTrackSerializer,
     SimplifiedPlaylistSerializer,
+    playlists_localise,
 )
 from api.objects.track import SimplifiedTrackSerializer, TrackSerializer
 from api.objects.user import (
@@ -71,5 +72,6 @@ __all__ = [
     "object_uri",
     "paging",
     "paging_serializer",
+    "playlists_localise",
     "serialize_in_order",
 ]

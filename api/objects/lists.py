@@ -49,6 +49,11 @@ class SearchResultSerializer(serializers.Serializer):
     playlists = paging_serializer(
         "SimplifiedPlaylistPaging", SimplifiedPlaylistSerializer(many=True)
     )(required=False)
+    corrected_query = serializers.CharField(
+        required=False,
+        help_text="Not in the reference: the words searched instead when `q` found no track "
+        "and a misspelt word was corrected (PostgreSQL); absent otherwise.",
+    )
 
 
 def serialize_in_order(serializer_class, objects: list, context: dict) -> list:

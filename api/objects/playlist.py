@@ -16,6 +16,7 @@ from api.objects.track import TrackSerializer
 from api.objects.user import PlaylistOwnerSerializer
 from catalog.models import Playlist, PlaylistItem
 from catalog.selectors import EMBEDDED_PAGE_LIMIT
+from editorial import selectors as editorial_selectors
 
 
 class PlaylistTracksRefSerializer(serializers.Serializer):
@@ -59,6 +60,20 @@ class SimplifiedPlaylistSerializer(ObjectSerializer):
         data = super().to_representation(instance)
         data["description"] = data["description"] or None
         return data
+
+
+def playlists_localise(objects: list[dict], languages: list[str]) -> list[dict]:
+    """Give the editorial playlists among `objects` (playlist objects) their name and
+    description in `languages` (one query; the rule of every playlist answer)."""
+    if objects:
+        texts = editorial_selectors.playlist_texts_of(
+            playlist_ids=[int(o["id"]) for o in objects], languages=languages
+        )
+        for obj in objects:
+            found = texts.get(int(obj["id"]))
+            if found is not None:
+                obj["name"], obj["description"] = found.title, found.description or None
+    return objects
 
 
 class PlaylistTrackSerializer(serializers.Serializer):

@@ -21,10 +21,11 @@ from api.objects import (
     TrackSerializer,
     paging,
     paging_serializer,
+    playlists_localise,
     serialize_in_order,
 )
 from api.paging import SpotifyPagination
-from api.params import PAGING, choice_param, limit_param, offset_param, path_pk
+from api.params import PAGING, choice_param, languages_param, limit_param, offset_param, path_pk
 from api.scopes import TokenHasScope
 from catalog import library, library_selectors
 from catalog import selectors as catalog_selectors
@@ -102,7 +103,7 @@ class UserPlaylistsApi(APIView):
         paginator = SpotifyPagination()
         page = paginator.paginate_queryset(playlists, request, view=self)
         data = SimplifiedPlaylistSerializer(page, many=True, context={"request": request}).data
-        return Response(paginator.paging_object(data))
+        return Response(paginator.paging_object(playlists_localise(data, languages_param(request))))
 
 
 class MeTopApi(APIView):

@@ -725,6 +725,17 @@ def test_search_tracks_by_title_and_by_artist_name(api_client, searchable, rhaps
     assert ids(case) == [str(rhapsody.pk)]
 
 
+@pytest.mark.postgres
+def test_search_says_which_words_it_searched_after_correcting_a_typo(
+    api_client, searchable, rhapsody
+):
+    corrected = search(api_client, "q=bohemian%20rhapsodi&type=track,artist")
+    assert ids(corrected["tracks"]) == [str(rhapsody.pk)]
+    assert corrected["corrected_query"] == "bohemian rhapsody"
+    assert "corrected_query" not in search(api_client, "q=bohemian&type=track")
+    assert "corrected_query" not in search(api_client, "q=rhapsodi&type=artist")
+
+
 def test_search_every_word_must_match(api_client, searchable):
     assert search(api_client, "q=queen%20heroes&type=track")["tracks"]["total"] == 0
 

@@ -3,7 +3,6 @@ add tracks with the autocomplete, reorder them by dragging, submit it for review
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -26,20 +25,10 @@ CHROMIUM_ARGS = [
 PASSWORD = "listen-to-this-1"
 
 
-@pytest.fixture(scope="module")
-def editorial_browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("STREAMIFY_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"STREAMIFY_REQUIRE_BROWSER=1 but {CHROMIUM} is missing", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+@pytest.fixture
+def editorial_browser(chromium_browser):
+    """The session's browser (one Playwright per process: a second one would clash)."""
+    return chromium_browser
 
 
 @pytest.fixture

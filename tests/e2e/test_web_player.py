@@ -156,7 +156,7 @@ def test_unlicensed_track_is_greyed_and_cannot_be_played(signed_in, catalog):
     row = page.locator(".track-row", has_text="Sine Gamma")
     expect(row).to_have_class(re.compile(r"\bunplayable\b"))
     expect(row).to_have_attribute("aria-disabled", "true")
-    expect(row).to_contain_text("Not available in your country")
+    expect(row).to_contain_text("Not licensed in your country")
     expect(row.locator(".row-play")).to_be_disabled()
     row.locator(".row-title").dblclick()
     page.wait_for_timeout(300)

@@ -37,10 +37,25 @@ TRANSLATIONS = [Texts("en", "Fika Break", "Soft songs."), Texts("pt-br", "Pausa"
         (["sv-se", "sv"], "Fikapaus", "Mjuka låtar."),
         (["pt"], "Pausa", "Mjuka låtar."),  # base matches regional; empty text falls back
         (["de", "en"], "Fika Break", "Soft songs."),
-        (["de"], "Fikapaus", "Mjuka låtar."),
-        ([], "Fikapaus", "Mjuka låtar."),
+        # No requested language available: English, never the default's (another
+        # market's) language; the default only when there is no English text.
+        (["de"], "Fika Break", "Soft songs."),
+        ([], "Fika Break", "Soft songs."),
     ],
 )
 def test_choose_texts(languages, title, description):
     chosen = choose_texts(default=DEFAULT, translations=TRANSLATIONS, languages=languages)
     assert (chosen.title, chosen.description) == (title, description)
+
+
+def test_choose_texts_falls_back_to_the_default_without_english():
+    assert choose_texts(default=DEFAULT, translations=TRANSLATIONS[1:], languages=["es"]) == DEFAULT
+
+
+def test_the_listeners_language_comes_after_locale_and_before_accept_language():
+    assert requested_languages(locale=None, accept_language="de", user_language="es") == ["es"]
+    assert requested_languages(locale="sv_SE", accept_language="de", user_language="es") == [
+        "sv-se",
+        "sv",
+    ]
+    assert requested_languages(locale=None, accept_language="de", user_language="") == ["de"]

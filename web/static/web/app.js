@@ -9,6 +9,7 @@ import { Outbox } from "./outbox.js";
 import { LyricsPanel } from "./lyrics.js";
 import { Player } from "./player.js";
 import { PlayerSync } from "./sync.js";
+import { recentSearchesPanel, rememberSearch } from "./recent.js";
 import {
   albumView,
   artistView,
@@ -229,10 +230,20 @@ searchInput.addEventListener("input", () => {
     app.navigate(q ? `/search?q=${encodeURIComponent(q)}` : "/search", { replace: onSearch });
   }, 250);
 });
+recentSearchesPanel({
+  input: searchInput,
+  userId: boot.user.id,
+  onPick: (q) => {
+    searchInput.value = q;
+    rememberSearch(boot.user.id, q);
+    app.navigate(`/search?q=${encodeURIComponent(q)}`, { replace: window.location.pathname.startsWith("/search") });
+  },
+});
 $("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   clearTimeout(searchTimer);
   const q = searchInput.value.trim();
+  rememberSearch(boot.user.id, q);
   app.navigate(`/search?q=${encodeURIComponent(q)}`, { replace: window.location.pathname.startsWith("/search") });
 });
 
@@ -278,7 +289,16 @@ function paintPlayer() {
 
 function paintTrack() {
   const track = player.current;
-  if (!track) return;
+  if (!track) {
+    // Nothing plays (its track was skipped): no stale title stays on show.
+    ui.title.textContent = "";
+    ui.title.hidden = true;
+    ui.artists.replaceChildren();
+    ui.cover.hidden = true;
+    app.markPlaying();
+    paintPlayer();
+    return;
+  }
   ui.title.textContent = track.name;
   ui.title.hidden = false;
   ui.title.href = track.album ? `/album/${track.album.id}` : "#";

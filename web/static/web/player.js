@@ -11,6 +11,11 @@ const PRELOAD_SECONDS = 10;
 const RESTART_SECONDS = 3;
 const URL_SAFETY_MS = 30_000;
 const SESSION_KEY = "streamify.open-play";
+// Backoff between attempts after a network error or a 5xx (a stream URL, the audio itself).
+const RETRY_DELAYS_MS = [500, 1500, 4000];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const transient = (error) => !error?.status || error.status >= 500;
 
 export const REPEAT_MODES = ["off", "all", "one"];
 export const QUALITIES = ["low", "normal", "high"];
@@ -89,6 +94,9 @@ export class Player extends EventTarget {
     this.session = null;
     this.loadSeq = 0;
     this.retriedSrc = null;
+    this.networkRetries = 0;
+    this.renewing = null; // {entry, done}: a fresh stream URL being fetched
+    this.wantsPlay = false; // the listener's last intent here: playing (true) or paused
     this.lastPositionState = 0;
     // Set by the sync while another device plays: commands go to it instead of the audio.
     this.remote = null;
@@ -154,6 +162,7 @@ export class Player extends EventTarget {
     }
     if (this.session && this.session.last === null) this.session.last = this.audio.currentTime;
     this.retriedSrc = null;
+    this.networkRetries = 0;
     this.onStateChange();
   }
 
@@ -210,29 +219,60 @@ export class Player extends EventTarget {
     this.playAt(next);
   }
 
+  // A network error retries with backoff; any other error (usually an expired signed URL
+  // after a long pause) gets a fresh URL once; past that the track is skipped.
   async onError() {
     const entry = this.currentEntry;
-    if (!entry || !this.audio.src) return;
-    // Usually an expired signed URL after a long pause: get a fresh one, resume in place.
-    if (this.retriedSrc === this.audio.src) {
-      this.emit("error");
-      const next = this.nextIndex();
-      if (next !== null) this.playAt(next);
+    // No error left on the element: it was a source replaced since (a fresh URL is loading).
+    if (!entry || !this.audio.src || !this.audio.error || this.renewing) return;
+    const network = this.audio.error?.code === MediaError.MEDIA_ERR_NETWORK;
+    if (network && this.networkRetries < RETRY_DELAYS_MS.length) {
+      await sleep(RETRY_DELAYS_MS[this.networkRetries]);
+      this.networkRetries += 1;
+      if (this.currentEntry === entry) await this.renew(entry);
       return;
     }
-    const position = this.audio.currentTime;
-    this.grants.delete(this.grantKey(entry.track.id));
-    try {
-      const grant = await this.grant(entry.track.id);
-      if (this.currentEntry !== entry) return;
-      this.audio.src = grant.url;
-      this.audio.loudness = grant.loudness;
-      this.retriedSrc = this.audio.src;
-      if (position) this.audio.currentTime = position;
-      await this.audio.play();
-    } catch (error) {
-      this.reject(entry, error);
+    if (this.retriedSrc === this.audio.src) {
+      this.emit("error");
+      this.skip(entry);
+      return;
     }
+    await this.renew(entry);
+    this.retriedSrc = this.audio.src;
+  }
+
+  // Load a fresh stream URL for the current entry where the old one stood; it plays only
+  // if the listener wants it playing when the URL arrives (a paused track stays paused).
+  // Calls while one is under way share it.
+  renew(entry) {
+    if (this.renewing?.entry === entry) return this.renewing.done;
+    const audio = this.audio;
+    const job = { entry };
+    job.done = (async () => {
+      const position = audio.currentTime;
+      this.grants.delete(this.grantKey(entry.track.id));
+      let grant;
+      try {
+        grant = await this.grant(entry.track.id);
+      } catch (error) {
+        if (this.currentEntry === entry) this.reject(entry, error);
+        return;
+      }
+      if (this.currentEntry !== entry || this.audio !== audio) return;
+      audio.src = grant.url;
+      audio.loudness = grant.loudness;
+      audio.expiresAt = grant.expiresAt;
+      if (position) audio.currentTime = position;
+      if (this.wantsPlay) await audio.play().catch(() => {});
+    })().finally(() => {
+      if (this.renewing === job) this.renewing = null;
+    });
+    this.renewing = job;
+    return job.done;
+  }
+
+  urlExpiring(audio = this.audio) {
+    return Boolean(audio.src) && audio.expiresAt !== undefined && audio.expiresAt - Date.now() < URL_SAFETY_MS;
   }
 
   // ---- stream URLs ----------------------------------------------------------------
@@ -247,9 +287,18 @@ export class Player extends EventTarget {
     if (cached && (await cached.then((g) => g.expiresAt - Date.now() > URL_SAFETY_MS, () => false))) {
       return cached;
     }
-    const pending = api("me/player/stream-url", {
-      query: { track_id: trackId, format: this.format, quality: this.quality },
-    }).then((data) => ({ ...data, expiresAt: Date.parse(data.expires_at) }));
+    const query = { track_id: trackId, format: this.format, quality: this.quality };
+    const attempt = async () => {
+      for (let i = 0; ; i += 1) {
+        try {
+          return await api("me/player/stream-url", { query });
+        } catch (error) {
+          if (!transient(error) || i >= RETRY_DELAYS_MS.length) throw error;
+          await sleep(RETRY_DELAYS_MS[i]);
+        }
+      }
+    };
+    const pending = attempt().then((data) => ({ ...data, expiresAt: Date.parse(data.expires_at) }));
     this.grants.set(key, pending);
     pending.catch(() => this.grants.delete(key));
     return pending;
@@ -299,6 +348,8 @@ export class Player extends EventTarget {
     const entry = this.entries[index];
     if (!entry) return;
     if (autoplay) this.enableWebAudio();
+    this.wantsPlay = autoplay;
+    this.networkRetries = 0;
     this.intentAt = performance.now();
     this.finishPlay();
     this.index = index;
@@ -324,6 +375,7 @@ export class Player extends EventTarget {
       previous.pause();
       this.audio.src = grant.url;
       this.audio.loudness = grant.loudness;
+      this.audio.expiresAt = grant.expiresAt;
       if (startAt > 0) this.audio.currentTime = startAt;
     }
     this.applyVolume();
@@ -344,16 +396,35 @@ export class Player extends EventTarget {
       this.onStateChange();
       return;
     }
-    if (error.status === 451 || error.status === 403) {
-      entry.track.is_playable = false;
-      entry.track.restrictions = { reason: "market" };
-    }
+    entry.track.is_playable = false;
+    if (error.status === 451 || error.status === 403) entry.track.restrictions = { reason: "market" };
+    else if (!entry.track.restrictions) entry.track.restrictions = { reason: error.status === 404 ? "removed" : "unavailable" };
     this.rejection = { track: entry.track, error };
     this.emit("rejected");
+    this.skip(entry);
+  }
+
+  // Drop `entry` from the queue; when it was the current one, the next playable track
+  // plays (as the listener wanted), else nothing is shown as current.
+  skip(entry) {
     const index = this.entries.indexOf(entry);
-    if (index >= 0) {
-      this.entries.splice(index, 1);
-      if (index <= this.index) this.index -= 1;
+    if (index < 0) return;
+    const wasCurrent = index === this.index;
+    this.entries.splice(index, 1);
+    if (index <= this.index) this.index -= 1;
+    if (wasCurrent) {
+      this.session = null;
+      this.audio.removeAttribute("src");
+      this.audio.load();
+      this.audio.expiresAt = undefined;
+      const next = this.nextIndex();
+      if (next !== null) {
+        this.playAt(next, { autoplay: this.wantsPlay });
+        return;
+      }
+      this.index = -1;
+      this.emit("track");
+      this.onStateChange();
     }
     this.emit("queue");
   }
@@ -363,8 +434,13 @@ export class Player extends EventTarget {
     if (!this.current) return;
     this.intentAt = performance.now(); // the listener's own action: newer than any state read
     this.enableWebAudio();
+    this.wantsPlay = true;
     if (!this.audio.src) {
       this.playAt(this.index);
+      return;
+    }
+    if (this.urlExpiring() || this.renewing) {
+      this.renew(this.currentEntry);
       return;
     }
     this.audio.play().catch(() => {});
@@ -372,6 +448,7 @@ export class Player extends EventTarget {
 
   pause() {
     if (this.remote) return this.remote.command("pause");
+    this.wantsPlay = false;
     this.intentAt = performance.now();
     this.audio.pause();
   }
@@ -430,6 +507,8 @@ export class Player extends EventTarget {
     const duration = Number.isFinite(audio.duration) ? audio.duration : seconds;
     audio.currentTime = Math.max(0, Math.min(seconds, Math.max(0, duration - 0.25)));
     if (this.session) this.session.last = audio.currentTime;
+    // A seek reads from the server: an expired URL would fail it, so renew it first.
+    if (this.urlExpiring()) this.renew(this.currentEntry);
   }
 
   seekBy(delta) {
@@ -597,6 +676,7 @@ export class Player extends EventTarget {
         spare.preload = "auto";
         spare.src = grant.url;
         spare.loudness = grant.loudness;
+        spare.expiresAt = grant.expiresAt;
         spare.load();
         this.preloaded = { qid: entry.qid, expiresAt: grant.expiresAt };
       })

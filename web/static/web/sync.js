@@ -221,9 +221,11 @@ export class PlayerSync extends EventTarget {
     }
     if (!state.is_playing && player.playing) {
       this.reported = { ...mine, playing: false };
+      player.wantsPlay = false;
       player.audio.pause();
     } else if (state.is_playing && !player.playing && elsewhere === false && mine.playing === false) {
       this.reported = { ...mine, playing: true };
+      player.wantsPlay = true;
       player.audio.play().catch(() => {});
     }
     const server = (state.progress_ms || 0) / 1000;

@@ -5,6 +5,7 @@ import { api, chunks } from "./api.js";
 import { cover, formatTime, h, icon, openDialog, toast } from "./dom.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { isPlayable } from "./player.js";
+import { rememberSearch } from "./recent.js";
 
 const MARKET = "from_token";
 
@@ -114,10 +115,12 @@ export function reasonText(track) {
   const reason = track.restrictions?.reason;
   if (reason === "explicit") return gettext("Explicit content is turned off");
   if (reason === "product") return gettext("Not available with your plan");
-  if (reason === "processing") return gettext("Still being prepared: try again in a minute");
-  if (reason === "failed") return gettext("This track's audio could not be processed");
-  if (reason === "no_audio") return gettext("No audio for this track yet");
-  return gettext("Not available in your country");
+  if (reason === "processing") return gettext("Still processing: try again in a minute");
+  if (reason === "failed") return gettext("Unavailable: its audio could not be processed");
+  if (reason === "no_audio") return gettext("Unavailable: no audio yet");
+  if (reason === "removed") return gettext("Removed from the catalogue");
+  if (reason === "unavailable") return gettext("Unavailable");
+  return gettext("Not licensed in your country");
 }
 
 function heading(text, level = 1) {
@@ -289,7 +292,9 @@ export function trackList(app, tracks, { context, showAlbum = true, numbers = fa
       title: playable ? label : reasonText(track),
       disabled: !playable,
       onclick: () => startPlayback(app, tracks, i, context),
-    }, h("span", { class: "num", "aria-hidden": "true" }, numbers ? String(track.track_number || i + 1) : String(i + 1)), icon("play"));
+    }, icon("play"));
+    // The number stays outside the button: visible text inside it would have to be in its name.
+    const lead = h("div", { class: "row-lead" }, h("span", { class: "num", "aria-hidden": "true" }, numbers ? String(track.track_number || i + 1) : String(i + 1)), play);
     const title = h("div", { class: "row-title" },
       h("span", { class: "name" }, track.name, track.explicit ? h("abbr", { class: "explicit", title: gettext("Explicit") }, "E") : null),
       h("span", { class: "artists" }, artistLinks(track.artists)),
@@ -338,7 +343,7 @@ export function trackList(app, tracks, { context, showAlbum = true, numbers = fa
       "data-track-id": String(track.id),
       draggable: edit ? "true" : null,
     },
-      play,
+      lead,
       showAlbum && track.album ? h("div", { class: "row-cover" }, cover(track.album.images, track.name, 40)) : null,
       title,
       showAlbum && track.album ? h("a", { class: "row-album", href: `/album/${track.album.id}`, "data-link": true }, track.album.name) : null,
@@ -440,6 +445,14 @@ export async function searchView({ app, query, signal }) {
     root.append(empty(interpolate(gettext("Nothing found for “%(q)s”."), { q })));
     return root;
   }
+  if (result.corrected_query) {
+    // The server corrected a misspelt word (nothing matched as typed).
+    root.append(h("p", { class: "corrected", role: "status" }, interpolate(gettext("Showing results for “%(corrected)s”"), { corrected: result.corrected_query })));
+  }
+  // Using a result makes this a recent search.
+  root.addEventListener("click", (event) => {
+    if (event.target.closest("a, button")) rememberSearch(app.boot.user.id, q);
+  });
   if (tracks.length) root.append(section(gettext("Tracks"), trackList(app, tracks, { context: { type: "search", id: q.slice(0, 64) } })));
   if (artists.length) root.append(section(gettext("Artists"), cards(artists.map(artistCard))));
   if (albums.length) root.append(section(gettext("Albums"), cards(albums.map((a) => albumCard(app, a)))));
