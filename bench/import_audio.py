@@ -9,7 +9,9 @@ means the second half adds nothing.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import resource
 import shutil
 import subprocess
@@ -56,6 +58,7 @@ def make_library(count: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the import")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -83,9 +86,16 @@ def main() -> None:
             if seen[0] == len(half):
                 halfway_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         report = track_import_path(path=library, on_result=on_result)
         elapsed = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         assert len(report.created) == args.files == Track.objects.count(), report
         end_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         database = describe_database()
