@@ -1,5 +1,6 @@
 """Audio import: files to artists, releases and tracks (idempotent, content-checked)."""
 
+import dataclasses
 import datetime
 import functools
 import os
@@ -40,8 +41,12 @@ class ImportReport:
     skipped: list[TrackImportResult] = field(default_factory=list)
     rejected: list[TrackImportResult] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)
+    # False: results are kept without their track, so a large import's memory stays flat.
+    keep_tracks: bool = True
 
     def add(self, result: TrackImportResult) -> None:
+        if not self.keep_tracks and result.track is not None:
+            result = dataclasses.replace(result, track=None)
         getattr(self, result.status).append(result)
 
 
@@ -175,6 +180,7 @@ def track_import_path(
     label_name: str = "",
     on_result: Callable[[TrackImportResult], None] | None = None,
     workers: int | None = None,
+    keep_tracks: bool = True,
 ) -> ImportReport:
     """Import a file or every audio file below a folder (by extension).
 
@@ -185,7 +191,7 @@ def track_import_path(
     path = Path(path)
     if not path.exists():
         raise ValidationFailed(f"No such file or directory: {path}")
-    report = ImportReport()
+    report = ImportReport(keep_tracks=keep_tracks)
     if path.is_dir():
         candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
         files = [p for p in candidates if p.suffix.lower() in AUDIO_EXTENSIONS]
@@ -208,14 +214,14 @@ def track_import_path(
                 on_result,
                 TrackImportResult(file, TrackImportResult.REJECTED, f"cannot read file ({exc})"),
             )
-    known: dict[str, Track] = {}
+    known: dict[str, Track | int] = {}  # by sha256: a track, or the id of one written here
     digests = list(set(hashes.values()))
     for start in range(0, len(digests), 500):  # stay below SQLite's parameter limit
         for track in Track.objects.filter(source_sha256__in=digests[start : start + 500]).only(
             "id", "source_sha256"
         ):
             known[track.source_sha256] = track
-    known_isrcs: dict[str, Track] = {}
+    known_isrcs: dict[str, Track | int] = {}
     cache = _ImportCache()
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
         # Headers and tags are read ahead in threads, a bounded window at a time, so
@@ -263,7 +269,7 @@ _WINDOW = 256  # files whose headers are read ahead
 _BATCH = 64  # files written in one transaction
 
 
-def _known_isrcs_add(known_isrcs: dict[str, Track], isrcs: list[str]) -> None:
+def _known_isrcs_add(known_isrcs: dict[str, Track | int], isrcs: list[str]) -> None:
     fresh = [isrc for isrc in set(isrcs) if isrc not in known_isrcs]
     for track in Track.objects.filter(isrc__in=fresh).only("id", "isrc"):
         known_isrcs[track.isrc] = track
@@ -273,8 +279,8 @@ def _tracks_create(
     batch: list[AudioFile],
     label_name: str,
     cache: "_ImportCache",
-    known: dict[str, Track],
-    known_isrcs: dict[str, Track],
+    known: dict[str, Track | int],
+    known_isrcs: dict[str, Track | int],
 ) -> list[TrackImportResult]:
     """Create a batch of checked files' tracks in one transaction (their hashes and ISRCs
     looked up already); if it fails, roll back and create them one transaction each."""
@@ -341,8 +347,8 @@ def _tracks_write(
     label_name: str,
     stored: list[str],
     cache: _ImportCache,
-    known: dict[str, Track],
-    known_isrcs: dict[str, Track],
+    known: dict[str, Track | int],
+    known_isrcs: dict[str, Track | int],
 ) -> list[TrackImportResult]:
     """Write the tracks of files not in `known`/`known_isrcs` (adding them there), with a
     fixed number of INSERTs for the batch plus the artists, releases and genres new to
@@ -411,7 +417,12 @@ def _tracks_write(
     if new:
         _tracks_insert(new, cache)
     # A skip's message names its track's id, known once a track of this batch is written.
-    return [result() if callable(result) else result for result in results]
+    results = [result() if callable(result) else result for result in results]
+    for audio, track, _ in new:  # ids only: the run does not hold every track it wrote
+        known[audio.sha256] = track.pk
+        if audio.isrc:
+            known_isrcs[audio.isrc] = track.pk
+    return results
 
 
 def _tracks_insert(new: list[tuple[AudioFile, Track, dict[str, Artist]]], cache) -> None:
@@ -472,7 +483,8 @@ def _inspect(path: Path, sha256: str) -> AudioFile | str:
         return exc.message
 
 
-def _isrc_imported(audio: AudioFile, track: Track) -> TrackImportResult:
+def _isrc_imported(audio: AudioFile, track: Track | int) -> TrackImportResult:
+    track = _track_ref(track)
     return TrackImportResult(
         audio.path,
         TrackImportResult.SKIPPED,
@@ -481,7 +493,13 @@ def _isrc_imported(audio: AudioFile, track: Track) -> TrackImportResult:
     )
 
 
-def _already_imported(path: Path, track: Track) -> TrackImportResult:
+def _track_ref(track: Track | int) -> Track:
+    """The track, loaded (its id only) when the run kept just the id of one it wrote."""
+    return Track.objects.only("id").get(pk=track) if isinstance(track, int) else track
+
+
+def _already_imported(path: Path, track: Track | int) -> TrackImportResult:
+    track = _track_ref(track)
     return TrackImportResult(
         path, TrackImportResult.SKIPPED, f"already imported as track {track.id}", track
     )

@@ -193,7 +193,11 @@ def test_queries_per_import_do_not_grow_with_the_files_of_a_batch(make_audio, me
     assert Track.genres.through.objects.count() == 14
 
 
-def test_identical_files_in_one_folder_are_imported_once(make_audio, media_root):
+@pytest.mark.parametrize("batch", [64, 1])  # in one batch, and in two
+def test_identical_files_in_one_folder_are_imported_once(
+    make_audio, media_root, monkeypatch, batch
+):
+    monkeypatch.setattr(imports, "_BATCH", batch)
     first = make_audio("a", "flac", folder=media_root.parent / "twins")
     (first.parent / "b.flac").write_bytes(first.read_bytes())
 
@@ -203,6 +207,21 @@ def test_identical_files_in_one_folder_are_imported_once(make_audio, media_root)
     assert [r.track for r in report.created] == [track]
     assert [r.reason for r in report.skipped] == [f"already imported as track {track.id}"]
     assert len(stored_files(media_root)) == 1
+
+
+def test_a_report_without_tracks_still_reports_each_file(make_audio, media_root):
+    folder = media_root.parent / "lean"
+    make_audio("one", "mp3", folder=folder, title="One")
+    make_audio("two", "mp3", folder=folder, title="Two", tracknumber="4")
+    seen = []
+
+    report = track_import_path(path=folder, on_result=seen.append, keep_tracks=False)
+
+    assert [(r.path.name, r.track.title) for r in seen] == [("one.mp3", "One"), ("two.mp3", "Two")]
+    assert [(r.path.name, r.status, r.track) for r in report.created] == [
+        ("one.mp3", "created", None),
+        ("two.mp3", "created", None),
+    ]
 
 
 def test_same_isrc_in_another_file_is_skipped(make_audio, media_root):
