@@ -185,8 +185,10 @@ def track_import_path(
     """Import a file or every audio file below a folder (by extension).
 
     Files are checked in parallel threads and written in path order, up to `_BATCH` in a
-    transaction (one each when a batch fails, so each file is reported on its own); other files in a
-    folder are listed in `ignored`. Raises ValidationFailed when `path` does not exist.
+    transaction (one each when a batch fails, so each file is reported on its own); other
+    files in a folder are listed in `ignored`. Raises ValidationFailed when `path` does not
+    exist. `keep_tracks=False` keeps the report's results without their tracks (`on_result`
+    still gets them), for libraries too large to hold every track in memory.
     """
     path = Path(path)
     if not path.exists():
@@ -195,12 +197,15 @@ def track_import_path(
     if path.is_dir():
         candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
         files = [p for p in candidates if p.suffix.lower() in AUDIO_EXTENSIONS]
-        sidecars = {p.with_suffix(".lrc") for p in files}  # read with their audio
+        # Files named like an audio file (its .lrc sidecar) are read with it. Stems as
+        # strings: a second Path per file would double the listing's memory.
+        stems = {os.path.splitext(p)[0] for p in files}
         report.ignored = [
             p
             for p in candidates
-            if p.suffix.lower() not in AUDIO_EXTENSIONS and p.with_suffix(".lrc") not in sidecars
+            if p.suffix.lower() not in AUDIO_EXTENSIONS and os.path.splitext(p)[0] not in stems
         ]
+        del candidates, stems
     else:
         files = [path]
 
