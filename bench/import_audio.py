@@ -2,14 +2,17 @@
 
 A tagged library of short MP3s (one clip, each copy with its own tags: distinct files,
 artists and albums) is imported with `track_import_path`, as `manage.py import_audio`
-does. The import reads headers and tags only; the decode check is the transcode job's.
+does (results kept without their tracks). The import reads headers and tags only; the
+decode check is the transcode job's.
 Floor, measured in the same run: reading the same files' bytes and hashing them (the
 least any import must do). Memory: peak RSS after the first half and at the end; flat
 means the second half adds nothing.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import resource
 import shutil
 import subprocess
@@ -56,6 +59,7 @@ def make_library(count: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the import")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -83,9 +87,16 @@ def main() -> None:
             if seen[0] == len(half):
                 halfway_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
-        report = track_import_path(path=library, on_result=on_result)
+        if profiler:
+            profiler.enable()
+        report = track_import_path(path=library, on_result=on_result, keep_tracks=False)
         elapsed = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         assert len(report.created) == args.files == Track.objects.count(), report
         end_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         database = describe_database()

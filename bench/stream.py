@@ -1,22 +1,25 @@
-"""Stream endpoint under gunicorn vs a static file server on the same file.
+"""Stream endpoint under gunicorn vs nginx serving the same file directly.
 
-Prints throughput (MB/s, requests/s) for full downloads at 1 and 4 concurrent clients and
-time to first byte, for a full GET and for a 64 KiB Range request (the player's seek),
-then the ratio to the static server. The static server is nginx when installed, else
-`python -m http.server` (which ignores Range). With nginx, a third server is measured:
-deploy/nginx.conf in front of gunicorn with STREAM_X_ACCEL_REDIRECT=True (Django checks,
-nginx sends the bytes).
+Goals: Django's Range path >= 0.5x and X-Accel >= 0.9x of nginx's requests/s, for full
+files and 64 KiB ranges (the player's seek). Needs nginx and wrk. Every server gets the
+same load: wrk with the same number of keep-alive connections (`--connections`), for
+`--seconds` each. Servers: "django" is gunicorn (2 gthread workers for 2 cores,
+keep-alive, sendfile, CONN_MAX_AGE=60) answering Range itself; "x-accel" is
+deploy/nginx.conf in front of the same gunicorn shape with STREAM_X_ACCEL_REDIRECT=True
+(Django checks the grant, nginx sends the bytes; upstream keep-alive); "static" (the
+floor) is nginx serving the file from its root with sendfile. wrk runs on the same 2
+cores, so every figure includes its cost; the load average is printed.
 """
 
 import argparse
 import datetime
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _common import (
@@ -26,43 +29,47 @@ from _common import (
     describe_database,
     free_port,
     make_audio,
-    percentile,
     wait_for_port,
 )
 
-GUNICORN = [str(Path(sys.executable).with_name("gunicorn")), "streamify.wsgi", "-w", "2"]
+GOALS = {"django": 0.5, "x-accel": 0.9}
 
 
-def fetch(port: int, path: str, headers: dict | None = None) -> tuple[float, float, int, int]:
-    """GET path; return (time to first body byte, total time, status, bytes)."""
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path, headers={"Host": "localhost", **(headers or {})})
-    response = conn.getresponse()
-    first = response.read(1)
-    ttfb = time.perf_counter() - started
-    size = len(first)
-    while chunk := response.read(256 * 1024):
-        size += len(chunk)
-    total = time.perf_counter() - started
-    conn.close()
-    return ttfb, total, response.status, size
+def gunicorn(workers: int, threads: int) -> list[str]:
+    return [
+        str(Path(sys.executable).with_name("gunicorn")), "streamify.wsgi",
+        "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--keep-alive", "30",
+    ]  # fmt: skip
 
 
-def measure(port: int, path: str, *, requests: int, clients: int, headers=None) -> dict:
-    for _ in range(3):
-        fetch(port, path, headers)  # warm up
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(lambda _: fetch(port, path, headers), range(requests)))
-    elapsed = time.perf_counter() - started
-    ttfbs = [ttfb * 1000 for ttfb, _, _, _ in results]
+def wrk(port: int, path: str, *, connections: int, seconds: float, headers=None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in {"Host": "localhost", **(headers or {})}.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    def megabytes(text: str) -> float:
+        value, unit = re.fullmatch(r"([\d.]+)([KMG]?B)", text).groups()
+        return float(value) * {"B": 1e-6, "KB": 1.024e-3, "MB": 1.048576, "GB": 1073.74}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
-        "status": {status for _, _, status, _ in results},
-        "rps": requests / elapsed,
-        "mbps": sum(size for _, _, _, size in results) / elapsed / 1e6,
-        "ttfb_p50": percentile(ttfbs, 50),
-        "ttfb_p99": percentile(ttfbs, 99),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "mbps": megabytes(re.search(r"Transfer/sec:\s+(\S+)", out).group(1)),
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "errors": (
+            int(errors.group(1)) if errors else 0,
+            socket_errors.group(1) if socket_errors else "",
+        ),
     }
 
 
@@ -72,7 +79,7 @@ def check_range(port: int, path: str, headers: dict, expected: bytes) -> None:
     response = conn.getresponse()
     body = response.read()
     conn.close()
-    assert response.status == 206 and body == expected, (port, path, response.status, body[:300])
+    assert response.status == 206 and body == expected, (response.status, len(body))
     assert response.getheader("Content-Type", "").startswith("audio/ogg"), response.headers
 
 
@@ -82,7 +89,7 @@ def nginx_config(nginx_port: int, static_port: int, web_port: int, media: Path) 
     site = site.replace("server web:8000;", f"server 127.0.0.1:{web_port};")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{nginx_port};")
     site = site.replace("/srv/streamify/media/", f"{media}/")
-    site = site.replace("/srv/streamify/static/", f"{WORKDIR}/")
+    site = site.replace("/srv/streamify/static/", f"{WORKDIR}/static/")
     temp = WORKDIR / "nginx-temp"
     temp.mkdir(exist_ok=True)
     user = "user root;" if os.geteuid() == 0 else ""
@@ -103,11 +110,49 @@ http {{
     return conf
 
 
+def selector_cost(rendition, user, calls: int = 300) -> tuple[float, float]:
+    """ms per call of the stream-authorisation selector, and of the same SQL on a cursor."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from playback import selectors
+
+    def check():
+        return selectors.rendition_for_stream(
+            rendition_id=rendition.pk, track_id=rendition.track_id, user_id=user.pk
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        check()
+    (query,) = queries.captured_queries
+    best = {}
+    for name, call in (("selector", check), ("sql", lambda: _run_sql(connection, query["sql"]))):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            for _ in range(calls):
+                call()
+            times.append((time.perf_counter() - started) / calls * 1000)
+        best[name] = min(times)
+    return best["selector"], best["sql"]
+
+
+def _run_sql(connection, sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.fetchall()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=240, help="length of the test audio")
+    parser.add_argument("--connections", type=int, default=4, help="wrk keep-alive connections")
+    parser.add_argument("--seconds", type=float, default=5, help="wrk run per server and case")
+    parser.add_argument("--audio-seconds", type=float, default=240, help="length of the audio")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn gthread workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args()
+    if not shutil.which("wrk") or not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        sys.exit("needs wrk and nginx: apt-get install -y wrk nginx")
 
     from django.conf import settings
     from django.core.files.storage import default_storage
@@ -124,7 +169,9 @@ def main() -> None:
         media = Path(settings.MEDIA_ROOT)
         name = "renditions/bench/track.ogg"
         (media / name).parent.mkdir(parents=True, exist_ok=True)
-        make_audio(media / name, seconds=args.seconds, args=("-c:a", "libopus", "-b:a", "160k"))
+        make_audio(
+            media / name, seconds=args.audio_seconds, args=("-c:a", "libopus", "-b:a", "160k")
+        )
         size = default_storage.size(name)
         user = User.objects.create_user(email="bench@example.com", country="SE")
         track = Track.objects.create(title="Bench", release=Release.objects.create(title="B"))
@@ -139,6 +186,12 @@ def main() -> None:
         expires = timezone.now() + datetime.timedelta(hours=1)
         token = stream_token_make(StreamGrant(user.pk, track.pk, rendition.pk, expires))
 
+        selector_ms, sql_ms = selector_cost(rendition, user)
+        print(
+            f"stream authorisation selector: {selector_ms:.3f} ms per call, its SQL alone "
+            f"{sql_ms:.3f} ms ({selector_ms / sql_ms:.1f}x), in process; load average "
+            f"{os.getloadavg()[0]:.2f}"
+        )
         ports = {key: free_port() for key in ("django", "static", "xaccel_web", "xaccel")}
         env = {
             **os.environ,
@@ -147,95 +200,71 @@ def main() -> None:
             "DEBUG": "0",
             "CONN_MAX_AGE": "60",  # as in production: no new connection per request
         }
+        web = [*gunicorn(args.workers, args.threads), "--log-level", "warning"]
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = nginx_config(ports["xaccel"], ports["static"], ports["xaccel_web"], media)
         processes = [
+            subprocess.Popen([*web, "-b", f"127.0.0.1:{ports['django']}"], cwd=ROOT, env=env),
             subprocess.Popen(
-                [*GUNICORN, "-b", f"127.0.0.1:{ports['django']}", "--log-level", "warning"],
+                [*web, "-b", f"127.0.0.1:{ports['xaccel_web']}"],
                 cwd=ROOT,
-                env=env,
-            )
+                env={**env, "STREAM_X_ACCEL_REDIRECT": "1"},
+            ),
+            subprocess.Popen([nginx, "-c", str(conf), "-p", str(WORKDIR)]),
         ]
-        nginx = shutil.which("nginx") or (
-            "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-        )
-        servers = [("django", ports["django"], f"/api/v1/stream/{token}")]
-        if nginx:
-            conf = nginx_config(ports["xaccel"], ports["static"], ports["xaccel_web"], media)
-            processes.append(
-                subprocess.Popen(
-                    [*GUNICORN, "-b", f"127.0.0.1:{ports['xaccel_web']}", "--log-level", "warning"],
-                    cwd=ROOT,
-                    env={**env, "STREAM_X_ACCEL_REDIRECT": "1"},
-                )
-            )
-            processes.append(subprocess.Popen([nginx, "-c", str(conf), "-p", str(WORKDIR)]))
-            servers.append(("x-accel", ports["xaccel"], f"/api/v1/stream/{token}"))
-            static_name = "nginx"
-        else:
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "http.server",
-                        str(ports["static"]),
-                        "--bind",
-                        "127.0.0.1",
-                        "--directory",
-                        str(media),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            static_name = "python -m http.server"
-        servers.append(("static", ports["static"], f"/{name}"))
+        servers = [
+            ("django", ports["django"], f"/api/v1/stream/{token}"),
+            ("x-accel", ports["xaccel"], f"/api/v1/stream/{token}"),
+            ("static", ports["static"], f"/{name}"),
+        ]
         try:
             for _, port, _ in servers:
                 wait_for_port(port)
             seek = {"Range": f"bytes={size // 2}-{size // 2 + 65535}"}
             expected = (media / name).read_bytes()[size // 2 : size // 2 + 65536]
-            for server, port, path in servers:
-                if server != "static" or nginx:
-                    check_range(port, path, seek, expected)
+            for _, port, path in servers:
+                check_range(port, path, seek, expected)
             print(
-                f"database: {describe_database()}; file: {size / 1e6:.1f} MB opus 160k, "
-                f"{args.seconds:.0f} s; {args.requests} requests per row; django = gunicorn "
-                f"2 sync workers, CONN_MAX_AGE=60; x-accel = "
-                f"{'nginx + ' if nginx else ''}gunicorn with "
-                f"STREAM_X_ACCEL_REDIRECT; static = {static_name}"
+                f"database: {describe_database()}; file: {size / 1e6:.1f} MB opus 160k; wrk -t2 "
+                f"-c{args.connections} (keep-alive) for {args.seconds:.0f} s per row; "
+                f"gunicorn {args.workers} gthread workers x {args.threads} threads, "
+                f"CONN_MAX_AGE=60; {os.cpu_count()} CPUs shared by wrk, nginx, gunicorn and "
+                f"PostgreSQL"
             )
             header = (
-                f"{'case':<32}{'server':<9}{'req/s':>9}{'MB/s':>9}{'TTFB p50 ms':>13}"
-                f"{'p99 ms':>9}{'vs static (req/s, TTFB p50)':>30}"
+                f"{'case':<22}{'server':<9}{'req/s':>9}{'MB/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+                f"{'vs nginx':>10}  goal"
             )
             print(header)
             print("-" * len(header))
-            rows = [
-                ("full file, 1 client", 1, None),
-                ("full file, 4 clients", 4, None),
-                ("range 64 KiB (seek), 1 client", 1, seek),
-                ("range 64 KiB (seek), 4 clients", 4, seek),
-            ]
-            for label, clients, headers in rows:
-                figures = {
-                    server: measure(
-                        port, path, requests=args.requests, clients=clients, headers=headers
-                    )
-                    for server, port, path in servers
-                }
+            verdicts = []
+            for label, headers in (("full file", None), ("range 64 KiB (seek)", seek)):
+                figures = {}
+                for server, port, path in servers:
+                    wrk(port, path, connections=args.connections, seconds=1, headers=headers)
+                    figures[server] = wrk(
+                        port, path, connections=args.connections, seconds=args.seconds,
+                        headers=headers,
+                    )  # fmt: skip
                 static = figures["static"]
                 for server, result in figures.items():
-                    ratio = (
-                        f"{result['rps'] / static['rps']:.2f}x, "
-                        f"{result['ttfb_p50'] / static['ttfb_p50']:.2f}x"
-                        if server != "static"
-                        else ""
-                    )
+                    ratio = result["rps"] / static["rps"]
+                    goal = GOALS.get(server)
+                    verdict = ""
+                    if goal is not None:
+                        met = ratio >= goal and result["errors"] == (0, "")
+                        verdict = f">= {goal}x: {'met' if met else 'NOT met'}"
+                        verdicts.append(met)
+                    if result["errors"] != (0, ""):
+                        verdict += f" (errors: {result['errors']})"
                     print(
-                        f"{label:<32}{server:<9}{result['rps']:>9.1f}{result['mbps']:>9.1f}"
-                        f"{result['ttfb_p50']:>13.2f}{result['ttfb_p99']:>9.2f}{ratio:>30}"
-                        f"   HTTP {','.join(map(str, sorted(result['status'])))}"
+                        f"{label:<22}{server:<9}{result['rps']:>9.0f}{result['mbps']:>9.0f}"
+                        f"{result['p50']:>9.2f}{result['p99']:>9.2f}{ratio:>9.2f}x  {verdict}"
                     )
+            print(
+                f"goals: {sum(verdicts)} of {len(verdicts)} met; load average "
+                f"{os.getloadavg()[0]:.2f}"
+            )
         finally:
             for process in reversed(processes):
                 process.terminate()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import router
 from django.db.models import (
     Count,
     Exists,
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from catalog.models import Playlist, Track, TrackArtist
 from catalog.selectors import track_genre_ids, track_playable_in, track_windows
+from common.query_shapes import QueryShape
 from playback.demo import Catalog
 from playback.models import (
     PlayEvent,
@@ -100,24 +102,50 @@ def rendition_pick(ready: list[Rendition], *, codecs: list[str], quality: str) -
     return None
 
 
+def _rendition_for_stream_shape(p) -> QuerySet:
+    country = Subquery(
+        get_user_model().objects.filter(pk=p.user_id.int(), is_active=True).values("country")[:1]
+    )
+    return (
+        Rendition.objects.filter(
+            pk=p.rendition_id.int(), track_id=p.track_id.int(), state=Rendition.State.READY
+        )
+        .annotate(
+            listener_country=country,
+            playable=track_playable_in(market=country, now=p.now.datetime(), track_ref="track_id"),
+        )
+        .values(*_RENDITION_COLUMNS, "listener_country", "playable")[:1]
+    )
+
+
+_RENDITION_COLUMNS = [field.attname for field in Rendition._meta.concrete_fields]
+# Checked on every stream request: its SQL is compiled once per process.
+_RENDITION_FOR_STREAM = QueryShape(_rendition_for_stream_shape)
+
+
 def rendition_for_stream(
     *, rendition_id: int, track_id: int, user_id: int, now: datetime.datetime | None = None
 ) -> Rendition | None:
     """One query: the READY rendition, annotated with the listener's country (None when the
     listener is gone or inactive) and whether the track is playable there now."""
-    country = Subquery(
-        get_user_model().objects.filter(pk=user_id, is_active=True).values("country")[:1]
+    rows = _RENDITION_FOR_STREAM.rows(
+        model=Rendition,
+        rendition_id=rendition_id,
+        track_id=track_id,
+        user_id=user_id,
+        now=now or timezone.now(),
     )
-    return (
-        Rendition.objects.filter(pk=rendition_id, track_id=track_id, state=Rendition.State.READY)
-        .annotate(
-            listener_country=country,
-            playable=track_playable_in(
-                market=country, now=now or timezone.now(), track_ref="track_id"
-            ),
-        )
-        .first()
+    if not rows:
+        return None
+    row = rows[0]
+    rendition = Rendition.from_db(
+        router.db_for_read(Rendition) or "default",
+        _RENDITION_COLUMNS,
+        [row[name] for name in _RENDITION_COLUMNS],
     )
+    rendition.listener_country = row["listener_country"]
+    rendition.playable = row["playable"]
+    return rendition
 
 
 def track_get(*, track_id: int) -> Track | None:

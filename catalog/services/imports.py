@@ -1,6 +1,8 @@
 """Audio import: files to artists, releases and tracks (idempotent, content-checked)."""
 
+import dataclasses
 import datetime
+import functools
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -9,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
@@ -39,8 +41,12 @@ class ImportReport:
     skipped: list[TrackImportResult] = field(default_factory=list)
     rejected: list[TrackImportResult] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)
+    # False: results are kept without their track, so a large import's memory stays flat.
+    keep_tracks: bool = True
 
     def add(self, result: TrackImportResult) -> None:
+        if not self.keep_tracks and result.track is not None:
+            result = dataclasses.replace(result, track=None)
         getattr(self, result.status).append(result)
 
 
@@ -167,17 +173,6 @@ class _ImportCache:
             self.releases[key] = cached
         return cached
 
-    def link_genres(self, kind: str, through, owner_field: str, owner_id: int, genres) -> None:
-        """Add genres to an owner's M2M once per run: one INSERT, no read."""
-        fresh = [g for g in genres if (kind, owner_id, g.pk) not in self.linked]
-        if not fresh:
-            return
-        through.objects.bulk_create(
-            [through(**{f"{owner_field}_id": owner_id, "genre_id": g.pk}) for g in fresh],
-            ignore_conflicts=True,
-        )
-        self.linked.update((kind, owner_id, g.pk) for g in fresh)
-
 
 def track_import_path(
     *,
@@ -185,25 +180,32 @@ def track_import_path(
     label_name: str = "",
     on_result: Callable[[TrackImportResult], None] | None = None,
     workers: int | None = None,
+    keep_tracks: bool = True,
 ) -> ImportReport:
-    """Import a file or every audio file below a folder (by extension), one transaction each.
+    """Import a file or every audio file below a folder (by extension).
 
-    Files are checked in parallel threads and written in path order; other files in a
-    folder are listed in `ignored`. Raises ValidationFailed when `path` does not exist.
+    Files are checked in parallel threads and written in path order, up to `_BATCH` in a
+    transaction (one each when a batch fails, so each file is reported on its own); other
+    files in a folder are listed in `ignored`. Raises ValidationFailed when `path` does not
+    exist. `keep_tracks=False` keeps the report's results without their tracks (`on_result`
+    still gets them), for libraries too large to hold every track in memory.
     """
     path = Path(path)
     if not path.exists():
         raise ValidationFailed(f"No such file or directory: {path}")
-    report = ImportReport()
+    report = ImportReport(keep_tracks=keep_tracks)
     if path.is_dir():
         candidates = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
         files = [p for p in candidates if p.suffix.lower() in AUDIO_EXTENSIONS]
-        sidecars = {p.with_suffix(".lrc") for p in files}  # read with their audio
+        # Files named like an audio file (its .lrc sidecar) are read with it. Stems as
+        # strings: a second Path per file would double the listing's memory.
+        stems = {os.path.splitext(p)[0] for p in files}
         report.ignored = [
             p
             for p in candidates
-            if p.suffix.lower() not in AUDIO_EXTENSIONS and p.with_suffix(".lrc") not in sidecars
+            if p.suffix.lower() not in AUDIO_EXTENSIONS and os.path.splitext(p)[0] not in stems
         ]
+        del candidates, stems
     else:
         files = [path]
 
@@ -217,37 +219,103 @@ def track_import_path(
                 on_result,
                 TrackImportResult(file, TrackImportResult.REJECTED, f"cannot read file ({exc})"),
             )
-    known: dict[str, Track] = {}
+    known: dict[str, Track | int] = {}  # by sha256: a track, or the id of one written here
     digests = list(set(hashes.values()))
     for start in range(0, len(digests), 500):  # stay below SQLite's parameter limit
         for track in Track.objects.filter(source_sha256__in=digests[start : start + 500]).only(
             "id", "source_sha256"
         ):
             known[track.source_sha256] = track
+    known_isrcs: dict[str, Track | int] = {}
     cache = _ImportCache()
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
         # Headers and tags are read ahead in threads, a bounded window at a time, so
         # memory stays flat however large the library.
         items = list(hashes.items())
-        window = 256
-        for start in range(0, len(items), window):
-            part = items[start : start + window]
-            checks = {
-                f: pool.submit(_inspect, f, sha256) for f, sha256 in part if sha256 not in known
-            }
+        windows = [items[start : start + _WINDOW] for start in range(0, len(items), _WINDOW)]
+
+        def read_ahead(part):
+            return {f: pool.submit(_inspect, f, sha) for f, sha in part if sha not in known}
+
+        ahead = read_ahead(windows[0]) if windows else {}
+        for number, part in enumerate(windows):
+            checks = ahead
+            # The next window is read while this one is written.
+            ahead = read_ahead(windows[number + 1]) if number + 1 < len(windows) else {}
+            checked = {file: future.result() for file, future in checks.items()}
+            _known_isrcs_add(
+                known_isrcs,
+                [a.isrc for a in checked.values() if isinstance(a, AudioFile) and a.isrc],
+            )
+            batch: list[AudioFile] = []
             for file, sha256 in part:
-                if sha256 in known:
-                    result = _already_imported(file, known[sha256])
-                else:
-                    checked = checks.pop(file).result()
-                    if isinstance(checked, AudioFile):
-                        result = track_create_from_audio(
-                            audio=checked, label_name=label_name, cache=cache
-                        )
-                    else:
-                        result = TrackImportResult(file, TrackImportResult.REJECTED, checked)
+                audio = checked.get(file)
+                if isinstance(audio, AudioFile):
+                    batch.append(audio)
+                    if len(batch) < _BATCH:
+                        continue
+                for result in _tracks_create(batch, label_name, cache, known, known_isrcs):
+                    _record(report, on_result, result)
+                batch = []
+                if audio is None:
+                    _record(report, on_result, _already_imported(file, known[sha256]))
+                elif not isinstance(audio, AudioFile):
+                    _record(
+                        report,
+                        on_result,
+                        TrackImportResult(file, TrackImportResult.REJECTED, audio),
+                    )
+            for result in _tracks_create(batch, label_name, cache, known, known_isrcs):
                 _record(report, on_result, result)
     return report
+
+
+_WINDOW = 256  # files whose headers are read ahead
+_BATCH = 64  # files written in one transaction
+
+
+def _known_isrcs_add(known_isrcs: dict[str, Track | int], isrcs: list[str]) -> None:
+    fresh = [isrc for isrc in set(isrcs) if isrc not in known_isrcs]
+    for track in Track.objects.filter(isrc__in=fresh).only("id", "isrc"):
+        known_isrcs[track.isrc] = track
+
+
+def _tracks_create(
+    batch: list[AudioFile],
+    label_name: str,
+    cache: "_ImportCache",
+    known: dict[str, Track | int],
+    known_isrcs: dict[str, Track | int],
+) -> list[TrackImportResult]:
+    """Create a batch of checked files' tracks in one transaction (their hashes and ISRCs
+    looked up already); if it fails, roll back and create them one transaction each."""
+    if not batch:
+        return []
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            return _tracks_write(
+                batch,
+                label_name=label_name,
+                stored=stored,
+                cache=cache,
+                known=known,
+                known_isrcs=known_isrcs,
+            )
+    except Exception:
+        cache.clear()  # it may hold rows of the rolled-back transaction
+        for name in stored:
+            Track._meta.get_field("source_file").storage.delete(name)
+        for audio in batch:
+            known.pop(audio.sha256, None)
+            if audio.isrc:
+                known_isrcs.pop(audio.isrc, None)
+        if len(batch) == 1:
+            raise
+    # One at a time: each file checked again and reported on its own.
+    return [
+        track_create_from_audio(audio=audio, label_name=label_name, cache=cache) for audio in batch
+    ]
 
 
 def track_create_from_audio(
@@ -256,23 +324,21 @@ def track_create_from_audio(
     """Create the track, its artists, release and genres, and store the original file.
 
     One transaction; the stored file is deleted again if that transaction fails. (If a
-    caller's enclosing transaction rolls back later, the file is left orphaned.) On
-    PostgreSQL the commit does not wait for the WAL flush: a database crash may lose the
-    last fraction of a second of imports (whole ones, and nothing else), which importing
-    the folder again adds back, as every file is known by its content hash. Inside a
-    caller's transaction the caller's durability applies.
+    caller's enclosing transaction rolls back later, the file is left orphaned.)
     """
     stored: list[str] = []
     cache = cache if cache is not None else _ImportCache()
-    outermost = not connection.in_atomic_block
     try:
         with transaction.atomic():
-            if outermost and connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-            return _track_create_from_audio(
-                audio=audio, label_name=label_name, stored=stored, cache=cache
-            )
+            if existing := Track.objects.filter(source_sha256=audio.sha256).only("id").first():
+                return _already_imported(audio.path, existing)
+            if audio.isrc and (
+                existing := Track.objects.filter(isrc=audio.isrc).only("id").first()
+            ):
+                return _isrc_imported(audio, existing)
+            return _tracks_write(
+                [audio], label_name=label_name, stored=stored, cache=cache, known={}, known_isrcs={}
+            )[0]
     except BaseException:
         cache.clear()  # it may hold rows of the rolled-back transaction
         for name in stored:
@@ -280,70 +346,139 @@ def track_create_from_audio(
         raise
 
 
-def _track_create_from_audio(
-    *, audio: AudioFile, label_name: str, stored: list[str], cache: _ImportCache
-) -> TrackImportResult:
-    if existing := Track.objects.filter(source_sha256=audio.sha256).only("id").first():
-        return _already_imported(audio.path, existing)
-    if audio.isrc and (existing := Track.objects.filter(isrc=audio.isrc).only("id").first()):
-        return TrackImportResult(
-            audio.path,
-            TrackImportResult.SKIPPED,
-            f"ISRC {audio.isrc} already imported as track {existing.id}",
-            existing,
+def _tracks_write(
+    audios: list[AudioFile],
+    *,
+    label_name: str,
+    stored: list[str],
+    cache: _ImportCache,
+    known: dict[str, Track | int],
+    known_isrcs: dict[str, Track | int],
+) -> list[TrackImportResult]:
+    """Write the tracks of files not in `known`/`known_isrcs` (adding them there), with a
+    fixed number of INSERTs for the batch plus the artists, releases and genres new to
+    the run. The caller holds the transaction and deletes `stored` if it fails; the
+    unique constraints refuse a file another import added meanwhile."""
+    field = Track._meta.get_field("source_file")
+    results: list = []
+    new: list[tuple[AudioFile, Track, dict[str, Artist]]] = []
+    numbered: dict[tuple[int, int], int] = {}  # (release, disc): last number given here
+    last_stored: dict[tuple[int, int], int] = {}
+    for audio in audios:
+        if existing := known.get(audio.sha256):
+            results.append(functools.partial(_already_imported, audio.path, existing))
+            continue
+        if audio.isrc and (existing := known_isrcs.get(audio.isrc)):
+            results.append(functools.partial(_isrc_imported, audio, existing))
+            continue
+        artists = {c.name.casefold(): cache.artist(c.name) for c in audio.credits}
+        release_artists = [
+            artists.get(name.casefold()) or cache.artist(name)
+            for name in (audio.album_artists or audio.primary_artists)
+        ]
+        label = label_name or audio.label
+        release = cache.release(
+            title=audio.album or audio.title,
+            artists=list(dict.fromkeys(release_artists)),
+            release_type=audio.release_type
+            or (Release.Type.ALBUM if audio.album else Release.Type.SINGLE),
+            release_date=audio.release_date,
+            label=cache.label(label) if label else None,
+            upc=audio.upc,
+            copyright=audio.copyright,
         )
+        disc_number = audio.disc_number or 1
+        track_number = audio.track_number
+        key = (release.pk, disc_number)
+        if track_number is None:  # after the release's last track, counting this batch's
+            if key not in last_stored:
+                tracks = release.tracks.filter(disc_number=disc_number)
+                last_stored[key] = tracks.aggregate(n=Max("track_number"))["n"] or 0
+            track_number = max(last_stored[key], numbered.get(key, 0)) + 1
+        track_number = min(track_number, 32767)
+        numbered[key] = max(numbered.get(key, 0), track_number)
+        # Stored before the row is written, so the INSERT names it (no UPDATE after).
+        with audio.path.open("rb") as fh:
+            name = field.storage.save(
+                field.generate_filename(None, f"{uuid.uuid4().hex}.{audio.extension}"), File(fh)
+            )
+        stored.append(name)
+        track = Track(
+            source_file=name,
+            title=audio.title,
+            release=release,
+            isrc=audio.isrc,
+            disc_number=disc_number,
+            track_number=track_number,
+            duration_ms=audio.duration_ms,
+            explicit=audio.explicit,
+            source_sha256=audio.sha256,
+        )
+        known[audio.sha256] = track
+        if audio.isrc:
+            known_isrcs[audio.isrc] = track
+        new.append((audio, track, artists))
+        results.append(TrackImportResult(audio.path, TrackImportResult.CREATED, track=track))
+    if new:
+        _tracks_insert(new, cache)
+    # A skip's message names its track's id, known once a track of this batch is written.
+    results = [result() if callable(result) else result for result in results]
+    for audio, track, _ in new:  # ids only: the run does not hold every track it wrote
+        known[audio.sha256] = track.pk
+        if audio.isrc:
+            known_isrcs[audio.isrc] = track.pk
+    return results
 
-    artists = {c.name.casefold(): cache.artist(c.name) for c in audio.credits}
-    release_artists = [
-        artists.get(name.casefold()) or cache.artist(name)
-        for name in (audio.album_artists or audio.primary_artists)
-    ]
-    label_name = label_name or audio.label
-    release = cache.release(
-        title=audio.album or audio.title,
-        artists=list(dict.fromkeys(release_artists)),
-        release_type=audio.release_type
-        or (Release.Type.ALBUM if audio.album else Release.Type.SINGLE),
-        release_date=audio.release_date,
-        label=cache.label(label_name) if label_name else None,
-        upc=audio.upc,
-        copyright=audio.copyright,
-    )
-    disc_number = audio.disc_number or 1
-    track_number = audio.track_number or (
-        (release.tracks.filter(disc_number=disc_number).aggregate(n=Max("track_number"))["n"] or 0)
-        + 1
-    )
-    track = Track.objects.create(
-        title=audio.title,
-        release=release,
-        isrc=audio.isrc,
-        disc_number=disc_number,
-        track_number=min(track_number, 32767),
-        duration_ms=audio.duration_ms,
-        explicit=audio.explicit,
-        source_sha256=audio.sha256,
-    )
+
+def _tracks_insert(new: list[tuple[AudioFile, Track, dict[str, Artist]]], cache) -> None:
+    """One INSERT for the tracks, one for their credits, one per kind of genre link."""
+    Track.objects.bulk_create([track for _, track, _ in new])  # sets their ids
     TrackArtist.objects.bulk_create(
         TrackArtist(track=track, artist=artists[c.name.casefold()], role=c.role, position=i)
+        for audio, track, artists in new
         for i, c in enumerate(audio.credits)
     )
-    genres = [cache.genre(name) for name in audio.genres]
-    if genres:
-        cache.link_genres("track", Track.genres.through, "track", track.pk, genres)
-        cache.link_genres("release", Release.genres.through, "release", release.pk, genres)
-        for credit in audio.credits:
-            artist = artists[credit.name.casefold()]
-            cache.link_genres("artist", Artist.genres.through, "artist", artist.pk, genres)
+    links = _GenreLinks(cache)
+    for audio, track, artists in new:
+        genres = [cache.genre(name) for name in audio.genres]
+        if genres:
+            links.add("track", track.pk, genres)
+            links.add("release", track.release_id, genres)
+            for credit in audio.credits:
+                links.add("artist", artists[credit.name.casefold()].pk, genres)
+    links.write()
+    for audio, track, _ in new:
+        _release_cover_from_files(release=track.release, audio_path=audio.path)
+        if audio.lyrics is not None:
+            track_lyrics_set(track=track, lyrics=audio.lyrics, source=audio.lyrics_source)
 
-    with audio.path.open("rb") as fh:
-        track.source_file.save(f"{uuid.uuid4().hex}.{audio.extension}", File(fh), save=False)
-    stored.append(track.source_file.name)
-    track.save(update_fields=["source_file"])
-    _release_cover_from_files(release=release, audio_path=audio.path)
-    if audio.lyrics is not None:
-        track_lyrics_set(track=track, lyrics=audio.lyrics, source=audio.lyrics_source)
-    return TrackImportResult(audio.path, TrackImportResult.CREATED, track=track)
+
+class _GenreLinks:
+    """Genre links of a batch, written with one INSERT per kind; each link once per run."""
+
+    THROUGH = {
+        "track": Track.genres.through,
+        "release": Release.genres.through,
+        "artist": Artist.genres.through,
+    }
+
+    def __init__(self, cache: _ImportCache) -> None:
+        self.cache = cache
+        self.rows: dict[str, list] = {kind: [] for kind in self.THROUGH}
+
+    def add(self, kind: str, owner_id: int, genres) -> None:
+        through = self.THROUGH[kind]
+        for genre in genres:
+            # A new track is linked once; only shared rows are remembered for the run.
+            if kind == "track" or (kind, owner_id, genre.pk) not in self.cache.linked:
+                if kind != "track":
+                    self.cache.linked.add((kind, owner_id, genre.pk))
+                self.rows[kind].append(through(**{f"{kind}_id": owner_id, "genre_id": genre.pk}))
+
+    def write(self) -> None:
+        for kind, rows in self.rows.items():
+            if rows:
+                self.THROUGH[kind].objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _inspect(path: Path, sha256: str) -> AudioFile | str:
@@ -353,7 +488,23 @@ def _inspect(path: Path, sha256: str) -> AudioFile | str:
         return exc.message
 
 
-def _already_imported(path: Path, track: Track) -> TrackImportResult:
+def _isrc_imported(audio: AudioFile, track: Track | int) -> TrackImportResult:
+    track = _track_ref(track)
+    return TrackImportResult(
+        audio.path,
+        TrackImportResult.SKIPPED,
+        f"ISRC {audio.isrc} already imported as track {track.id}",
+        track,
+    )
+
+
+def _track_ref(track: Track | int) -> Track:
+    """The track, loaded (its id only) when the run kept just the id of one it wrote."""
+    return Track.objects.only("id").get(pk=track) if isinstance(track, int) else track
+
+
+def _already_imported(path: Path, track: Track | int) -> TrackImportResult:
+    track = _track_ref(track)
     return TrackImportResult(
         path, TrackImportResult.SKIPPED, f"already imported as track {track.id}", track
     )

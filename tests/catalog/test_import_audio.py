@@ -7,7 +7,8 @@ import pytest
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_countries import countries
 
 from accounts.models import User
@@ -26,7 +27,7 @@ from catalog.models import (
     TrackLyrics,
 )
 from catalog.selectors import image_sizes
-from catalog.services import track_import_path
+from catalog.services import imports, track_import_path
 from playback.models import Rendition, TranscodeJob
 from playback.services import transcode_jobs_create_missing
 from tests.catalog.factories import ArtistFactory, ReleaseFactory
@@ -163,6 +164,66 @@ def test_second_run_over_a_folder_creates_nothing(make_audio, media_root):
     assert counts["Release"] == counts["Artist"] == counts["Genre"] == 1
 
 
+def _import_folder_queries(make_audio, folder: Path, count: int) -> int:
+    """Import `count` new files of a new artist's new album in a new genre; count queries."""
+    for n in range(count):
+        make_audio(
+            f"{n:02d}",
+            "mp3",
+            folder=folder,
+            title=f"Song {n}",
+            tracknumber=str(n + 1),
+            artist=[f"{folder.name} artist"],
+            album=f"{folder.name} album",
+            genre=[f"{folder.name} genre"],
+        )
+    with CaptureQueriesContext(connection) as queries:
+        report = track_import_path(path=folder)
+    assert len(report.created) == count
+    return len(queries)
+
+
+def test_queries_per_import_do_not_grow_with_the_files_of_a_batch(make_audio, media_root):
+    """Tracks, credits and genre links are written with one INSERT each per batch."""
+    few = _import_folder_queries(make_audio, media_root.parent / "few", 2)
+    many = _import_folder_queries(make_audio, media_root.parent / "many", 12)
+
+    assert many == few
+    assert TrackArtist.objects.count() == 14
+    assert Track.genres.through.objects.count() == 14
+
+
+@pytest.mark.parametrize("batch", [64, 1])  # in one batch, and in two
+def test_identical_files_in_one_folder_are_imported_once(
+    make_audio, media_root, monkeypatch, batch
+):
+    monkeypatch.setattr(imports, "_BATCH", batch)
+    first = make_audio("a", "flac", folder=media_root.parent / "twins")
+    (first.parent / "b.flac").write_bytes(first.read_bytes())
+
+    report = track_import_path(path=first.parent)
+
+    track = Track.objects.get()
+    assert [r.track for r in report.created] == [track]
+    assert [r.reason for r in report.skipped] == [f"already imported as track {track.id}"]
+    assert len(stored_files(media_root)) == 1
+
+
+def test_a_report_without_tracks_still_reports_each_file(make_audio, media_root):
+    folder = media_root.parent / "lean"
+    make_audio("one", "mp3", folder=folder, title="One")
+    make_audio("two", "mp3", folder=folder, title="Two", tracknumber="4")
+    seen = []
+
+    report = track_import_path(path=folder, on_result=seen.append, keep_tracks=False)
+
+    assert [(r.path.name, r.track.title) for r in seen] == [("one.mp3", "One"), ("two.mp3", "Two")]
+    assert [(r.path.name, r.status, r.track) for r in report.created] == [
+        ("one.mp3", "created", None),
+        ("two.mp3", "created", None),
+    ]
+
+
 def test_same_isrc_in_another_file_is_skipped(make_audio, media_root):
     import_audio(make_audio("master", "flac", isrc="SEABC2400001"))
     output = import_audio(make_audio("mp3-copy", "mp3", isrc="SEABC2400001"))
@@ -195,12 +256,15 @@ def test_truncated_file_is_caught_by_the_transcode_and_never_plays(
 
     assert "Created 1 tracks" in output
     track = Track.objects.get()
+    assert track.audio_status == Track.AudioStatus.NONE  # not playable before its transcode
     with django_capture_on_commit_callbacks(execute=True):
         assert transcode_jobs_create_missing() == 1
     job = TranscodeJob.objects.get(track=track)
     assert job.state == TranscodeJob.State.FAILED
     assert "truncated" in job.error or "corrupt" in job.error
     assert not Rendition.objects.filter(track=track, state=Rendition.State.READY).exists()
+    track.refresh_from_db()
+    assert track.audio_status == Track.AudioStatus.FAILED
 
 
 def test_bad_files_are_reported_and_leave_nothing_behind(make_audio, media_root):
@@ -233,14 +297,10 @@ def test_rejected_single_file_creates_no_rows_and_no_file(make_audio, media_root
 
 
 def test_stored_file_is_removed_when_the_transaction_fails(make_audio, media_root, monkeypatch):
-    original_save = Track.save
+    def failing_cover(**kwargs):
+        raise RuntimeError("database went away")
 
-    def failing_save(self, *args, **kwargs):
-        if kwargs.get("update_fields") == ["source_file"]:
-            raise RuntimeError("database went away")
-        return original_save(self, *args, **kwargs)
-
-    monkeypatch.setattr(Track, "save", failing_save)
+    monkeypatch.setattr(imports, "_release_cover_from_files", failing_cover)
 
     with pytest.raises(RuntimeError, match="database went away"):
         import_audio(make_audio("song", "opus"))
@@ -304,21 +364,3 @@ def test_load_demo_catalog_generates_audio_when_offline(settings, media_root, mo
     assert catalog_counts() == counts
     assert stored_files(media_root) == files
     assert User.objects.count() == 202
-
-
-@pytest.mark.django_db(transaction=True)
-def test_only_an_import_of_its_own_skips_the_wal_flush(make_audio, media_root):
-    if connection.vendor != "postgresql":
-        pytest.skip("synchronous_commit is PostgreSQL's")
-    seen: list[str] = []
-    first = make_audio("first", "mp3", title="First")
-    second = make_audio("second", "mp3", title="Second")
-    with connection.execute_wrapper(lambda run, sql, *a: seen.append(sql) or run(sql, *a)):
-        track_import_path(path=first)
-        own = [sql for sql in seen if "synchronous_commit" in sql]
-        seen.clear()
-        with transaction.atomic():  # a caller's transaction keeps the caller's durability
-            track_import_path(path=second)
-    assert own == ["SET LOCAL synchronous_commit = off"]
-    assert not [sql for sql in seen if "synchronous_commit" in sql]
-    assert Track.objects.count() == 2

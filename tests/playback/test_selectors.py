@@ -2,8 +2,10 @@ import pytest
 
 from playback import selectors, services
 from playback.models import DEFAULT_PROFILE, Rendition, TranscodeJob
+from tests.accounts.factories import UserFactory
 from tests.catalog.factories import TrackFactory
 from tests.playback.conftest import uploaded
+from tests.playback.factories import RenditionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +59,27 @@ def test_progress_for_the_console_and_the_player(track, flac_path, client):
     out = StringIO()
     call_command("transcode_progress", stdout=out)
     assert out.getvalue().strip() == "Transcoding: all 1 tracks ready in every quality"
+
+
+def test_the_stream_check_is_one_query_with_the_listeners_market(django_assert_num_queries):
+    rendition = RenditionFactory(track=TrackFactory(markets=["SE"]))
+    listener, elsewhere = UserFactory(country="SE"), UserFactory(country="NO")
+    gone = UserFactory(country="SE", is_active=False)
+
+    def check(user):
+        return selectors.rendition_for_stream(
+            rendition_id=rendition.pk, track_id=rendition.track_id, user_id=user.pk
+        )
+
+    with django_assert_num_queries(1):
+        found = check(listener)
+    assert (found.pk, found.file.name, found.sha256) == (
+        rendition.pk,
+        rendition.file.name,
+        rendition.sha256,
+    )
+    assert (found.listener_country, found.playable) == ("SE", True)
+    assert (check(elsewhere).listener_country, check(elsewhere).playable) == ("NO", False)
+    assert check(gone).listener_country is None
+    Rendition.objects.filter(pk=rendition.pk).update(state=Rendition.State.FAILED)
+    assert check(listener) is None

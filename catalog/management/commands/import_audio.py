@@ -22,7 +22,9 @@ class Command(BaseCommand):
                 self.stdout.write(describe_result(result, self.style))
 
         try:
-            report = track_import_path(path=path, label_name=label, on_result=on_result)
+            report = track_import_path(
+                path=path, label_name=label, on_result=on_result, keep_tracks=False
+            )
         except ValidationFailed as exc:
             raise CommandError(exc.message) from exc
         write_summary(self.stdout, self.style, report)
