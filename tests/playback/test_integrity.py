@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
@@ -31,6 +32,14 @@ from tests.playback.factories import RenditionFactory
 EVENTS_URL = "/api/v1/me/player/events"
 STREAM_URL = "/api/v1/me/player/stream-url"
 Reason = PlayEvent.Reason
+
+
+@pytest.fixture(autouse=True)
+def midday():
+    """Plays hours before a grant of "now" must fall on its UTC day (grants are by day): the
+    tests run at 12:00 UTC on a fixed day, with the clock ticking."""
+    with time_machine.travel(datetime.datetime(2026, 6, 17, 12, tzinfo=datetime.UTC), tick=True):
+        yield
 
 
 def play(track, *, started, ms=180_000, seconds=None, **overrides):
