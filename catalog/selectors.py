@@ -797,12 +797,21 @@ def artist_list_browse(*, sort: str, genre: Genre | None = None) -> QuerySet[Art
     return queryset.order_by(*order)
 
 
+def genre_browse_get(*, genre_id: int, market: str | None = None) -> Genre:
+    """The genre with its `album_count` (0 when none is playable); 404 when unknown."""
+    return _get(_genres_counted(market=market, now=timezone.now()), genre_id, "Genre")
+
+
 def genre_list_browse(
     *, market: str | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[Genre]:
     """Genres with at least one release (playable in `market`, if given), by name, with
     `album_count`."""
     now = now or timezone.now()
+    return _genres_counted(market=market, now=now).filter(album_count__gt=0).order_by("name", "id")
+
+
+def _genres_counted(*, market: str | None, now: datetime.datetime) -> QuerySet[Genre]:
     releases = Release.objects.all()
     if market:
         releases = releases.filter(release_playable_in(market=market, now=now))
@@ -812,8 +821,4 @@ def genre_list_browse(
         ),
         "genre",
     )
-    return (
-        Genre.objects.annotate(album_count=album_count)
-        .filter(album_count__gt=0)
-        .order_by("name", "id")
-    )
+    return Genre.objects.annotate(album_count=album_count)

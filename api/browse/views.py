@@ -317,3 +317,23 @@ class CatalogueGenresApi(_CataloguePagingApi):
     def get(self, request):
         genres = catalog_selectors.genre_list_browse(market=market_param(request))
         return self.page_response(genres, GenreSerializer)
+
+
+class CatalogueGenreDetailApi(APIView):
+    permission_classes = [TokenHasScope]
+    scopes = {}
+
+    @extend_schema(
+        operation_id="browse_genre",
+        summary="Get a genre",
+        description="The genre with how many albums it has (playable in `market`, if given).",
+        tags=["browse"],
+        parameters=[
+            OpenApiParameter("genre_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            MARKET,
+        ],
+        responses={200: GenreSerializer, **ERRORS_404},
+    )
+    def get(self, request, genre_id):
+        genre = catalog_selectors.genre_browse_get(genre_id=genre_id, market=market_param(request))
+        return Response(GenreSerializer(genre).data)

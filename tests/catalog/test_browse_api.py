@@ -165,3 +165,12 @@ def test_schema_documents_the_catalogue_lists(api_client, db):
         assert "get" in paths[f"/api/v1/browse/{kind}"]
     album_params = {p["name"] for p in paths["/api/v1/browse/albums"]["get"]["parameters"]}
     assert {"sort", "genre", "market", "limit", "offset"} <= album_params
+
+
+def test_one_genre(api_client, shelf):
+    rock = shelf["rock"].pk
+    body = api_client.get(f"{API}/genres/{rock}?market=US").json()
+    assert body == {"id": rock, "name": "Rock", "album_count": 1}
+    response = api_client.get(f"{API}/genres/999999")
+    assert response.status_code == 404
+    assert "Genre" in response.json()["error"]["message"]
