@@ -105,6 +105,7 @@ def test_album_paging_links(api_client, shelf):
         ("albums?sort=oldest", "sort"),
         ("albums?genre=rock", "genre"),
         ("albums?genre=999999", "genre"),
+        ("albums?genre=99999999999999999999999", "genre"),
         ("albums?market=XX", "market"),
         ("albums?limit=51", "limit"),
         ("artists?sort=newest", "sort"),
@@ -171,6 +172,7 @@ def test_one_genre(api_client, shelf):
     rock = shelf["rock"].pk
     body = api_client.get(f"{API}/genres/{rock}?market=US").json()
     assert body == {"id": rock, "name": "Rock", "album_count": 1}
-    response = api_client.get(f"{API}/genres/999999")
-    assert response.status_code == 404
-    assert "Genre" in response.json()["error"]["message"]
+    for unknown in ("999999", "99999999999999999999999"):
+        response = api_client.get(f"{API}/genres/{unknown}")
+        assert response.status_code == 404
+        assert "Genre" in response.json()["error"]["message"]
