@@ -38,12 +38,12 @@ def titles(page) -> list[str]:
 def test_browse_albums_sort_load_more_genre_and_album(signed_in, shelf, catalog, artifacts, size):
     page = signed_in
     page.set_viewport_size(SIZES[size])
-    if size == "desktop":
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Browse").click()
-    else:
-        page.get_by_role("link", name="Your library").last.click()
-        page.wait_for_url("**/collection")
-        page.locator(".browse-tabs").get_by_role("link", name="Albums").click()
+    # The sidebar (desktop) or the bottom navigation (phone) has Browse; so has the library.
+    page.locator("nav[aria-label=Main]:visible").get_by_role("link", name="Browse").click()
+    page.wait_for_url("**/browse/albums")
+    page.get_by_role("link", name="Your library").locator("visible=true").click()
+    page.wait_for_url("**/collection")
+    page.locator(".browse-tabs").get_by_role("link", name="Albums").click()
     page.wait_for_url("**/browse/albums")
     expect(page.get_by_role("heading", level=1, name="Browse albums")).to_be_visible()
     expect(page.locator(".browse-count")).to_have_text("Showing 24 of 27")
@@ -63,6 +63,11 @@ def test_browse_albums_sort_load_more_genre_and_album(signed_in, shelf, catalog,
     assert len(titles(page)) == 27 and titles(page)[-1] == "Browse 00"
     if size == "phone":
         assert overflow(page) == []
+        nav = page.locator(".bottom-nav").bounding_box()
+        for link in page.locator(".bottom-nav a").all():  # the five fit on one row
+            assert (
+                link.bounding_box()["y"] + link.bounding_box()["height"] <= nav["y"] + nav["height"]
+            )
     page.screenshot(path=artifacts / f"browse-{size}-albums-newest.png", full_page=True)
 
     page.locator(".browse-tabs").get_by_role("link", name="Genres").click()
