@@ -753,3 +753,72 @@ def track_genre_ids() -> dict[int, tuple[int, ...]]:
         track_id: tuple(sorted(genres.get(track_id) or releases.get(release_id) or ()))
         for track_id, release_id in Track.objects.values_list("id", "release_id")
     }
+
+
+# Browsing the whole catalogue (the web player's album, artist and genre lists)
+
+RELEASE_SORTS = ("name", "newest", "popular")
+ARTIST_SORTS = ("name", "popular")
+
+
+def genre_find(*, genre_id: int) -> Genre | None:
+    return Genre.objects.filter(pk=genre_id).first()
+
+
+def release_list_browse(
+    *,
+    sort: str,
+    genre: Genre | None = None,
+    market: str | None = None,
+    now: datetime.datetime | None = None,
+) -> QuerySet[Release]:
+    """Releases in `sort` order (one of RELEASE_SORTS); with `market`, only those with a
+    track playable there."""
+    now = now or timezone.now()
+    queryset = release_list_simplified(now=now)
+    if genre is not None:
+        queryset = queryset.filter(genres=genre)
+    if market:
+        queryset = queryset.filter(release_playable_in(market=market, now=now))
+    order = {
+        "name": ("title", "id"),
+        "newest": (F("release_date").desc(nulls_last=True), "title", "id"),
+        "popular": ("-popularity", "title", "id"),
+    }[sort]
+    return queryset.order_by(*order)
+
+
+def artist_list_browse(*, sort: str, genre: Genre | None = None) -> QuerySet[Artist]:
+    """Artists in `sort` order (one of ARTIST_SORTS)."""
+    queryset = artist_list()
+    if genre is not None:
+        queryset = queryset.filter(genres=genre)
+    order = {"name": ("name", "id"), "popular": ("-popularity", "name", "id")}[sort]
+    return queryset.order_by(*order)
+
+
+def genre_browse_get(*, genre_id: int, market: str | None = None) -> Genre:
+    """The genre with its `album_count` (0 when none is playable); 404 when unknown."""
+    return _get(_genres_counted(market=market, now=timezone.now()), genre_id, "Genre")
+
+
+def genre_list_browse(
+    *, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Genre]:
+    """Genres with at least one release (playable in `market`, if given), by name, with
+    `album_count`."""
+    now = now or timezone.now()
+    return _genres_counted(market=market, now=now).filter(album_count__gt=0).order_by("name", "id")
+
+
+def _genres_counted(*, market: str | None, now: datetime.datetime) -> QuerySet[Genre]:
+    releases = Release.objects.all()
+    if market:
+        releases = releases.filter(release_playable_in(market=market, now=now))
+    album_count = _count_of(
+        Release.genres.through.objects.filter(
+            genre=OuterRef("pk"), release_id__in=releases.values("pk")
+        ),
+        "genre",
+    )
+    return Genre.objects.annotate(album_count=album_count)

@@ -41,6 +41,7 @@ from tests.accounts.factories import UserFactory
 from tests.artists.factories import play
 from tests.catalog.factories import (
     ArtistFactory,
+    GenreFactory,
     LabelFactory,
     PlaylistFactory,
     ReleaseFactory,
@@ -132,6 +133,8 @@ def _build_world() -> dict:
     PartyFactory(name="Party Q", labels=[label_q])
     artist_x, artist_y = ArtistFactory(name="Artist X"), ArtistFactory(name="Artist Y")
     release_x = ReleaseFactory(artists=[artist_x], label=label_p)
+    genre = GenreFactory()
+    release_x.genres.add(genre)
     upcoming_x = ReleaseFactory(artists=[artist_x], label=label_p, release_date=None)
     release_y = ReleaseFactory(artists=[artist_y], label=label_q)
     upcoming_y = ReleaseFactory(artists=[artist_y], label=label_q, release_date=None)
@@ -231,6 +234,7 @@ def _build_world() -> dict:
             ("invitations", "invitation_id"): invitation_x.pk,
             ("team", "user_id"): x_reader.pk,
             "categories": category.slug,
+            "genres": genre.pk,
             "stream": "not-a-signed-token",
             "users": x_reader.pk,
             ("top", "type"): "tracks",

@@ -6,7 +6,7 @@ from web import app_passwords, views
 app_name = "web"
 
 # Client-side routes: the shell answers them all so a reload or a shared link works.
-CLIENT_ROUTES = r"^(?:search|artist|album|playlist|collection|profile)(?:/[\w-]*)*/?$"
+CLIENT_ROUTES = r"^(?:search|artist|album|playlist|collection|profile|browse|genre)(?:/[\w-]*)*/?$"
 
 urlpatterns = [
     path("", views.ShellView.as_view(), name="shell"),

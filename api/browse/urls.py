@@ -17,5 +17,13 @@ urlpatterns = [
         views.CategoryPlaylistsApi.as_view(),
         name="category-playlists",
     ),
+    path("browse/albums", views.CatalogueAlbumsApi.as_view(), name="browse-albums"),
+    path("browse/artists", views.CatalogueArtistsApi.as_view(), name="browse-artists"),
+    path("browse/genres", views.CatalogueGenresApi.as_view(), name="browse-genres"),
+    path(
+        "browse/genres/<int:genre_id>",
+        views.CatalogueGenreDetailApi.as_view(),
+        name="browse-genre",
+    ),
     path("browse/new-releases", views.NewReleasesApi.as_view(), name="new-releases"),
 ]

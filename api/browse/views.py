@@ -8,6 +8,8 @@ default language.
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,12 +21,13 @@ from api.browse.serializers import (
     FeaturedPlaylistsResponseSerializer,
     NewReleasesResponseSerializer,
 )
-from api.objects import ErrorSerializer, render
+from api.objects import ArtistSerializer, ErrorSerializer, SimplifiedAlbumSerializer, render
 from api.paging import SpotifyPagination
-from api.params import languages_param, market_param
+from api.params import choice_param, languages_param, market_param
 from api.scopes import TokenHasScope
 from catalog import object_selectors
-from common.errors import PermissionDenied
+from catalog import selectors as catalog_selectors
+from common.errors import PermissionDenied, ValidationFailed
 from editorial import selectors
 
 # Shelf titles per language; the first matching the request wins, else English.
@@ -226,3 +229,111 @@ class NewReleasesApi(_BrowseApi):
                 "albums": paginator.paging_object(albums),
             }
         )
+
+
+# The whole catalogue, for the web player's browse pages (no Spotify counterpart)
+
+GENRE = OpenApiParameter(
+    "genre", OpenApiTypes.INT, description="A genre's `id` (from `/browse/genres`): only its."
+)
+
+
+def _sort_param(sorts: tuple[str, ...]) -> OpenApiParameter:
+    return OpenApiParameter(
+        "sort", OpenApiTypes.STR, enum=list(sorts), description=f"Default `{sorts[0]}`."
+    )
+
+
+def genre_of(request):
+    """The genre named by `genre`, or None without it; 400 when it names none."""
+    raw = request.query_params.get("genre", "").strip()
+    if not raw:
+        return None
+    genre = catalog_selectors.genre_find(genre_id=int(raw)) if raw.isdigit() else None
+    if genre is None:
+        raise ValidationFailed(f"Invalid genre: {raw[:40]!r}. Use an id from /browse/genres.")
+    return genre
+
+
+class _CataloguePagingApi(GenericAPIView):
+    permission_classes = [TokenHasScope]
+    scopes = {}
+    pagination_class = SpotifyPagination
+
+    def page_response(self, queryset, serializer_class, market: str | None = None) -> Response:
+        page = self.paginate_queryset(queryset)
+        context = {"request": self.request, "market": market}
+        return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
+
+
+class CatalogueAlbumsApi(_CataloguePagingApi):
+    @extend_schema(
+        operation_id="browse_albums",
+        summary="Browse all albums",
+        description="Every album, sorted by `name`, `newest` (release date) or `popular`; "
+        "with `market`, only albums with a track playable there.",
+        tags=["browse"],
+        parameters=[_sort_param(catalog_selectors.RELEASE_SORTS), GENRE, MARKET, *PAGING],
+        responses={200: SimplifiedAlbumSerializer(many=True), **ERRORS},
+    )
+    def get(self, request):
+        sort = choice_param(request, "sort", catalog_selectors.RELEASE_SORTS, default="name")
+        genre, market = genre_of(request), market_param(request)
+        releases = catalog_selectors.release_list_browse(sort=sort, genre=genre, market=market)
+        return self.page_response(releases, SimplifiedAlbumSerializer, market)
+
+
+class CatalogueArtistsApi(_CataloguePagingApi):
+    @extend_schema(
+        operation_id="browse_artists",
+        summary="Browse all artists",
+        description="Every artist, sorted by `name` or `popular`.",
+        tags=["browse"],
+        parameters=[_sort_param(catalog_selectors.ARTIST_SORTS), GENRE, *PAGING],
+        responses={200: ArtistSerializer(many=True), **ERRORS},
+    )
+    def get(self, request):
+        sort = choice_param(request, "sort", catalog_selectors.ARTIST_SORTS, default="name")
+        artists = catalog_selectors.artist_list_browse(sort=sort, genre=genre_of(request))
+        return self.page_response(artists, ArtistSerializer)
+
+
+class GenreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    album_count = serializers.IntegerField()
+
+
+class CatalogueGenresApi(_CataloguePagingApi):
+    @extend_schema(
+        operation_id="browse_genres",
+        summary="Browse genres",
+        description="Genres with at least one album (playable in `market`, if given), by "
+        "name, with how many (`album_count`).",
+        tags=["browse"],
+        parameters=[MARKET, *PAGING],
+        responses={200: GenreSerializer(many=True), **ERRORS},
+    )
+    def get(self, request):
+        genres = catalog_selectors.genre_list_browse(market=market_param(request))
+        return self.page_response(genres, GenreSerializer)
+
+
+class CatalogueGenreDetailApi(APIView):
+    permission_classes = [TokenHasScope]
+    scopes = {}
+
+    @extend_schema(
+        operation_id="browse_genre",
+        summary="Get a genre",
+        description="The genre with how many albums it has (playable in `market`, if given).",
+        tags=["browse"],
+        parameters=[
+            OpenApiParameter("genre_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            MARKET,
+        ],
+        responses={200: GenreSerializer, **ERRORS_404},
+    )
+    def get(self, request, genre_id):
+        genre = catalog_selectors.genre_browse_get(genre_id=genre_id, market=market_param(request))
+        return Response(GenreSerializer(genre).data)

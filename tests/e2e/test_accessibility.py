@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.models import Playlist, SavedRelease, SavedTrack
+from tests.catalog.factories import GenreFactory
 from tests.e2e.conftest import PASSWORD, log_in, wait_for_idle_server
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +65,8 @@ def test_player_pages_have_no_serious_violations(
             check(page, f"{size}-{name}", artifacts, failures)
         log_in(page, catalog.listener.email)
         featured = Playlist.objects.get(name="Tone Poems").pk
+        ambient = GenreFactory(name="Ambient", slug="ambient")
+        catalog.album.genres.add(ambient)
         pages = {
             "home": "/",
             "search": "/search?q=sine",
@@ -73,6 +76,10 @@ def test_player_pages_have_no_serious_violations(
             "liked": "/collection/tracks",
             "library": "/collection",
             "profile": "/profile",
+            "browse-albums": "/browse/albums?sort=newest",
+            "browse-artists": "/browse/artists",
+            "browse-genres": "/browse/genres",
+            "genre": f"/genre/{ambient.pk}",
         }
         for name, path in pages.items():
             page.goto(path)

@@ -24,7 +24,17 @@ def test_shell_needs_login(client, db):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/search", "/artist/1", "/album/2", "/playlist/3", "/collection/tracks", "/profile"],
+    [
+        "/",
+        "/search",
+        "/artist/1",
+        "/album/2",
+        "/playlist/3",
+        "/collection/tracks",
+        "/profile",
+        "/browse/albums",
+        "/genre/4",
+    ],
 )
 def test_every_client_route_serves_the_shell(client, listener, path):
     client.force_login(listener)

@@ -13,6 +13,10 @@ import { recentSearchesPanel, rememberSearch } from "./recent.js";
 import {
   albumView,
   artistView,
+  browseAlbumsView,
+  browseArtistsView,
+  browseGenresView,
+  genreView,
   homeView,
   libraryView,
   likedState,
@@ -37,6 +41,10 @@ const routes = [
   [/^\/artist\/(\d+)\/?$/, artistView, () => gettext("Artist")],
   [/^\/album\/(\d+)\/?$/, albumView, () => gettext("Album")],
   [/^\/playlist\/(\d+)\/?$/, playlistView, () => gettext("Playlist")],
+  [/^\/browse\/albums\/?$/, browseAlbumsView, () => gettext("Browse albums")],
+  [/^\/browse\/artists\/?$/, browseArtistsView, () => gettext("Browse artists")],
+  [/^\/browse\/genres\/?$/, browseGenresView, () => gettext("Browse genres")],
+  [/^\/genre\/(\d+)\/?$/, genreView, () => gettext("Genre")],
   [/^\/collection\/tracks\/?$/, likedView, () => gettext("Liked songs")],
   [/^\/collection\/?$/, libraryView, () => gettext("Your library")],
   [/^\/profile\/?$/, profileView, () => gettext("Profile")],
@@ -70,7 +78,7 @@ const app = {
     const same = target.pathname + target.search === window.location.pathname + window.location.search;
     if (replace || same) history.replaceState({}, "", target);
     else history.pushState({}, "", target);
-    app.render({ focus: !replace });
+    return app.render({ focus: !replace });
   },
 
   async render({ focus = true } = {}) {

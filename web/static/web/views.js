@@ -699,7 +699,126 @@ export async function libraryView({ app, signal }) {
     section(gettext("Playlists"), cards([likedCard, ...playlists.items.map((p) => playlistCard(app, p))]), create),
     section(gettext("Albums"), albums.items.length ? cards(albums.items.map((item) => albumCard(app, item.album))) : empty(gettext("Albums you save appear here."))),
     section(gettext("Artists"), artists.artists.items.length ? cards(artists.artists.items.map(artistCard)) : empty(gettext("Artists you follow appear here."))),
+    section(gettext("Browse"), browseTabs(null)),
     logout,
+  );
+}
+
+// ---- browsing the whole catalogue -----------------------------------------------------------
+
+const BROWSE_PAGE = 24;
+
+function browseSorts(kind) {
+  const sorts = [["name", gettext("Name")], ["newest", gettext("Newest")], ["popular", gettext("Most popular")]];
+  return kind === "artists" ? sorts.filter(([value]) => value !== "newest") : sorts;
+}
+
+function browseTabs(current) {
+  const tabs = [["albums", gettext("Albums")], ["artists", gettext("Artists")], ["genres", gettext("Genres")]];
+  return h("nav", { class: "browse-tabs", "aria-label": gettext("Browse") },
+    tabs.map(([kind, label]) => h("a", { class: "pill", href: `/browse/${kind}`, "data-link": true, "aria-current": kind === current ? "page" : null }, label)),
+  );
+}
+
+// Cards of a paging object, with "Load more" that appends the next page.
+function pagedCards(first, toCard, emptyText) {
+  if (!first.items.length) return empty(emptyText);
+  const list = cards(first.items.map(toCard));
+  const status = h("p", { class: "hint browse-count", "aria-live": "polite" });
+  let next = first.next;
+  const more = h("button", { type: "button", class: "pill load-more" }, gettext("Load more"));
+  const paint = (shown, total) => {
+    status.textContent = interpolate(gettext("Showing %(shown)s of %(total)s"), { shown, total });
+    more.hidden = !next;
+  };
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const page = await api(next);
+      const added = page.items.map(toCard);
+      list.append(...added);
+      next = page.next;
+      paint(list.children.length, page.total);
+      added[0]?.querySelector("a")?.focus();
+    } catch (error) {
+      toast(error.message);
+    } finally {
+      more.disabled = false;
+    }
+  });
+  paint(first.items.length, first.total);
+  return h("div", { class: "browse-list" }, list, status, more);
+}
+
+function sortSelect(app, kind, sort) {
+  const id = "browse-sort";
+  const select = h("select", { id, name: "sort" },
+    browseSorts(kind).map(([value, label]) => h("option", { value, selected: value === sort }, label)),
+  );
+  select.addEventListener("change", () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set("sort", select.value);
+    // The view is drawn again: keep the keyboard on the (new) select.
+    Promise.resolve(app.navigate(url.pathname + url.search, { replace: true })).then(() => document.getElementById(id)?.focus());
+  });
+  return h("div", { class: "browse-sort" }, h("label", { for: id }, gettext("Sort by")), select);
+}
+
+function sortOf(kind, query) {
+  const sort = query?.get("sort");
+  return browseSorts(kind).some(([value]) => value === sort) ? sort : "name";
+}
+
+export async function browseAlbumsView({ app, query, signal }) {
+  const sort = sortOf("albums", query);
+  const page = await api("browse/albums", { query: { market: MARKET, sort, limit: BROWSE_PAGE }, signal });
+  return h("div", { class: "view browse" },
+    heading(gettext("Browse albums")),
+    browseTabs("albums"),
+    sortSelect(app, "albums", sort),
+    pagedCards(page, (album) => albumCard(app, album), gettext("No albums to show.")),
+  );
+}
+
+export async function browseArtistsView({ app, query, signal }) {
+  const sort = sortOf("artists", query);
+  const page = await api("browse/artists", { query: { sort, limit: BROWSE_PAGE }, signal });
+  return h("div", { class: "view browse" },
+    heading(gettext("Browse artists")),
+    browseTabs("artists"),
+    sortSelect(app, "artists", sort),
+    pagedCards(page, artistCard, gettext("No artists to show.")),
+  );
+}
+
+function genreCard(genre) {
+  const count = interpolate(ngettext("%(count)s album", "%(count)s albums", genre.album_count), { count: genre.album_count });
+  return h("li", { class: "card genre-card" }, h("a", { class: "card-link", href: `/genre/${genre.id}`, "data-link": true },
+    h("span", { class: "card-title" }, genre.name),
+    h("span", { class: "card-subtitle" }, count),
+  ));
+}
+
+export async function browseGenresView({ signal }) {
+  const page = await api("browse/genres", { query: { market: MARKET, limit: 50 }, signal });
+  return h("div", { class: "view browse" },
+    heading(gettext("Browse genres")),
+    browseTabs("genres"),
+    pagedCards(page, genreCard, gettext("No genres to show.")),
+  );
+}
+
+export async function genreView({ app, params, query, signal }) {
+  const sort = sortOf("albums", query);
+  const [genre, page] = await Promise.all([
+    api(`browse/genres/${params[0]}`, { query: { market: MARKET }, signal }),
+    api("browse/albums", { query: { market: MARKET, genre: params[0], sort, limit: BROWSE_PAGE }, signal }),
+  ]);
+  return h("div", { class: "view browse" },
+    heading(genre.name),
+    browseTabs("genres"),
+    sortSelect(app, "albums", sort),
+    pagedCards(page, (album) => albumCard(app, album), gettext("No albums to show.")),
   );
 }
 
