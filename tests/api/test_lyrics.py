@@ -1,13 +1,10 @@
 """Lyrics over /api/v1 (read, and edits by the track's team) and OpenSubsonic."""
 
-import hashlib
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from artists.models import ArtistTeamMembership, TeamRole
 from catalog import services
 from catalog.lyrics import parse_lyrics
@@ -194,21 +191,11 @@ def test_a_token_needs_the_dashboard_write_scope(bearer, team_editor, track):
 @pytest.fixture
 def subsonic(db):
     listener = UserFactory(country="SE")
-    _, secret = account_services.app_password_create(user=listener, name="phone")
-    token = hashlib.md5((secret + "salt").encode(), usedforsecurity=False).hexdigest()
-    return {"u": listener.email, "t": token, "s": "salt", "v": "1.16.1", "c": "t", "f": "json"}
-
-
-def ok(client, params, method, **extra):
-    body = client.get(f"/rest/{method}", {**params, **extra}).json()
-    spec.validate(method, body)
-    answer = body["subsonic-response"]
-    assert answer["status"] == "ok", answer
-    return answer
+    return spec.auth_params(listener)
 
 
 def test_subsonic_lyrics_by_song_id(client, subsonic, track, synced):
-    answer = ok(client, subsonic, "getLyricsBySongId", id=f"tr-{track.pk}")
+    answer = spec.ok(client, subsonic, "getLyricsBySongId", id=f"tr-{track.pk}")
     assert answer["lyricsList"]["structuredLyrics"] == [
         {
             "displayArtist": "Aurora Lines",
@@ -224,16 +211,16 @@ def test_subsonic_lyrics_by_song_id(client, subsonic, track, synced):
     ]
     xml = client.get("/rest/getLyricsBySongId", {**subsonic, "f": "xml", "id": f"tr-{track.pk}"})
     assert b'<line start="1000">Demo line one</line>' in xml.content
-    extensions = ok(client, subsonic, "getOpenSubsonicExtensions")["openSubsonicExtensions"]
+    extensions = spec.ok(client, subsonic, "getOpenSubsonicExtensions")["openSubsonicExtensions"]
     assert {"name": "songLyrics", "versions": [1]} in extensions
 
 
 def test_subsonic_plain_none_and_unlicensed(client, subsonic, artist, track):
-    assert ok(client, subsonic, "getLyricsBySongId", id=f"tr-{track.pk}")["lyricsList"] == {
+    assert spec.ok(client, subsonic, "getLyricsBySongId", id=f"tr-{track.pk}")["lyricsList"] == {
         "structuredLyrics": []
     }
     services.track_lyrics_set(track=track, lyrics=parse_lyrics("Plain words"))
-    entry = ok(client, subsonic, "getLyricsBySongId", id=f"tr-{track.pk}")["lyricsList"][
+    entry = spec.ok(client, subsonic, "getLyricsBySongId", id=f"tr-{track.pk}")["lyricsList"][
         "structuredLyrics"
     ][0]
     assert entry["synced"] is False and entry["lang"] == "und"
@@ -247,13 +234,13 @@ def test_subsonic_plain_none_and_unlicensed(client, subsonic, artist, track):
 
 
 def test_subsonic_classic_get_lyrics(client, subsonic, track, synced):
-    found = ok(client, subsonic, "getLyrics", artist="aurora lines", title="night drive")
+    found = spec.ok(client, subsonic, "getLyrics", artist="aurora lines", title="night drive")
     assert found["lyrics"] == {
         "artist": "aurora lines",
         "title": "Night Drive",
         "value": "Demo line one\nDemo line two",
     }
-    assert ok(client, subsonic, "getLyrics", title="Night Drive")["lyrics"]["value"]
-    missing = ok(client, subsonic, "getLyrics", artist="Nobody", title="Night Drive")
+    assert spec.ok(client, subsonic, "getLyrics", title="Night Drive")["lyrics"]["value"]
+    missing = spec.ok(client, subsonic, "getLyrics", artist="Nobody", title="Night Drive")
     assert missing["lyrics"] == {"value": ""}
-    assert ok(client, subsonic, "getLyrics")["lyrics"] == {"value": ""}
+    assert spec.ok(client, subsonic, "getLyrics")["lyrics"] == {"value": ""}

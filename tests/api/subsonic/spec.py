@@ -1,5 +1,6 @@
 """Validate /rest/ JSON answers against the OpenSubsonic OpenAPI description kept here."""
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -47,3 +48,21 @@ def validate(method: str, body: dict) -> None:
 def endpoint_names() -> list[str]:
     """Every method the spec describes (one file per endpoint)."""
     return sorted(p.stem for p in (SPEC_DIR / "endpoints").glob("*.json"))
+
+
+def auth_params(user) -> dict[str, str]:
+    """Token-auth query parameters for `user`, through a new app password (JSON answers)."""
+    from accounts import services as account_services
+
+    _, secret = account_services.app_password_create(user=user, name="phone")
+    token = hashlib.md5((secret + "salt").encode(), usedforsecurity=False).hexdigest()
+    return {"u": user.email, "t": token, "s": "salt", "v": "1.16.1", "c": "t", "f": "json"}
+
+
+def ok(client, params, method, **extra):
+    """GET /rest/`method`, check the answer against the spec and that it is "ok"; return it."""
+    body = client.get(f"/rest/{method}", {**params, **extra}).json()
+    validate(method, body)
+    answer = body["subsonic-response"]
+    assert answer["status"] == "ok", answer
+    return answer
