@@ -9,7 +9,6 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +23,7 @@ from api.browse.serializers import (
 from api.objects import ArtistSerializer, ErrorSerializer, SimplifiedAlbumSerializer, render
 from api.paging import SpotifyPagination
 from api.params import choice_param, languages_param, market_param
+from api.public import PublicPagingApi
 from api.scopes import TokenHasScope
 from catalog import object_selectors
 from catalog import selectors as catalog_selectors
@@ -255,18 +255,7 @@ def genre_of(request):
     return genre
 
 
-class _CataloguePagingApi(GenericAPIView):
-    permission_classes = [TokenHasScope]
-    scopes = {}
-    pagination_class = SpotifyPagination
-
-    def page_response(self, queryset, serializer_class, market: str | None = None) -> Response:
-        page = self.paginate_queryset(queryset)
-        context = {"request": self.request, "market": market}
-        return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
-
-
-class CatalogueAlbumsApi(_CataloguePagingApi):
+class CatalogueAlbumsApi(PublicPagingApi):
     @extend_schema(
         operation_id="browse_albums",
         summary="Browse all albums",
@@ -283,7 +272,7 @@ class CatalogueAlbumsApi(_CataloguePagingApi):
         return self.page_response(releases, SimplifiedAlbumSerializer, market)
 
 
-class CatalogueArtistsApi(_CataloguePagingApi):
+class CatalogueArtistsApi(PublicPagingApi):
     @extend_schema(
         operation_id="browse_artists",
         summary="Browse all artists",
@@ -304,7 +293,7 @@ class GenreSerializer(serializers.Serializer):
     album_count = serializers.IntegerField()
 
 
-class CatalogueGenresApi(_CataloguePagingApi):
+class CatalogueGenresApi(PublicPagingApi):
     @extend_schema(
         operation_id="browse_genres",
         summary="Browse genres",

@@ -6,7 +6,6 @@ from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -47,6 +46,7 @@ from api.params import (
     market_param,
     path_pk,
 )
+from api.public import PublicPagingApi
 from api.scopes import TokenHasScope
 from catalog import object_selectors, search, selectors, services
 from catalog.models import Playlist, TrackLyrics
@@ -68,20 +68,6 @@ class _CatalogApi(APIView):
 
     def context(self, market: str | None) -> dict:
         return {"request": self.request, "market": market}
-
-
-class _CatalogPagingApi(GenericAPIView):
-    permission_classes = [TokenHasScope]
-    scopes = {}
-    pagination_class = SpotifyPagination
-
-    def context(self, market: str | None) -> dict:
-        return {"request": self.request, "market": market}
-
-    def page_response(self, queryset, serializer_class, market: str | None) -> Response:
-        page = self.paginate_queryset(queryset)
-        data = serializer_class(page, many=True, context=self.context(market)).data
-        return self.get_paginated_response(data)
 
 
 # Tracks
@@ -262,7 +248,7 @@ class AlbumListApi(_CatalogApi):
         return Response({"albums": serialize_in_order(AlbumSerializer, releases, context)})
 
 
-class AlbumTracksApi(_CatalogPagingApi):
+class AlbumTracksApi(PublicPagingApi):
     @extend_schema(
         operation_id="get_album_tracks",
         summary="Get an album's tracks",
@@ -308,7 +294,7 @@ class ArtistListApi(_CatalogApi):
         return Response({"artists": serialize_in_order(ArtistSerializer, artists, context)})
 
 
-class ArtistAlbumsApi(_CatalogPagingApi):
+class ArtistAlbumsApi(PublicPagingApi):
     @extend_schema(
         operation_id="get_artist_albums",
         summary="Get an artist's albums",
@@ -377,7 +363,7 @@ class PlaylistDetailApi(_CatalogApi):
         return Response(data)
 
 
-class PlaylistTracksApi(_CatalogPagingApi):
+class PlaylistTracksApi(PublicPagingApi):
     @extend_schema(
         operation_id="get_playlist_tracks",
         summary="Get a playlist's items",
