@@ -410,14 +410,7 @@ def track_lyrics_get(
 
 def track_for_edit_get(*, track_id: int | None) -> Track:
     """The track with its release (for permission checks); NotFound when there is none."""
-    track = (
-        Track.objects.select_related("release").filter(pk=track_id).first()
-        if track_id is not None
-        else None
-    )
-    if track is None:
-        raise NotFound("Track not found.")
-    return track
+    return _get(Track.objects.select_related("release"), track_id, "Track")
 
 
 def track_lyrics_find(*, artist: str, title: str, market: str) -> TrackLyrics | None:
