@@ -17,6 +17,13 @@ const RETRY_DELAYS_MS = [500, 1500, 4000];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const transient = (error) => !error?.status || error.status >= 500;
 
+// Point an <audio> at a stream grant: its URL, the track's loudness and when it expires.
+function useGrant(audio, grant) {
+  audio.src = grant.url;
+  audio.loudness = grant.loudness;
+  audio.expiresAt = grant.expiresAt;
+}
+
 export const REPEAT_MODES = ["off", "all", "one"];
 export const QUALITIES = ["low", "normal", "high"];
 
@@ -259,9 +266,7 @@ export class Player extends EventTarget {
         return;
       }
       if (this.currentEntry !== entry || this.audio !== audio) return;
-      audio.src = grant.url;
-      audio.loudness = grant.loudness;
-      audio.expiresAt = grant.expiresAt;
+      useGrant(audio, grant);
       if (position) audio.currentTime = position;
       if (this.wantsPlay) await audio.play().catch(() => {});
     })().finally(() => {
@@ -373,9 +378,7 @@ export class Player extends EventTarget {
       }
       if (seq !== this.loadSeq) return;
       previous.pause();
-      this.audio.src = grant.url;
-      this.audio.loudness = grant.loudness;
-      this.audio.expiresAt = grant.expiresAt;
+      useGrant(this.audio, grant);
       if (startAt > 0) this.audio.currentTime = startAt;
     }
     this.applyVolume();
@@ -674,9 +677,7 @@ export class Player extends EventTarget {
         if (this.preloading !== entry.qid) return;
         const spare = this.spare;
         spare.preload = "auto";
-        spare.src = grant.url;
-        spare.loudness = grant.loudness;
-        spare.expiresAt = grant.expiresAt;
+        useGrant(spare, grant);
         spare.load();
         this.preloaded = { qid: entry.qid, expiresAt: grant.expiresAt };
       })
