@@ -164,8 +164,8 @@ def knn_fit(weights: sp.csr_matrix, neighbours: int, block: int = 1024) -> sp.cs
     )
 
 
-def ease_gram(weights: sp.csr_matrix, max_tracks: int = EASE_MAX_TRACKS):
-    """(tracks, Gram matrix) of binary listening on the `max_tracks` most listened tracks.
+def ease_listened(weights: sp.csr_matrix, max_tracks: int = EASE_MAX_TRACKS):
+    """(tracks, binary listening on them, CSC) for the `max_tracks` most listened tracks.
 
     Ties in listeners break by position, so the same data always picks the same tracks.
     """
@@ -173,8 +173,20 @@ def ease_gram(weights: sp.csr_matrix, max_tracks: int = EASE_MAX_TRACKS):
     binary.data[:] = 1.0
     listeners = np.asarray(binary.sum(axis=0)).ravel()
     items = np.sort(np.argsort(-listeners, kind="stable")[:max_tracks])
-    sub = binary[:, items].tocsc()
+    return items, binary[:, items].tocsc()
+
+
+def ease_gram(weights: sp.csr_matrix, max_tracks: int = EASE_MAX_TRACKS):
+    """(tracks, Gram matrix) of binary listening on the `max_tracks` most listened tracks."""
+    items, sub = ease_listened(weights, max_tracks)
     return items, (sub.T @ sub).toarray().astype(np.float64)
+
+
+def _ease_gram_cached(training: Training, cache: dict):
+    key = ("dw-ease-gram", id(training.weights))
+    if key not in cache:
+        cache[key] = ease_gram(training.weights)
+    return cache[key]
 
 
 def ease_fit(
@@ -268,10 +280,8 @@ def fit(
     artist_user_factors, artist_factors = cache[key]
     key = ("ease", id(training.weights), blend.ease_lambda)
     if key not in cache:
-        gram_key = ("dw-ease-gram", id(training.weights))
-        if gram_key not in cache:
-            cache[gram_key] = ease_gram(training.weights)
-        cache[key] = ease_fit(training.weights, blend.ease_lambda, gram=cache[gram_key])
+        gram = _ease_gram_cached(training, cache)
+        cache[key] = ease_fit(training.weights, blend.ease_lambda, gram=gram)
     recent = np.log1p(training.market_recent)
     scale = np.maximum(recent.max(axis=1, keepdims=True), 1e-9)
     return Model(
@@ -627,11 +637,9 @@ def tune(
             best_als, best_recall = params, recall
     record["ease"] = []
     best_lambda, best_ease = base.ease_lambda, -1.0
-    gram_key = ("dw-ease-gram", id(training.weights))
-    if gram_key not in cache:
-        cache[gram_key] = ease_gram(training.weights)
+    gram = _ease_gram_cached(training, cache)
     for lam in ease_lambdas:
-        weights_ease = ease_fit(training.weights, lam, gram=cache[gram_key])
+        weights_ease = ease_fit(training.weights, lam, gram=gram)
         cache[("ease", id(training.weights), lam)] = weights_ease
         top, top_scores = _top_allowed(
             training, chunks, partial(_ease_scores, training, weights_ease), 300

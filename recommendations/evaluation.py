@@ -255,11 +255,7 @@ def item_knn(log, split, k, neighbours, cache):
 def _ease_gram(split: Split, cache):
     key = ("ease-gram", id(split.training.weights))
     if key not in cache:
-        binary = split.training.weights.copy()
-        binary.data[:] = 1.0
-        listeners = np.asarray(binary.sum(axis=0)).ravel()
-        items = np.sort(np.argsort(-listeners, kind="stable")[:EASE_MAX_TRACKS])
-        sub = binary[:, items].tocsc()
+        items, sub = discover.ease_listened(split.training.weights, EASE_MAX_TRACKS)
         cache[key] = (items, sub.tocsr(), (sub.T @ sub).toarray().astype(np.float64))
     return cache[key]
 
