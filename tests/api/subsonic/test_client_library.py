@@ -11,6 +11,7 @@ from libopensonic import Connection
 from libopensonic import errors as sonic_errors
 
 from accounts import services as account_services
+from catalog import services as catalog_services
 from playback.models import PlaybackSession, PlayEvent
 from tests.api.subsonic.conftest import DURATION_S, decoded_seconds
 
@@ -294,3 +295,21 @@ def test_stream_with_time_offset(sonic, world, audio_song, tmp_path):
     assert "Content-Length" not in headers
     assert decoded_seconds(data, "mp3", tmp_path) == pytest.approx(DURATION_S - 8, abs=0.3)
     assert not PlayEvent.objects.exists()
+
+
+def test_lyrics_through_the_client(sonic, world):
+    song = world.tracks[0]
+    lyrics = catalog_services.track_lyrics_check(text="[00:01.50]First line\n[00:04.00]Second")
+    catalog_services.track_lyrics_set(track=song, lyrics=lyrics)
+
+    assert "songLyrics" in {ext.name for ext in sonic.get_open_subsonic_extensions()}
+    [structured] = sonic.get_lyrics_by_song_id(f"tr-{song.pk}")
+    assert structured.synced is True
+    assert [(line.start, line.value) for line in structured.line] == [
+        (1500, "First line"),
+        (4000, "Second"),
+    ]
+    assert structured.display_title == "Song 1"
+    classic = sonic.get_lyrics(artist="Aurora Lines", title="Song 1")
+    assert classic.value == "First line\nSecond"
+    assert sonic.get_lyrics_by_song_id(f"tr-{world.tracks[1].pk}") == []
