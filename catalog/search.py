@@ -16,22 +16,30 @@ Tracks on PostgreSQL search a stored document instead (migration 0005, kept by t
 `search_vector` holds the words of the title, the performers' names and the album's title,
 each marked by its field, so the GIN index alone answers "in the title?". Results come in
 three tiers, each by popularity: every word in the title; in the title or a performer's
-name; anywhere. A walk down the popularity index reads the 2,000 most popular tracks (more
-for deep pages): if enough of them match, the page comes from such walks, one per tier
-needed, and `total` is extrapolated from the share that matched; if not, the words are rare
-and every match is read through the GIN index and sorted, with an exact `total`. Either way
-a search reads a bounded number of rows, whatever the number of matches (planner estimates
-for prefixes are too rough to leave this choice to it). Availability in `market` is a join
-on the track's profile (one primary-key probe per candidate) with the windows open there
-now, never a subquery per row.
+name; anywhere. First the query's words are looked up in `catalog_searchword` (one round
+trip): a word that starts a few known words searches for them exactly (the GIN index
+intersects exact words much faster than it expands prefixes), and a word that starts none
+matches nothing, so it is replaced at once by its closest known word (pg_trgm similarity on
+the trigram index; remembered per process for a while) and a typo costs no failed search.
+Then a walk down the popularity index reads the 2,000 most popular tracks (more for deep
+pages); the index carries the document (migration 0008), so a walk tests each track on the
+index entry, about a microsecond a track, and stops at its last match. If the walk found
+some matches but too few, a longer one (twice the extrapolated length, at most 25,000
+tracks) follows; the share of matches among the tracks walked gives `total`, and the same
+share per tier decides, tier by tier, between a walk and reading that tier's every match
+through the GIN index. If no walk can find enough, the words are rare: every match is read
+through the GIN index and sorted, with an exact `total`. Either way a search reads a
+bounded number of rows, whatever the number of matches (planner estimates for prefixes are
+too rough to leave this choice to it). Availability in `market` is a join on the track's
+profile (one primary-key probe per candidate) with the windows open there now, never a
+subquery per row.
 `total` counts at most `TOTAL_CAP` matches, the deepest a client may page (Spotify bounds
-`offset + limit` by 1,000). When nothing matches, each word that starts no known word is
-replaced by its closest known word (pg_trgm similarity on `catalog_searchword`) and the
-search runs again, so a typo still finds the track.
+`offset + limit` by 1,000).
 """
 
 import datetime
 import re
+import time
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQueryField, SearchVectorField
@@ -188,12 +196,32 @@ class TrackSearchPage:
     words: list[str]
 
 
-def _track_tiers(words: list[str]) -> list[str]:
+# A query word of this many letters or more is looked up in `catalog_searchword`, which holds
+# every word of that length in the search documents (migration 0005).
+KNOWN_WORD_LENGTH = 3
+# A word that starts at most this many known words searches for them exactly (the GIN index
+# intersects exact words far faster than it expands prefixes); more, and it stays a prefix.
+MAX_COMPLETIONS = 8
+
+
+def _track_tiers(words: list[str], completions: dict[str, list[str]] | None = None) -> list[str]:
     """The tsquery of each tier: every word in the title; in the title or a performer's
-    name; anywhere (album title too). Each tier holds the one before."""
+    name; anywhere (album title too). Each tier holds the one before.
+
+    A word is a prefix term (`love:*`), or its known completions when it has few."""
     fields = ("a", "ab", "abc")
+    completions = completions or {}
+
+    def terms(field: str, word: str) -> list[str]:
+        known = completions.get(word)
+        if known and len(known) <= MAX_COMPLETIONS:
+            return [f"{field}{completion}" for completion in known]
+        return [f"{field}{word}:*"]
+
     return [
-        " & ".join("(" + " | ".join(f"{f}{word}:*" for f in tier) + ")" for word in words)
+        " & ".join(
+            "(" + " | ".join(term for f in tier for term in terms(f, word)) + ")" for word in words
+        )
         for tier in fields
     ]
 
@@ -206,10 +234,14 @@ SEARCH_SETTINGS = (
     " SET LOCAL enable_mergejoin = off; SET LOCAL max_parallel_workers_per_gather = 0;"
     " SET LOCAL jit = off"
 )
-# Most popular tracks a walk reads at most (more for deep pages: 50 per result asked).
+# Most popular tracks a first walk reads at most (more for deep pages: 50 per result asked).
 WALK_ROWS = 2000
 MAX_WALK_ROWS = 50_000
-_MATCHES = "t.search_vector @@ to_tsquery('simple'::regconfig, %s)"
+# A second, longer walk reads at most this many (100 per result asked for deep pages): read on
+# the index alone a walk costs about a microsecond a track, less than reading every match
+# through the GIN index once matches number more than about a thousandth of the catalogue.
+LONG_WALK_ROWS = 25_000
+MAX_LONG_WALK_ROWS = 100_000
 
 
 def _track_availability(market: str | None, now: datetime.datetime) -> tuple[str, str, list]:
@@ -227,116 +259,245 @@ def walk_rows(depth: int) -> int:
     return min(max(WALK_ROWS, depth * 50), MAX_WALK_ROWS)
 
 
+def long_walk_rows(depth: int) -> int:
+    return min(max(LONG_WALK_ROWS, depth * 100), MAX_LONG_WALK_ROWS)
+
+
+def _walk_length(seen: int, read: int, depth: int) -> int | None:
+    """How many of the most popular tracks to walk to find `depth` matches, when `seen` were
+    among the first `read` (twice the extrapolation); None if a walk would be too long."""
+    if not seen:
+        return None
+    length = -(-2 * depth * read // seen)
+    return length if length <= long_walk_rows(depth) else None
+
+
+def _tier_of(tiers: list[str], max_tier: int, column: str) -> tuple[str, list]:
+    """SQL for the best tier (1 to `max_tier`) whose query `column` matches."""
+    if max_tier == 1:
+        return "1", []
+    matches = f"{column} @@ to_tsquery('simple'::regconfig, %s)"
+    cases = " ".join(f"WHEN {matches} THEN {tier}" for tier in range(1, max_tier))
+    return f"CASE {cases} ELSE {max_tier} END", tiers[: max_tier - 1]
+
+
 def track_walk_sql(
-    *, query: str, market: str | None, now: datetime.datetime, depth: int
+    *,
+    tiers: list[str],
+    max_tier: int,
+    market: str | None,
+    now: datetime.datetime,
+    rows: int,
+    depth: int,
 ) -> tuple[str, list]:
-    """The `depth` most popular tracks matching `query` among the `walk_rows(depth)` most
-    popular tracks (read through the popularity index), each with its place in that order."""
+    """The `depth` most popular tracks matching tier `max_tier` (or a better one) among the
+    `rows` most popular tracks, each with its tier and its place in that order.
+
+    The walk reads the popularity index alone (it carries the document: an index-only scan),
+    and stops at the `depth`th match; the window function sees no document."""
     join, available, params = _track_availability(market, now)
+    tier, tier_params = _tier_of(tiers, max_tier, "search_vector")
     sql = (
-        "SELECT t.id, t.popularity, t.place FROM (SELECT id, popularity, search_vector,"
-        " row_number() OVER (ORDER BY popularity DESC, id) AS place"
-        " FROM catalog_track ORDER BY popularity DESC, id LIMIT %s) t"
-        f" {join} WHERE {_MATCHES}{available} ORDER BY t.popularity DESC, t.id LIMIT %s"
+        "SELECT t.id, t.popularity, t.tier, t.place FROM (SELECT id, popularity, tier,"
+        " row_number() OVER (ORDER BY popularity DESC, id) AS place FROM (SELECT id, popularity,"
+        f" CASE WHEN search_vector @@ to_tsquery('simple'::regconfig, %s) THEN {tier} END"
+        " AS tier FROM catalog_track ORDER BY popularity DESC, id LIMIT %s) s) t"
+        f" {join} WHERE t.tier IS NOT NULL{available} ORDER BY t.popularity DESC, t.id LIMIT %s"
     )
-    return sql, [walk_rows(depth), query, *params, depth]
+    return sql, [tiers[max_tier - 1], *tier_params, rows, *params, depth]
 
 
 def track_gin_sql(
-    *, query: str, market: str | None, now: datetime.datetime, depth: int
+    *,
+    tiers: list[str],
+    max_tier: int,
+    market: str | None,
+    now: datetime.datetime,
+    depth: int,
 ) -> tuple[str, list]:
-    """The `depth` most popular tracks matching `query`, every match read through the GIN
-    index (the order written so that the popularity index cannot serve it)."""
+    """The first `depth` matches of tier `max_tier` or a better one, in tier order then by
+    popularity, each with its tier and the number of those matches (exact), every match
+    read through the GIN index first (a materialised CTE: so the plan cannot start from the
+    market's tracks instead, however many matches the planner expects)."""
     join, available, params = _track_availability(market, now)
+    tier, tier_params = _tier_of(tiers, max_tier, "search_vector")
     sql = (
-        f"SELECT t.id, t.popularity FROM catalog_track t {join} WHERE {_MATCHES}{available}"
-        " ORDER BY t.popularity + 0 DESC, t.id LIMIT %s"
+        f"WITH t AS MATERIALIZED (SELECT id, popularity, {tier} AS tier FROM catalog_track"
+        " WHERE search_vector @@ to_tsquery('simple'::regconfig, %s))"
+        f" SELECT t.id, t.popularity, t.tier, count(*) OVER () FROM t {join}"
+        f" WHERE true{available} ORDER BY t.tier, t.popularity DESC, t.id LIMIT %s"
     )
-    return sql, [query, *params, depth]
+    return sql, [*tier_params, tiers[max_tier - 1], *params, depth]
 
 
-def track_gin_tiers_sql(
-    *, words: list[str], market: str | None, now: datetime.datetime, depth: int
-) -> tuple[str, list]:
-    """The first `depth` matches in tier order, each with the number of matches (exact),
-    every match read through the GIN index."""
-    join, available, params = _track_availability(market, now)
-    first, second, anywhere = _track_tiers(words)
-    sql = (
-        f"SELECT t.id, CASE WHEN {_MATCHES} THEN 1 WHEN {_MATCHES} THEN 2 ELSE 3 END AS tier,"
-        f" count(*) OVER () FROM catalog_track t {join} WHERE {_MATCHES}{available}"
-        " ORDER BY tier, t.popularity DESC, t.id LIMIT %s"
-    )
-    return sql, [first, second, anywhere, *params, depth]
+def completions_sql(words: list[str]) -> tuple[str, list]:
+    """The planner's count of tracks (-1 before the first ANALYZE), then for each word of
+    `KNOWN_WORD_LENGTH` letters or more, up to `MAX_COMPLETIONS` + 1 known words it starts
+    (a range of the primary key: the words are letters and digits, no LIKE wildcard)."""
+    known = [word for word in words if len(word) >= KNOWN_WORD_LENGTH]
+    columns = ["(SELECT reltuples FROM pg_class WHERE oid = 'catalog_track'::regclass)"]
+    columns += [
+        "ARRAY(SELECT word FROM catalog_searchword WHERE word LIKE %s ORDER BY word LIMIT %s)"
+    ] * len(known)
+    params = [value for word in known for value in (f"{word}%", MAX_COMPLETIONS + 1)]
+    return "SELECT " + ", ".join(columns), params
 
 
-# For one word: itself when it starts a known word, else the closest known word, if any.
-CORRECTION_SQL = """
-CASE WHEN EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %s) THEN %s
-ELSE COALESCE((
-    SELECT word FROM catalog_searchword WHERE word %% %s
-    ORDER BY similarity(word, %s) DESC, word LIMIT 1), %s)
-END
-"""
+def _completions(cursor, words: list[str]) -> tuple[float, dict[str, list[str]]]:
+    cursor.execute(*completions_sql(words))
+    tracks, *found = cursor.fetchone()
+    known = [word for word in words if len(word) >= KNOWN_WORD_LENGTH]
+    return tracks, dict(zip(known, found, strict=True))
+
+
+# The closest known word to one that starts none (pg_trgm similarity, through the trigram
+# index), or NULL.
+CORRECTION_SQL = (
+    "SELECT word FROM catalog_searchword WHERE word %% %s"
+    " ORDER BY similarity(word, %s) DESC, word LIMIT 1"
+)
+# Fewer, closer candidates than the default 0.3 ("singulrity" is 0.64 from its word).
+CORRECTION_THRESHOLD = 0.45
+# Corrections found, per process: word -> (when, correction). A correction is used only while
+# it is still a known word (checked by every search), and for this many seconds at most, so a
+# closer word added since is picked up.
+CORRECTION_SECONDS = 600
+MAX_CORRECTIONS = 10_000
+_corrections: dict[str, tuple[float, str]] = {}
 
 
 def correction_sql(words: list[str]) -> tuple[str, list]:
-    """One column per word (each a constant, so the planner can use the indexes for it)."""
+    """One column per word (each a constant, so the planner can use the trigram index)."""
     sql = "SELECT " + ", ".join(f"({CORRECTION_SQL})" for _ in words)
-    return sql, [value for word in words for value in (f"{word}%", word, word, word, word)]
+    return sql, [value for word in words for value in (word, word)]
 
 
-def _corrected(words: list[str]) -> list[str]:
-    """Each word that starts no known word, replaced by the closest known word if any."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(SEARCH_SETTINGS)
-        # Fewer, closer candidates than the default 0.3 ("singulrity" is 0.64 from its word).
-        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.45")
-        cursor.execute(*correction_sql(words))
-        return list(dict.fromkeys(cursor.fetchone()))
+def _corrected(cursor, words: list[str], *, cached: bool) -> tuple[dict[str, str], bool]:
+    """The closest known word to each of `words` that has one, and whether any was
+    remembered from an earlier search (per process) rather than looked up."""
+    now = time.monotonic()
+    found = {}
+    if not cached:
+        for word in words:
+            _corrections.pop(word, None)
+    if cached:
+        for word in words:
+            when, correction = _corrections.get(word, (0.0, ""))
+            if correction and now - when < CORRECTION_SECONDS:
+                found[word] = correction
+    remembered = bool(found)
+    missing = [word for word in words if word not in found]
+    if missing:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+            [str(CORRECTION_THRESHOLD)],
+        )
+        cursor.execute(*correction_sql(missing))
+        if len(_corrections) >= MAX_CORRECTIONS:
+            _corrections.clear()
+        for word, correction in zip(missing, cursor.fetchone(), strict=True):
+            if correction:
+                found[word] = correction
+                _corrections[word] = (now, correction)
+    return found, remembered
+
+
+def _track_walks(
+    cursor,
+    tiers: list[str],
+    tracks: float,
+    market: str | None,
+    now: datetime.datetime,
+    offset: int,
+    limit: int,
+) -> tuple[list[int], int]:
+    depth = offset + limit
+
+    def rows(sql_and_params: tuple[str, list]) -> list[tuple]:
+        cursor.execute(*sql_and_params)
+        return cursor.fetchall()
+
+    def walk(max_tier: int, length: int) -> list[tuple]:
+        return rows(
+            track_walk_sql(
+                tiers=tiers, max_tier=max_tier, market=market, now=now, rows=length, depth=depth
+            )
+        )
+
+    def every_match(max_tier: int) -> list[tuple]:
+        return rows(
+            track_gin_sql(tiers=tiers, max_tier=max_tier, market=market, now=now, depth=depth)
+        )
+
+    length = walk_rows(depth)
+    walked = []
+    if tracks > length:
+        walked = walk(3, length)
+        if 0 < len(walked) < depth and (longer := _walk_length(len(walked), length, depth)):
+            # Some matches among the most popular tracks, too few: a longer walk.
+            walked = walk(3, longer)
+    if len(walked) < depth:
+        # Rare (or a small catalogue): read every match, in tier order.
+        found = every_match(3)
+        total = found[0][3] if found else 0
+        return [row[0] for row in found[offset:]], min(total, TOTAL_CAP)
+    # Common: the share of matches among the most popular tracks, extrapolated.
+    read = walked[-1][3]
+    total = round(depth / read * tracks)
+    best: dict[int, tuple[int, int]] = {}  # the best tiers, in full or their first `depth`
+    done = 0
+    for max_tier in (1, 2):
+        if max_tier <= done:
+            continue
+        seen = [sum(1 for row in walked if row[2] <= tier) for tier in (1, 2)]
+        if longer := _walk_length(seen[max_tier - 1], read, depth):
+            found = walk(max_tier, longer)
+            if len(found) >= depth:
+                for track_id, popularity, tier, _ in found:
+                    best.setdefault(track_id, (tier, -popularity))
+                done = max_tier
+                break
+        # Too few among the most popular tracks: every match of this tier, and of the next
+        # one too if a walk would not find enough of them either.
+        upto = 2 if max_tier == 1 and not _walk_length(seen[1], read, depth) else max_tier
+        found = every_match(upto)
+        for track_id, popularity, tier, _ in found:
+            best.setdefault(track_id, (tier, -popularity))
+        done = upto
+        if len(found) >= depth:
+            break
+    else:
+        # The most popular matches of the last tier (the walk read every match before them).
+        for track_id, popularity, _, _ in walked:
+            best.setdefault(track_id, (3, -popularity))
+    ordered = sorted(best, key=lambda track_id: (*best[track_id], track_id))
+    ids = ordered[offset:depth]
+    return ids, min(max(total, offset + len(ids)), TOTAL_CAP)
 
 
 def _track_page_postgres(
     words: list[str], market: str | None, now: datetime.datetime, offset: int, limit: int
-) -> tuple[list[int], int]:
-    depth = offset + limit
-    tiers = _track_tiers(words)
+) -> tuple[list[int], int, list[str]]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(SEARCH_SETTINGS)
-
-        def rows(sql_and_params: tuple[str, list]) -> list[tuple]:
-            cursor.execute(*sql_and_params)
-            return cursor.fetchall()
-
-        # The planner's count of tracks (-1 before the first ANALYZE).
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'catalog_track'::regclass")
-        tracks = cursor.fetchone()[0]
-        walked = []
-        if tracks > walk_rows(depth):
-            walked = rows(track_walk_sql(query=tiers[-1], market=market, now=now, depth=depth))
-        if len(walked) < depth:
-            # Rare among the most popular tracks, so rare (or a small catalogue): read every
-            # match.
-            found = rows(track_gin_tiers_sql(words=words, market=market, now=now, depth=depth))
-            total = found[0][2] if found else 0
-            return [row[0] for row in found[offset:]], min(total, TOTAL_CAP)
-        # Common: the share of matches among the most popular tracks, extrapolated.
-        total = round(depth / walked[-1][2] * tracks)
-        tier_of: dict[int, tuple[int, int]] = {}
-        for tier, query in enumerate(tiers[:-1], 1):
-            found = rows(track_walk_sql(query=query, market=market, now=now, depth=depth))
-            if len(found) < depth:
-                found = rows(track_gin_sql(query=query, market=market, now=now, depth=depth))
-            for track_id, popularity, *_ in found:
-                tier_of.setdefault(track_id, (tier, -popularity))
-            if len(tier_of) >= depth:
-                break
-        else:
-            for track_id, popularity, _ in walked:
-                tier_of.setdefault(track_id, (3, -popularity))
-    ordered = sorted(tier_of, key=lambda track_id: (*tier_of[track_id], track_id))
-    ids = ordered[offset:depth]
-    return ids, min(max(total, offset + len(ids)), TOTAL_CAP)
+        tracks, completions = _completions(cursor, words)
+        unknown = [word for word, known in completions.items() if not known]
+        if unknown:
+            # A word that starts no known word matches nothing: its closest known word instead.
+            for cached in (True, False):
+                corrected, remembered = _corrected(cursor, unknown, cached=cached)
+                searched = list(dict.fromkeys(corrected.get(word, word) for word in words))
+                if corrected:
+                    tracks, completions = _completions(cursor, searched)
+                if all(completions.values()) or not remembered:
+                    break
+                # A remembered correction is no longer a known word: look again.
+            words = searched
+            if not all(completions.values()):
+                return [], 0, words
+        tiers = _track_tiers(words, completions)
+        ids, total = _track_walks(cursor, tiers, tracks, market, now, offset, limit)
+    return ids, total, words
 
 
 def _substring_track_search(
@@ -364,8 +525,8 @@ def track_search_page(
     """Ids of the tracks matching every word (title, performers or album; playable in
     `market` if given), best first, from `offset`; `total` is capped at `TOTAL_CAP`.
 
-    On PostgreSQL a search that finds nothing is retried once with misspelt words
-    corrected; `words` of the result are the words searched.
+    On PostgreSQL a word that starts no known word (so matches nothing) is replaced by
+    its closest known word, if any; `words` of the result are the words searched.
     """
     now = now or timezone.now()
     if not words or offset >= TOTAL_CAP:
@@ -379,12 +540,7 @@ def track_search_page(
         else:
             total = found[:TOTAL_CAP].count()
         return TrackSearchPage(ids=ids, total=total, words=words)
-    ids, total = _track_page_postgres(words, market, now, offset, limit)
-    if total == 0:
-        corrected = _corrected(words)
-        if corrected != words:
-            ids, total = _track_page_postgres(corrected, market, now, offset, limit)
-            words = corrected
+    ids, total, words = _track_page_postgres(words, market, now, offset, limit)
     return TrackSearchPage(ids=ids, total=total, words=words)
 
 

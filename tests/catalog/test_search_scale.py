@@ -51,8 +51,12 @@ def _plan(sql: str, params: list) -> list[dict]:
     return list(_nodes(plan[0]["Plan"]))
 
 
-def _assert_indexed(nodes: list[dict], index: str) -> None:
+def _assert_indexed(nodes: list[dict], index: str, node_type: str | None = None) -> None:
     assert index in {node.get("Index Name") for node in nodes}, json.dumps(nodes, indent=1)
+    if node_type:
+        assert node_type in {
+            node["Node Type"] for node in nodes if node.get("Index Name") == index
+        }, json.dumps(nodes, indent=1)
     # No whole table read: no sequential scan, no hash or merge join.
     assert not {"Seq Scan", "Hash Join", "Merge Join"} & {node["Node Type"] for node in nodes}
     # Availability is a join or one hashed set, never a subquery run per candidate.
@@ -61,6 +65,9 @@ def _assert_indexed(nodes: list[dict], index: str) -> None:
         and not node.get("Subplan Name", "").startswith("hashed")
         for node in nodes
     ), json.dumps(nodes, indent=1)
+    # A walk stops at its last match: nothing sorts the tracks it reads.
+    if node_type == "Index Only Scan":
+        assert "Sort" not in {node["Node Type"] for node in nodes}, json.dumps(nodes, indent=1)
 
 
 @pytest.mark.parametrize(
@@ -78,23 +85,51 @@ def test_track_search_plans_use_the_indexes(catalogue, db, query):
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(search.SEARCH_SETTINGS)
-    tiers = search._track_tiers([query])
-    for market in (None, "SE"):
-        for depth in (20, 1000):
-            for tier in tiers:
-                walk = search.track_walk_sql(query=tier, market=market, now=now, depth=depth)
-                _assert_indexed(_plan(*walk), BY_POPULARITY)
-                gin = search.track_gin_sql(query=tier, market=market, now=now, depth=depth)
-                _assert_indexed(_plan(*gin), GIN)
-            every = search.track_gin_tiers_sql(words=[query], market=market, now=now, depth=depth)
-            _assert_indexed(_plan(*every), GIN)
+        _, completions = search._completions(cursor, [query])
+    # As prefixes, and as the known words they start (when they start few).
+    for tiers in (search._track_tiers([query]), search._track_tiers([query], completions)):
+        for market in (None, "SE"):
+            for depth in (20, 1000):
+                for max_tier in (1, 2, 3):
+                    walk = search.track_walk_sql(
+                        tiers=tiers,
+                        max_tier=max_tier,
+                        market=market,
+                        now=now,
+                        rows=search.long_walk_rows(depth),
+                        depth=depth,
+                    )
+                    # The walk reads the popularity index alone (it carries the document).
+                    _assert_indexed(_plan(*walk), BY_POPULARITY, "Index Only Scan")
+                    gin = search.track_gin_sql(
+                        tiers=tiers, max_tier=max_tier, market=market, now=now, depth=depth
+                    )
+                    _assert_indexed(_plan(*gin), GIN)
+
+
+def test_known_words_are_read_from_the_primary_key(catalogue, db):
+    nodes = _plan(*search.completions_sql(["love", "nig", "xyzq"]))
+
+    assert "catalog_searchword_pkey" in {node.get("Index Name") for node in nodes}
+    assert "Seq Scan" not in {node["Node Type"] for node in nodes}
+    with connection.cursor() as cursor:
+        tracks, completions = search._completions(cursor, ["love", "nig", "xyzq", "lo"])
+    assert abs(tracks - TRACKS) < TRACKS / 20  # the planner's count
+    # "lo" is too short to be looked up; "nig" starts "night" and many made-up words.
+    assert completions == {
+        "love": ["love"],
+        "nig": completions["nig"],
+        "xyzq": [],
+    }
+    assert "night" in completions["nig"]
+    assert len(completions["nig"]) == search.MAX_COMPLETIONS + 1
 
 
 def test_track_search_reads_a_bounded_number_of_rows(catalogue, db, django_assert_max_num_queries):
     # A common word: walks only; a rare one: one walk, then its matches through the GIN index.
-    for words in (["love"], ["band"], [made_up(77)]):
-        # Savepoint, settings, at most three walks and two GIN reads, the table size, release.
-        with django_assert_max_num_queries(9):
+    for words in (["love"], ["band"], [made_up(77)], ["love", "night"], [made_up(4242)[:4]]):
+        # Savepoint, settings, the known words, at most four walks and two GIN reads, release.
+        with django_assert_max_num_queries(10):
             found = search.track_search_page(words=words, market="SE", limit=20)
         assert found.ids
 
@@ -108,6 +143,7 @@ def test_a_typo_is_corrected_through_the_trigram_index(catalogue, db):
     found = search.track_search_page(words=["singulrity"], market="SE", limit=5)
     assert found.words == ["singularity"]
     assert len(found.ids) == 5
+    assert found.ids == search.track_search_page(words=["singularity"], market="SE", limit=5).ids
 
 
 def test_total_is_capped_on_the_catalogue(catalogue, db):

@@ -1,6 +1,10 @@
 """Track search on PostgreSQL: typos, prefixes, availability, the stored document."""
 
+import time
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog import search
 from tests.catalog.factories import ArtistFactory, ReleaseFactory, TrackFactory
@@ -19,6 +23,13 @@ def singularity(db):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_corrections():
+    search._corrections.clear()
+    yield
+    search._corrections.clear()
+
+
 def _ids(words, market=None):
     return search.track_search_page(words=words, market=market).ids
 
@@ -26,6 +37,35 @@ def _ids(words, market=None):
 def test_a_typo_finds_the_track(singularity):
     assert _ids(["singulrity"], "SE") == [singularity["licensed"].pk]
     assert _ids(["singulrity", "muse"], "SE") == [singularity["licensed"].pk]
+
+
+def test_a_correction_is_remembered(singularity):
+    assert _ids(["singulrity"], "SE") == [singularity["licensed"].pk]
+
+    with CaptureQueriesContext(connection) as queries:
+        found = search.track_search_page(words=["singulrity"], market="SE")
+    assert found.ids == [singularity["licensed"].pk]
+    assert found.words == ["singularity"]
+    assert not [query for query in queries if "similarity(" in query["sql"]]
+
+
+def test_a_remembered_correction_no_longer_known_is_looked_up_again(singularity):
+    search._corrections["singulrity"] = (time.monotonic(), "singularities")
+
+    found = search.track_search_page(words=["singulrity"], market="SE")
+
+    assert found.ids == [singularity["licensed"].pk]
+    assert found.words == ["singularity"]
+    assert search._corrections["singulrity"][1] == "singularity"
+
+
+def test_a_word_close_to_no_known_word_finds_nothing(singularity):
+    found = search.track_search_page(words=["singularity", "xqzvw"], market="SE")
+
+    assert found.ids == []
+    assert found.total == 0
+    assert found.words == ["singularity", "xqzvw"]
+    assert "xqzvw" not in search._corrections
 
 
 def test_a_prefix_finds_the_track(singularity):
