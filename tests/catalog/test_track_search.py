@@ -91,3 +91,31 @@ def test_the_document_follows_renames_and_credits(singularity):
     assert _ids(["muse"], "SE") == []
     track.credits.all().delete()
     assert _ids(["matthew"], "SE") == []
+
+
+def test_a_track_with_very_many_performers_is_found_by_the_first(db):
+    # Words that do not compress: the document's performers stop at 1,000 characters, so
+    # the popularity index (which carries the document) still takes the track.
+    names = [
+        " ".join(f"w{(i * 7919 + j * 104729) % 999983:06x}q{i}" for j in range(10))
+        for i in range(40)
+    ]
+    performers = [ArtistFactory(name=name[:200]) for name in names]
+    track = TrackFactory(title="Crowded", artists=performers, markets=["SE"])
+
+    assert _ids(["crowded", names[0].split()[0]], "SE") == [track.pk]
+    assert _ids([names[-1].split()[0]], "SE") == []
+
+
+def test_a_document_in_a_script_of_several_bytes_a_letter_still_fits(db):
+    def word(i: int) -> str:
+        return chr(0x4E00 + i * 2) + chr(0x4E01 + i * 2)
+
+    names = [" ".join(word(i * 60 + j) for j in range(60))[:200] for i in range(8)]
+    performers = [ArtistFactory(name=name) for name in names]
+    release = ReleaseFactory(title=" ".join(word(900 + j) for j in range(100))[:300])
+    title = " ".join(word(2000 + j) for j in range(100))[:300]
+    track = TrackFactory(title=title, release=release, artists=performers, markets=["SE"])
+
+    assert _ids([word(2000), word(2099)], "SE") == [track.pk]
+    assert _ids([names[0].split()[0]], "SE") == [track.pk]
