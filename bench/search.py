@@ -4,7 +4,8 @@
         .venv/bin/python bench/search.py [--sizes 10000,100000,1000000] [--repeat 40]
 
 A throwaway `bench_<name>` database is migrated, then filled for each size by set-based SQL
-(`bench/search_catalogue.py`). For common words, rare words, prefixes and typos it times
+(`bench/search_catalogue.py`). For common words, rare words, prefixes and typos (with the
+correction the process remembers, and as a new typo: forgotten before each search) it times
 `catalog.search.track_search_page` (market SE, first page of 20) and GET /api/v1/search
 (type=track, market=SE) through Django's test client, and prints p50/p99 per size, the
 ratio of the largest size to the smallest, the floor (`SELECT 1`) and the load average.
@@ -25,6 +26,10 @@ KINDS = {
     "prefix": [["danc"], ["nig"], [made_up(4242)[:6]], [made_up(77)[:4]], ["singul"]],
     "typo": [["singulrity"], ["singularty"], [made_up(4242)[:-1] + "x"], ["hearth"]],
 }
+# The same typos, each searched as if for the first time: the process forgets the
+# corrections it remembers (`catalog.search`) before every search.
+KINDS["new typo"] = KINDS["typo"]
+FORGET = {"new typo"}
 TABLES = (
     "catalog_trackavailabilityprofile, catalog_availabilityprofilewindow,"
     " catalog_availabilityprofile, catalog_trackartist, catalog_track, catalog_releaseartist,"
@@ -32,9 +37,10 @@ TABLES = (
 )
 
 
-def timed(call, repeat: int) -> list[float]:
+def timed(call, repeat: int, before=lambda: None) -> list[float]:
     times = []
     for _ in range(repeat):
+        before()
         start = time.perf_counter()
         call()
         times.append((time.perf_counter() - start) * 1000)
@@ -50,16 +56,18 @@ def measure(repeat: int) -> dict[tuple[str, str], list[float]]:
     found = {}
     for kind, queries in KINDS.items():
         selector, api = [], []
+        forget = search._corrections.clear if kind in FORGET else lambda: None
         for words in queries:
             search.track_search_page(words=words, market="SE", limit=20)  # warm
             selector += timed(
                 lambda w=words: search.track_search_page(words=w, market="SE", limit=20),
                 repeat // len(queries) + 1,
+                before=forget,
             )
             url = f"/api/v1/search?q={'+'.join(words)}&type=track&market=SE&limit=20"
             response = client.get(url)
             assert response.status_code == 200, response.content[:300]
-            api += timed(lambda u=url: client.get(u), repeat // len(queries) + 1)
+            api += timed(lambda u=url: client.get(u), repeat // len(queries) + 1, before=forget)
         found[(kind, "selector")] = selector
         found[(kind, "api")] = api
         print(f"  {kind}: selector p50 {percentile(selector, 50):.1f} ms", flush=True)
