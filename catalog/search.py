@@ -241,9 +241,9 @@ WALK_ROWS = 2000
 MAX_WALK_ROWS = 50_000
 # A longer walk is expected to read at most this many tracks (100 per result asked for deep
 # pages), or 25 times the matches a read of every match through the GIN index would fetch if
-# that is more, up to twice as many. Measured at 1M tracks under load: a walk on the index
-# alone costs about 1 µs a track, a match read through the GIN index (its row, its
-# availability) 20 to 30 µs.
+# that is more, up to twice as many and never more than `MAX_LONG_WALK_ROWS`. Measured at 1M
+# tracks under load: a walk on the index alone costs about 1 µs a track, a match read
+# through the GIN index (its row, its availability) 20 to 30 µs.
 LONG_WALK_ROWS = 25_000
 MAX_LONG_WALK_ROWS = 100_000
 WALKED_PER_MATCH = 25
@@ -280,7 +280,7 @@ def _walk_length(seen: int, read: int, depth: int, tracks: float) -> int | None:
     expected = depth * read / low
     matches = seen / read * tracks
     longest = long_walk_rows(depth)
-    if expected > min(max(longest, WALKED_PER_MATCH * matches), 2 * longest):
+    if expected > min(max(longest, WALKED_PER_MATCH * matches), 2 * longest, MAX_LONG_WALK_ROWS):
         return None
     return math.ceil(1.5 * expected)
 
