@@ -147,6 +147,7 @@ def test_issued_url_streams_with_range_from_nginx(
     assert response.getheader("Cache-Control") == "private, max-age=0, no-transform"
     response, body = fetch(nginx, path)
     assert (response.status, body) == (200, content)
+    assert response.headers.get_all("Accept-Ranges") == ["bytes"]
     response, body = fetch(nginx, path, method="HEAD")
     assert (response.status, body) == (200, b"")
     assert response.getheader("Content-Length") == str(len(content))
