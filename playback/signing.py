@@ -1,8 +1,11 @@
-"""Stream tokens: HMAC-SHA256 over (user, track, rendition, expiry), keyed from SECRET_KEY."""
+"""Stream tokens: HMAC-SHA256 over (user, track, rendition, expiry), keyed from SECRET_KEY;
+and media URLs that nginx verifies itself (its secure_link module)."""
 
 import base64
 import datetime
+import hashlib
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -63,3 +66,16 @@ def stream_token_read(token: str, *, now: datetime.datetime | None = None) -> St
     if expires_at <= (now or timezone.now()):
         raise TokenExpired("The stream URL has expired.")
     return StreamGrant(user_id, track_id, rendition_id, expires_at)
+
+
+def media_url_sign(name: str, *, expires_at: datetime.datetime, secret: str, prefix: str) -> str:
+    """The path `<prefix><hash>/<expires>/<name>` that nginx's secure_link serves until
+    `expires_at` (deploy/nginx.conf): hash = base64url(MD5("<expires>/<name> <secret>")).
+
+    MD5 because it is the only hash secure_link computes. The secret comes last, so the
+    hash cannot be extended to another path (MD5's length extension appends after the
+    secret), only our own storage names are ever signed, and a URL lives minutes.
+    """
+    expires = int(expires_at.timestamp())
+    digest = hashlib.md5(f"{expires}/{name} {secret}".encode()).digest()  # noqa: S324 (above)
+    return f"{prefix.rstrip('/')}/{_b64encode(digest)}/{expires}/{quote(name)}"

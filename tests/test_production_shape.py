@@ -19,10 +19,17 @@ def compose() -> dict:
 
 
 def nginx_locations() -> dict[str, str]:
-    """location path -> block body, from deploy/nginx.conf."""
+    """location path (or regex) -> block body with its nested blocks, from deploy/nginx.conf."""
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     text = re.sub(r"#[^\n]*", "", text)
-    return dict(re.findall(r"location\s+([^\s{]+)\s*\{([^}]*)\}", text))
+    found = {}
+    for match in re.finditer(r"location\s+(?:[~=^]+\*?\s+)?([^\s{]+)\s*\{", text):
+        depth, end = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        found[match.group(1)] = text[match.end() : end - 1]
+    return found
 
 
 def mounts(service: dict) -> dict[str, str]:
@@ -56,6 +63,18 @@ def shape_problems(spec: dict, locations: dict[str, str]) -> list[str]:
     django_paths["/media/images/"] = f"{env.get('MEDIA_ROOT')}/images"
     if env.get("STREAM_X_ACCEL_REDIRECT") in ("1", "true", "True") and prefix not in locations:
         problems.append(f"nginx has no location for X-Accel prefix {prefix}")
+    # Signed media URLs: nginx checks them with the secret Django signs with.
+    signed = "^" + env.get("STREAM_SIGNED_MEDIA_PREFIX", "/media-signed/")
+    for path in locations:
+        if path.startswith(signed):
+            django_paths[path] = f"{env.get('MEDIA_ROOT')}/$media_name"
+            if "secure_link " not in locations[path]:
+                problems.append(f"nginx location {path} serves media without secure_link")
+    if env.get("STREAM_SIGNED_MEDIA") in ("1", "true", "True"):
+        if signed not in {path[: len(signed)] for path in locations}:
+            problems.append(f"nginx has no location for signed media {signed}")
+        if "STREAM_SIGNED_MEDIA_SECRET" not in nginx.get("environment", {}):
+            problems.append("nginx is not given STREAM_SIGNED_MEDIA_SECRET for its template")
     for path, body in locations.items():
         alias = re.search(r"\balias\s+([^;]+);", body)
         if not alias:
@@ -106,6 +125,23 @@ def test_the_check_catches_a_location_on_an_unmounted_path():
     assert shape_problems(spec, nginx_locations()) == [
         "nginx location /static/ aliases /srv/streamify/static/, not mounted",
         "web cannot be scaled: fixed container name or host port",
+    ]
+
+
+def test_the_check_catches_signed_media_nginx_cannot_verify():
+    spec = copy.deepcopy(compose())
+    del spec["services"]["nginx"]["environment"]["STREAM_SIGNED_MEDIA_SECRET"]
+    locations = nginx_locations()
+    (signed,) = [path for path in locations if path.startswith("^/media-signed/")]
+    assert "alias /srv/streamify/media/$media_name;" in locations[signed]
+    locations[signed] = locations[signed].replace("secure_link ", "# ")
+    assert shape_problems(spec, locations) == [
+        f"nginx location {signed} serves media without secure_link",
+        "nginx is not given STREAM_SIGNED_MEDIA_SECRET for its template",
+    ]
+    del locations[signed]
+    assert shape_problems(compose(), locations) == [
+        "nginx has no location for signed media ^/media-signed/"
     ]
 
 

@@ -193,7 +193,8 @@ class StreamUrlApi(APIView):
         issued = services.stream_url_issue(
             user=request.user, track_id=params["track_id"], codecs=codecs, quality=params["quality"]
         )
-        url = request.build_absolute_uri(reverse("playback:stream", args=[issued.token]))
+        path = issued.media_path or reverse("playback:stream", args=[issued.token])
+        url = request.build_absolute_uri(path)
         loudness = selectors.track_loudness(track_id=params["track_id"]).as_dict()
         body = {
             "url": url,

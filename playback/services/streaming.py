@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from common.errors import NotFound
+from common.storage import storage_is_local
 from mediatools.offset import PipedAudio, copy_from
 from playback import selectors
 from playback.errors import NotPlayable, StreamUrlExpired, StreamUrlInvalid, UnavailableInMarket
@@ -19,6 +20,7 @@ from playback.signing import (
     StreamGrant,
     TokenExpired,
     TokenInvalid,
+    media_url_sign,
     stream_token_make,
     stream_token_read,
 )
@@ -29,6 +31,9 @@ class StreamUrl:
     token: str
     expires_at: datetime.datetime
     rendition: Rendition
+    # Where nginx serves the bytes itself (STREAM_SIGNED_MEDIA); None: through Django's
+    # stream view with `token` (the embedded shape, object storage, and Subsonic).
+    media_path: str | None = None
 
 
 def _market_refusal(country: str) -> UnavailableInMarket:
@@ -53,7 +58,22 @@ def stream_url_issue(*, user, track_id: int, codecs: list[str], quality: str) ->
     expires_at = (now + datetime.timedelta(seconds=ttl)).replace(microsecond=0)
     stream_grant_record(user_id=user.pk, track_id=track_id, day=now.astimezone(datetime.UTC).date())
     grant = StreamGrant(user.pk, track_id, rendition.pk, expires_at)
-    return StreamUrl(token=stream_token_make(grant), expires_at=expires_at, rendition=rendition)
+    media_path = None
+    if settings.STREAM_SIGNED_MEDIA and storage_is_local():
+        # The checks above are the last ones this grant gets: nginx verifies only the
+        # signature and expiry of each byte request, so a takedown bites within the TTL.
+        media_path = media_url_sign(
+            rendition.file.name,
+            expires_at=expires_at,
+            secret=settings.STREAM_SIGNED_MEDIA_SECRET,
+            prefix=settings.STREAM_SIGNED_MEDIA_PREFIX,
+        )
+    return StreamUrl(
+        token=stream_token_make(grant),
+        expires_at=expires_at,
+        rendition=rendition,
+        media_path=media_path,
+    )
 
 
 def stream_grant_record(*, user_id: int, track_id: int, day: datetime.date) -> None:

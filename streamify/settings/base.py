@@ -386,6 +386,17 @@ TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=5)
 STREAM_URL_TTL_SECONDS = env.int("STREAM_URL_TTL_SECONDS", default=300)
 STREAM_X_ACCEL_REDIRECT = env.bool("STREAM_X_ACCEL_REDIRECT", default=False)
 STREAM_X_ACCEL_PREFIX = env.str("STREAM_X_ACCEL_PREFIX", default="/protected-media/")
+# nginx fronts the media volume and verifies signed media URLs itself (deploy/nginx.conf's
+# /media-signed/, secure_link): the stream URL issued to a listener points there, and no
+# Python runs per byte request. Off in the embedded shape (no nginx): Django's Range path.
+STREAM_SIGNED_MEDIA = env.bool("STREAM_SIGNED_MEDIA", default=False)
+STREAM_SIGNED_MEDIA_PREFIX = env.str("STREAM_SIGNED_MEDIA_PREFIX", default="/media-signed/")
+# Shared with nginx (its config template reads the same variable); not SECRET_KEY itself.
+STREAM_SIGNED_MEDIA_SECRET = env.str("STREAM_SIGNED_MEDIA_SECRET", default="")
+if STREAM_SIGNED_MEDIA and len(STREAM_SIGNED_MEDIA_SECRET) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("STREAM_SIGNED_MEDIA needs STREAM_SIGNED_MEDIA_SECRET (32+ chars).")
 PLAY_EVENT_PARTITIONS_AHEAD_MONTHS = env.int("PLAY_EVENT_PARTITIONS_AHEAD_MONTHS", default=3)
 STREAM_COUNTS_LOOKBACK_HOURS = env.int("STREAM_COUNTS_LOOKBACK_HOURS", default=48)
 # Play-event integrity (playback.integrity) and budgets (playback.ratelimits).
