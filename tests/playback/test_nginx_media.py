@@ -204,3 +204,19 @@ def test_only_signed_renditions_are_reachable(nginx, signed_media, rendition, me
 
 def test_embedded_shape_keeps_the_django_stream_url(listener_client, track, rendition):
     assert issued_path(listener_client, track).startswith("/api/v1/stream/")
+
+
+def test_bad_range_and_method_are_refused_with_a_json_error(
+    nginx, signed_media, listener_client, track, rendition
+):
+    path = issued_path(listener_client, track)
+    size = len(rendition.file.read())
+    response, body = fetch(nginx, path, headers={"Range": f"bytes={size + 10}-{size + 20}"})
+    assert response.status == 416, body
+    assert response.getheader("Content-Type") == "application/json"
+    assert "no-store" in response.getheader("Cache-Control")  # after the location's own
+    assert "outside the file" in json.loads(body)["error"]["message"]
+    for method in ("POST", "PUT", "DELETE"):
+        response, body = fetch(nginx, path, method=method)
+        assert_json_error(response, body, 405, "GET and HEAD")
+        assert response.getheader("Allow") == "GET, HEAD"
