@@ -197,7 +197,7 @@ gender_note
 get_added_by
 get_album_type
 get_artists
-get_available_markets
+get_attribute
 get_context
 get_copyrights
 get_csv_href
