@@ -281,6 +281,10 @@ handler403
 app_name
 urlpatterns
 
+# Django's session store hook and the attribute it resets (accounts/sessions.py)
+_get_session_from_db
+_session_key
+
 # Django generic and auth view options and form hooks, read by name
 clean_email
 email_template_name
