@@ -70,6 +70,9 @@ class Links:
     def __init__(self, request):
         self.request = request
         self.host = request.build_absolute_uri("/")[:-1]
+        self.script_prefix = get_script_prefix()
+        # Whether track objects may be kept (covers on the local file system), once a request.
+        self.keep_tracks = isinstance(_storage(Release, "cover"), FileSystemStorage)
         self._views: dict[str, tuple[str, str]] = {}
         self._markets: dict[str | None, list[str]] = {}
         # The current time zone, read once per request, not per value.
@@ -241,12 +244,12 @@ def track_json(
     the memo that this request's rows do not match. Covers on storages with signed urls
     are not kept.
     """
-    if not isinstance(_storage(Release, "cover"), FileSystemStorage):
+    if not links.keep_tracks:
         return RawJSON(dumps(track(links, row, track_credits, release_credits)))
     in_market = "t_playable" in row
     key = (
         links.host,
-        get_script_prefix(),
+        links.script_prefix,
         in_market,
         (_TRACK_KEY_IN_MARKET if in_market else _TRACK_KEY_LISTED)(row),
         _credit_key(track_credits),
