@@ -1,8 +1,21 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db import router
 
 from accounts import throttling
+from accounts.models import User
+from common.query_shapes import QueryShape
+
+
+def _user_by_pk(p):
+    return User.objects.filter(pk=p.id.int()).values(
+        *(field.attname for field in User._meta.concrete_fields)
+    )
+
+
+# The signed-in user, read on every request: SQL compiled once per process.
+_USER = QueryShape(_user_by_pk)
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -29,3 +42,13 @@ class ThrottledModelBackend(ModelBackend):
         if user is not None:
             throttling.login_attempt_succeeded(username=username, address=address)
         return user
+
+    def get_user(self, user_id):
+        """ModelBackend's: the user of that pk, None when there is none or it may not sign
+        in; the row is read on every request (nothing cached) by a compiled query."""
+        rows = _USER.rows(model=User, id=user_id)
+        if not rows:
+            return None
+        row = rows[0]
+        user = User.from_db(router.db_for_read(User) or "default", list(row), list(row.values()))
+        return user if self.user_can_authenticate(user) else None

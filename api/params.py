@@ -148,7 +148,8 @@ MARKET = OpenApiParameter(
     "market",
     OpenApiTypes.STR,
     description="ISO 3166-1 alpha-2 country code, or `from_token` for the user's country. "
-    "With it, tracks carry `is_playable` (and `restrictions` when not playable).",
+    "With it, tracks and albums carry `is_playable` (tracks also `restrictions` when not "
+    "playable) instead of `available_markets`, as Spotify's track relinking.",
 )
 # `/labels/{label_id}/...`: the route keeps its published name; the id is a licensing party's.
 LABEL_ID_PATH = OpenApiParameter(

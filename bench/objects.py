@@ -10,7 +10,8 @@ the floor view at `/bench/floor/` (nowhere in production urls), and sends N requ
 endpoint over one keep-alive connection. CPU is the worker's scheduler run time
 (/proc/<pid>/task/*/schedstat) and that of the PostgreSQL backends of the bench database,
 over the N requests, after warm-up requests (warm path: query shapes compiled, the JSON of
-track objects kept by the rows each request reads; no response is cached anywhere).
+track objects kept by the rows each request reads; no response is cached anywhere). Each
+measurement starts from empty throttle histories (`throttle_histories_clear`).
 `--profile` also runs each endpoint in-process under cProfile and prints the top functions
 (BENCH_SORT=tottime to sort by own time). Query counts (session
 queries included) are counted in-process.
@@ -126,6 +127,7 @@ def seed() -> dict:
     session.create()
     return {
         "session": session.session_key,
+        "listener": listener.pk,
         "paths": [
             ("floor (constant JSON)", "/bench/floor/", False),
             ("track", f"/api/v1/tracks/{tracks[0].pk}?market=SE", False),
@@ -200,6 +202,27 @@ def backend_pids(database: str) -> list[int]:
             [database],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def throttle_histories_clear(user_id: int) -> None:
+    """Forget the bench client's throttle histories (its address's and the listener's).
+
+    DRF's throttles keep the time of every request of the last minute in one cache value,
+    read and written on each request, so its cost grows with the requests before it; the
+    bench sends ~2,000 a minute from one address. Each measurement starts from an empty
+    history, so the floor and every endpoint pay for the same history (their own ~330
+    requests): earlier runs measured later endpoints against a longer history than the
+    floor's first half.
+    """
+    from django.core.cache import cache
+
+    from accounts.throttling import AddressRateThrottle, UserRateThrottle
+
+    keys = [
+        AddressRateThrottle.cache_format % {"scope": "address", "ident": "127.0.0.1"},
+        UserRateThrottle.cache_format % {"scope": "user", "ident": user_id},
+    ]
+    cache.delete_many(keys)
 
 
 def measure(port: int, worker: int, path: str, cookie: str | None, n: int, db: str) -> tuple:
@@ -279,11 +302,14 @@ def main() -> None:
                 f" {'queries':>8}"
             )
             floor_path = world["paths"][0][1]
+            throttle_histories_clear(world["listener"])
             first_floor = measure(port, worker, floor_path, None, args.requests, db)[0]
             results = []
             for title, path, logged_in in world["paths"][1:]:
                 cookie = world["session"] if logged_in else None
+                throttle_histories_clear(world["listener"])
                 results.append((title, *measure(port, worker, path, cookie, args.requests, db)))
+            throttle_histories_clear(world["listener"])
             last_floor = measure(port, worker, floor_path, None, args.requests, db)[0]
             # The floor is measured before and after the endpoints; the ratio uses their mean.
             floor = (first_floor + last_floor) / 2

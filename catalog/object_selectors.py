@@ -3,9 +3,11 @@ first page of items, a page of saved tracks.
 
 Each read is a fixed set of `QueryShape`s (SQL compiled once per process, see
 `common.query_shapes`) returning plain dicts, with the same availability rules as
-`catalog.selectors`: `t_markets`/`r_markets` are `MarketList` values of the windows open at
-`now`, and with a market `t_playable` says whether the track plays there now. Nothing read
-here is cached: a licence change, a takedown or a rename shows in the next response.
+`catalog.selectors`. Without a market, `t_markets`/`r_markets` are `MarketList` values of the
+windows open at `now`; with one, no market list is computed (Spotify leaves
+`available_markets` out then), only `t_playable` (the track plays there now) and
+`r_playable` (some track of its release does). Nothing read here is cached: a licence
+change, a takedown or a rename shows in the next response.
 
 Row keys: a track's are `t_*` (`t_id`, `t_title`, ...) and its release's `r_*`; credits are
 `owner_id` (the track or release), `artist_id`, `artist_name`, in credit order.
@@ -97,7 +99,6 @@ def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> di
         "t_duration_ms": F(f"{to_track}duration_ms"),
         "t_explicit": F(f"{to_track}explicit"),
         "t_track_number": F(f"{to_track}track_number"),
-        "t_markets": track_markets(now=now, track_ref=track_ref),
     }
     if market:
         columns["t_playable"] = Coalesce(
@@ -106,6 +107,8 @@ def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> di
             output_field=BooleanField(),
         )
         columns["t_audio"] = F(f"{to_track}audio_status")
+    else:
+        columns["t_markets"] = track_markets(now=now, track_ref=track_ref)
     if album:
         release_ref = f"{to_track}release_id"
         columns |= {
@@ -119,9 +122,22 @@ def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> di
             "r_total_tracks": _count_of(
                 Track.objects.filter(release=OuterRef(release_ref)), "release"
             ),
-            "r_markets": _release_markets(now, release_ref),
         }
+        if market:
+            columns["r_playable"] = release_playable_in(
+                market=p.market.str(), now=now, release_ref=release_ref
+            )
+        else:
+            columns["r_markets"] = _release_markets(now, release_ref)
     return columns
+
+
+def _release_availability(p: Params, market: bool) -> dict:
+    """An album row's `playable` in the market, or without one, its `markets`."""
+    now = p.now.datetime()
+    if market:
+        return {"playable": release_playable_in(market=p.market.str(), now=now)}
+    return {"markets": _release_markets(now, "pk")}
 
 
 def _credits(model, owner: str, **filters) -> QuerySet:
@@ -231,8 +247,8 @@ def tracks_object_rows(
     return rows, _by_owner(track_artists), _by_owner(release_artists)
 
 
-_RELEASE = QueryShape(
-    lambda p: (
+_RELEASE = _shapes(
+    lambda p, market: (
         Release.objects.filter(pk=p.id.int())
         .order_by()
         .values(
@@ -246,7 +262,7 @@ _RELEASE = QueryShape(
             "popularity",
             label_name=F("label__name"),
             total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
-            markets=_release_markets(p.now.datetime(), "pk"),
+            **_release_availability(p, market),
         )
     )
 )
@@ -271,17 +287,16 @@ def release_object_rows(
 ) -> dict:
     """An album: `release`, `genres`, `artists`, `tracks` (first page), `track_artists`
     (by track id); 5 queries."""
-    now = now or timezone.now()
-    rows = _RELEASE.rows(model=Release, id=release_id, now=now) if release_id is not None else []
+    values = _values(market, now, id=release_id)
+    shape = _RELEASE[bool(market)]
+    rows = shape.rows(model=Release, **values) if release_id is not None else []
     if not rows:
         raise NotFound("Album not found.")
     return {
         "release": rows[0],
         "genres": [row["name"] for row in _RELEASE_GENRES.rows(model=Genre, id=release_id)],
         "artists": _RELEASE_ARTISTS.rows(model=ReleaseArtist, id=release_id),
-        "tracks": _RELEASE_TRACKS[bool(market)].rows(
-            model=Track, **_values(market, now, id=release_id)
-        ),
+        "tracks": _RELEASE_TRACKS[bool(market)].rows(model=Track, **values),
         "track_artists": _by_owner(_RELEASE_TRACK_ARTISTS.rows(model=TrackArtist, id=release_id)),
     }
 
@@ -418,7 +433,10 @@ _SAVED_COUNT = QueryShape(
 )
 _SAVED_TRACKS = _shapes(
     lambda p, market: _saved_page(p).values(
-        "added_at", **_track_columns(p, to_track="track__", market=market, album=True)
+        "added_at",
+        # The number of them all, once per query (no outer reference: an InitPlan).
+        saved_total=_count_of(SavedTrack.objects.filter(user_id=p.user.int()), "user"),
+        **_track_columns(p, to_track="track__", market=market, album=True),
     )
 )
 _SAVED_TRACK_ARTISTS = QueryShape(
@@ -444,11 +462,21 @@ def saved_track_object_rows(
     market: str | None = None,
     now: datetime.datetime | None = None,
 ) -> dict:
-    """A page of the user's saved tracks, newest first: `items`, `track_artists` and
-    `release_artists` by owner id; 3 queries."""
+    """A page of the user's saved tracks, newest first: `items`, `total` (the number of
+    them all), `track_artists` and `release_artists` by owner id; 3 queries, or 2 when the
+    page is empty (past the end: `total` then costs the second)."""
     page = {"user": user.pk, "offset": offset, "limit": limit}
+    items = _SAVED_TRACKS[bool(market)].rows(model=SavedTrack, **_values(market, now, **page))
+    if not items:
+        return {
+            "items": [],
+            "total": saved_track_count(user=user),
+            "track_artists": {},
+            "release_artists": {},
+        }
     return {
-        "items": _SAVED_TRACKS[bool(market)].rows(model=SavedTrack, **_values(market, now, **page)),
+        "items": items,
+        "total": items[0]["saved_total"],
         "track_artists": _by_owner(_SAVED_TRACK_ARTISTS.rows(model=TrackArtist, **page)),
         "release_artists": _by_owner(_SAVED_RELEASE_ARTISTS.rows(model=ReleaseArtist, **page)),
     }
@@ -470,6 +498,7 @@ _NEW_RELEASES = _shapes(
         "release_date",
         "cover",
         total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+        # Browse takes Spotify's `country`, which filters: the albums list their markets.
         markets=_release_markets(p.now.datetime(), "pk"),
         found=Window(Count("id")),
     )

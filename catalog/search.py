@@ -578,7 +578,7 @@ def release_search(
 ) -> QuerySet[Release]:
     """Albums matching every word in their title or artists, with a track playable in `market`."""
     now = now or timezone.now()
-    queryset = selectors.release_list_simplified(now=now)
+    queryset = selectors.release_list_simplified(market=market, now=now)
     if market:
         queryset = queryset.filter(selectors.release_playable_in(market=market, now=now))
     return _text_search(

@@ -1,10 +1,11 @@
 """Reads of the catalog, shaped for the public API with every relation it shows loaded.
 
-Availability is read through annotations (a market list per track and per release, an
-`is_playable` flag for one market), so a page of tracks costs a fixed number of queries
-however long it is. A window is open at `now` when `starts_at <= now` and `ends_at` is
-null or later than `now`. A track's windows are those of its availability profile
-(`TrackAvailabilityProfile` -> `AvailabilityProfileWindow`).
+Availability is read through annotations: without a market, a market list per track and
+per release (`market_list`); with one, only an `is_playable` flag for that market (as
+Spotify, which leaves out `available_markets` when given a market). A page of tracks costs
+a fixed number of queries however long it is. A window is open at `now` when
+`starts_at <= now` and `ends_at` is null or later than `now`. A track's windows are those of
+its availability profile (`TrackAvailabilityProfile` -> `AvailabilityProfileWindow`).
 """
 
 import datetime
@@ -110,9 +111,9 @@ def _profile_of(track_ref: str) -> Subquery:
     )
 
 
-def _profiles_of_release() -> QuerySet:
+def _profiles_of_release(release_ref: str) -> QuerySet:
     return TrackAvailabilityProfile.objects.filter(
-        track__release_id=OuterRef(OuterRef("pk"))
+        track__release_id=OuterRef(OuterRef(release_ref))
     ).values("profile_id")
 
 
@@ -122,8 +123,10 @@ def track_playable_in(*, market: str, now: datetime.datetime, track_ref: str = "
     return Exists(_open_windows(now).filter(profile_id=_profile_of(track_ref), market=market))
 
 
-def release_playable_in(*, market: str, now: datetime.datetime) -> Exists:
-    return Exists(_open_windows(now).filter(profile_id__in=_profiles_of_release(), market=market))
+def release_playable_in(*, market: str, now: datetime.datetime, release_ref: str = "pk") -> Exists:
+    """Whether some track of the release of `release_ref` is playable in `market` now."""
+    profiles = _profiles_of_release(release_ref)
+    return Exists(_open_windows(now).filter(profile_id__in=profiles, market=market))
 
 
 def track_markets(*, now: datetime.datetime, track_ref: str = "pk") -> Subquery:
@@ -233,12 +236,19 @@ def _release_artist_credits() -> Prefetch:
     )
 
 
-def release_list_simplified(*, now: datetime.datetime | None = None) -> QuerySet[Release]:
-    """Releases with what a simplified album object shows."""
+def release_list_simplified(
+    *, market: str | None = None, now: datetime.datetime | None = None
+) -> QuerySet[Release]:
+    """Releases with what a simplified album object shows: with `market`, `is_playable`
+    there (no market list is computed), without, `market_list`."""
     now = now or timezone.now()
+    if market:
+        availability = {"is_playable": release_playable_in(market=market, now=now)}
+    else:
+        availability = {"market_list": _release_markets(now)}
     return Release.objects.annotate(
         total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
-        market_list=_release_markets(now),
+        **availability,
     ).prefetch_related(_release_artist_credits())
 
 
@@ -251,7 +261,7 @@ def release_list(
         "disc_number", "track_number", "id"
     )
     return (
-        release_list_simplified(now=now)
+        release_list_simplified(market=market, now=now)
         .select_related("label")
         .prefetch_related(
             "genres",
@@ -315,7 +325,7 @@ def artist_releases(
     for group in groups:
         wanted |= by_group[group]
     queryset = (
-        release_list_simplified(now=now)
+        release_list_simplified(market=market, now=now)
         .filter(wanted)
         .annotate(
             album_group=Case(
@@ -347,18 +357,18 @@ def _track_artist_credits() -> Prefetch:
 def track_list_simplified(
     *, market: str | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[Track]:
-    """Tracks with what a simplified track object shows (no album)."""
+    """Tracks with what a simplified track object shows (no album): with `market`,
+    `is_playable` there (no market list is computed), without, `market_list`."""
     now = now or timezone.now()
-    queryset = Track.objects.annotate(market_list=_track_markets(now)).prefetch_related(
-        _track_artist_credits()
-    )
     if market:
-        queryset = queryset.annotate(
-            is_playable=Coalesce(
+        availability = {
+            "is_playable": Coalesce(
                 track_playable_in(market=market, now=now), False, output_field=BooleanField()
             )
-        )
-    return queryset
+        }
+    else:
+        availability = {"market_list": _track_markets(now)}
+    return Track.objects.annotate(**availability).prefetch_related(_track_artist_credits())
 
 
 def track_list(
@@ -367,7 +377,7 @@ def track_list(
     """Tracks with what a full track object shows, its simplified album included."""
     now = now or timezone.now()
     return track_list_simplified(market=market, now=now).prefetch_related(
-        Prefetch("release", queryset=release_list_simplified(now=now))
+        Prefetch("release", queryset=release_list_simplified(market=market, now=now))
     )
 
 

@@ -197,7 +197,7 @@ gender_note
 get_added_by
 get_album_type
 get_artists
-get_available_markets
+get_attribute
 get_context
 get_copyrights
 get_csv_href
@@ -280,6 +280,10 @@ target_class
 handler403
 app_name
 urlpatterns
+
+# Django's session store hook and the attribute it resets (accounts/sessions.py)
+_get_session_from_db
+_session_key
 
 # Django generic and auth view options and form hooks, read by name
 clean_email

@@ -210,13 +210,11 @@ class MeTracksApi(_LibraryApi):
         paginator.request = request
         paginator.limit = paginator.get_limit(request)
         paginator.offset = paginator.get_offset(request)
-        paginator.count = object_selectors.saved_track_count(user=request.user)
-        items = []
-        if paginator.count and paginator.offset <= paginator.count:
-            rows = object_selectors.saved_track_object_rows(
-                user=request.user, limit=paginator.limit, offset=paginator.offset, market=market
-            )
-            items = render.saved_track_items(render.Links(request), rows)
+        rows = object_selectors.saved_track_object_rows(
+            user=request.user, limit=paginator.limit, offset=paginator.offset, market=market
+        )
+        paginator.count = rows["total"]
+        items = render.saved_track_items(render.Links(request), rows) if rows["items"] else []
         return Response(paginator.paging_object(items))
 
     @extend_schema(

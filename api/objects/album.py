@@ -1,4 +1,5 @@
-"""Album objects (simplified and full); the full one embeds a page of simplified tracks."""
+"""Album objects (simplified and full); the full one embeds a page of simplified tracks.
+With a market, `is_playable` instead of `available_markets`, as in track objects."""
 
 from drf_spectacular.helpers import lazy_serializer
 from drf_spectacular.utils import extend_schema_field
@@ -7,6 +8,7 @@ from rest_framework import serializers
 from api.objects.artist import SimplifiedArtistSerializer, artists_of
 from api.objects.base import (
     AlbumExternalIdsSerializer,
+    AvailableMarketsField,
     ConstantField,
     CopyrightSerializer,
     ImageSerializer,
@@ -16,7 +18,7 @@ from api.objects.base import (
 )
 from api.objects.paging import paging
 from catalog.models import Release
-from catalog.selectors import ALBUM_GROUPS, ALBUM_TYPE_OF_RELEASE, EMBEDDED_PAGE_LIMIT, markets_from
+from catalog.selectors import ALBUM_GROUPS, ALBUM_TYPE_OF_RELEASE, EMBEDDED_PAGE_LIMIT
 
 
 class SimplifiedAlbumSerializer(ObjectSerializer):
@@ -30,7 +32,14 @@ class SimplifiedAlbumSerializer(ObjectSerializer):
         help_text="Only in an artist's albums: how the artist relates to the album.",
     )
     artists = serializers.SerializerMethodField()
-    available_markets = serializers.SerializerMethodField()
+    available_markets = AvailableMarketsField(
+        help_text="ISO 3166-1 alpha-2 codes of the markets where some track of it plays now; "
+        "only without `market`."
+    )
+    is_playable = serializers.BooleanField(
+        required=False,
+        help_text="Only with `market`: whether some track of it plays there now.",
+    )
     images = serializers.SerializerMethodField()
     name = serializers.CharField(source="title")
     release_date = serializers.DateField(allow_null=True)
@@ -45,9 +54,6 @@ class SimplifiedAlbumSerializer(ObjectSerializer):
     @extend_schema_field(SimplifiedArtistSerializer(many=True))
     def get_artists(self, obj: Release) -> list[dict]:
         return artists_of(self, obj.artist_credits)
-
-    def get_available_markets(self, obj: Release) -> list[str]:
-        return markets_from(obj.market_list)
 
     @extend_schema_field(ImageSerializer(many=True))
     def get_images(self, obj: Release) -> list[dict]:

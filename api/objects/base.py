@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.urls import replace_query_param
 
-from catalog.selectors import image_sizes
+from catalog.selectors import image_sizes, markets_from
 
 URI_SCHEME = "streamify"
 
@@ -69,6 +69,30 @@ class ExternalUrlsSerializer(serializers.Serializer):
         help_text="The object's page on this service (the key client libraries read)."
     )
     streamify = serializers.URLField(help_text="The same page.")
+
+
+class AvailableMarketsField(serializers.ListField):
+    """`available_markets` of an object read without a market (its `market_list`).
+
+    Read for a market, an object has `is_playable` instead and no market list (Spotify
+    leaves `available_markets` out when given a market): the field is left out then.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            "ISO 3166-1 alpha-2 codes of the markets where it plays now; "
+            "only without `market` (with it, `is_playable` says whether it plays there).",
+        )
+        super().__init__(child=serializers.CharField(), source="*", required=False, **kwargs)
+
+    def get_attribute(self, instance):
+        if not hasattr(instance, "market_list"):
+            raise serializers.SkipField
+        return instance
+
+    def to_representation(self, instance) -> list[str]:
+        return markets_from(instance.market_list)
 
 
 class ImageSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ stay the documented schema, and tests check both give the same objects. `Links` 
 per-request url work once (scheme and host, reversed url prefixes).
 """
 
+import operator
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
@@ -68,6 +70,9 @@ class Links:
     def __init__(self, request):
         self.request = request
         self.host = request.build_absolute_uri("/")[:-1]
+        self.script_prefix = get_script_prefix()
+        # Whether track objects may be kept (covers on the local file system), once a request.
+        self.keep_tracks = isinstance(_storage(Release, "cover"), FileSystemStorage)
         self._views: dict[str, tuple[str, str]] = {}
         self._markets: dict[str | None, list[str]] = {}
         # The current time zone, read once per request, not per value.
@@ -143,12 +148,13 @@ def simplified_track(links: Links, row: dict, credits: list[dict]) -> dict:
         "id": str(pk),
         "uri": f"{URI_SCHEME}:track:{pk}",
         "artists": artists(links, credits),
-        "available_markets": links.markets(row["t_markets"]),
-        "disc_number": row["t_disc_number"],
-        "duration_ms": row["t_duration_ms"],
-        "explicit": row["t_explicit"],
-        "is_local": False,
     }
+    if "t_playable" not in row:  # read without a market
+        data["available_markets"] = links.markets(row["t_markets"])
+    data["disc_number"] = row["t_disc_number"]
+    data["duration_ms"] = row["t_duration_ms"]
+    data["explicit"] = row["t_explicit"]
+    data["is_local"] = False
     reason = None
     if "t_playable" in row:
         data["is_playable"], reason = playability(bool(row["t_playable"]), row["t_audio"])
@@ -166,12 +172,15 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
     release = {
         "id": row["r_id"],
         "release_type": row["r_release_type"],
-        "markets": row["r_markets"],
         "cover": row["r_cover"],
         "title": row["r_title"],
         "release_date": row["r_release_date"],
         "total_tracks": row["r_total_tracks"],
     }
+    if "r_playable" in row:
+        release["playable"] = row["r_playable"]
+    else:
+        release["markets"] = row["r_markets"]
     data["album"] = simplified_album(links, release, release_credits)
     data["external_ids"] = {"isrc": row["t_isrc"]} if row["t_isrc"] else {}
     data["popularity"] = row["t_popularity"]
@@ -183,7 +192,8 @@ def track(links: Links, row: dict, track_credits: list[dict], release_credits: l
 # The JSON of recent track objects and page items, by everything each is made of.
 _KEPT: dict[tuple, RawJSON] = {}
 _KEPT_MAX = 4_000  # a track object is 2 to 5 KB: at most about 20 MB per process
-# The row columns a full track object is made of (with a market, also t_playable, t_audio).
+# The row columns a full track object is made of: read without a market, with the markets;
+# with one, with the playability there. A C getter each, as keys are made for every row.
 _TRACK_COLUMNS = (
     "t_id",
     "t_title",
@@ -191,7 +201,6 @@ _TRACK_COLUMNS = (
     "t_duration_ms",
     "t_explicit",
     "t_track_number",
-    "t_markets",
     "t_isrc",
     "t_popularity",
     "r_id",
@@ -200,8 +209,10 @@ _TRACK_COLUMNS = (
     "r_release_date",
     "r_cover",
     "r_total_tracks",
-    "r_markets",
 )
+_TRACK_KEY_LISTED = operator.itemgetter(*_TRACK_COLUMNS, "t_markets", "r_markets")
+_TRACK_KEY_IN_MARKET = operator.itemgetter(*_TRACK_COLUMNS, "t_playable", "t_audio", "r_playable")
+_CREDIT = operator.itemgetter("artist_id", "artist_name")
 
 
 def _kept(key: tuple, build, *args) -> RawJSON:
@@ -215,7 +226,7 @@ def _kept(key: tuple, build, *args) -> RawJSON:
 
 
 def _credit_key(credits: list[dict]) -> tuple:
-    return tuple((credit["artist_id"], credit["artist_name"]) for credit in credits)
+    return tuple(map(_CREDIT, credits))
 
 
 def _json_list(items: list[RawJSON]) -> RawJSON:
@@ -228,19 +239,19 @@ def track_json(
     """`track` as JSON text, reused while nothing it is made of changes.
 
     The key is every input of the object as read in this request (the row's columns,
-    playability and markets included, the credits' names, the host and url prefix), so a
+    playability or markets included, the credits' names, the host and url prefix), so a
     rename, a licence change or a takedown gives a new key at once; nothing is read from
     the memo that this request's rows do not match. Covers on storages with signed urls
     are not kept.
     """
-    if not isinstance(_storage(Release, "cover"), FileSystemStorage):
+    if not links.keep_tracks:
         return RawJSON(dumps(track(links, row, track_credits, release_credits)))
+    in_market = "t_playable" in row
     key = (
         links.host,
-        get_script_prefix(),
-        tuple(row[column] for column in _TRACK_COLUMNS),
-        row.get("t_playable"),
-        row.get("t_audio"),
+        links.script_prefix,
+        in_market,
+        (_TRACK_KEY_IN_MARKET if in_market else _TRACK_KEY_LISTED)(row),
         _credit_key(track_credits),
         _credit_key(release_credits),
     )
@@ -278,14 +289,19 @@ def _with_market(url: str, market: str | None) -> str:
 
 
 def simplified_album(links: Links, release: dict, credits: list[dict]) -> dict:
-    """A simplified album from a release row (id, release_type, markets, cover, title,
-    release_date, total_tracks) and its artist credits."""
+    """A simplified album from a release row (id, release_type, cover, title, release_date,
+    total_tracks, and `markets` when read without a market, `playable` with one) and its
+    artist credits."""
     release_date = release["release_date"]
+    if "playable" in release:
+        availability = {"is_playable": bool(release["playable"])}
+    else:
+        availability = {"available_markets": links.markets(release["markets"])}
     return {
         **_object(links, "album", "catalog_api:album-detail", release["id"]),
         "album_type": ALBUM_TYPE_OF_RELEASE.get(release["release_type"], "album"),
         "artists": artists(links, credits),
-        "available_markets": links.markets(release["markets"]),
+        **availability,
         "images": links.images(_name(release["cover"]), _storage(Release, "cover")),
         "name": release["title"],
         "release_date": _DATE.to_representation(release_date) if release_date else None,

@@ -1,4 +1,5 @@
-"""Track objects (simplified and full). `is_playable`/`restrictions` only with a market."""
+"""Track objects (simplified and full). With a market, `is_playable` (and `restrictions`)
+instead of `available_markets`, as Spotify's track relinking."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -6,6 +7,7 @@ from rest_framework import serializers
 from api.objects.album import SimplifiedAlbumSerializer
 from api.objects.artist import SimplifiedArtistSerializer, artists_of
 from api.objects.base import (
+    AvailableMarketsField,
     ConstantField,
     ObjectSerializer,
     RestrictionsSerializer,
@@ -14,7 +16,6 @@ from api.objects.base import (
 )
 from api.objects.paging import paging_serializer
 from catalog.models import Track
-from catalog.selectors import markets_from
 
 
 class SimplifiedTrackSerializer(ObjectSerializer):
@@ -22,7 +23,7 @@ class SimplifiedTrackSerializer(ObjectSerializer):
     detail_view = "track-detail"
 
     artists = serializers.SerializerMethodField()
-    available_markets = serializers.SerializerMethodField()
+    available_markets = AvailableMarketsField()
     disc_number = serializers.IntegerField()
     duration_ms = serializers.IntegerField()
     explicit = serializers.BooleanField()
@@ -40,9 +41,6 @@ class SimplifiedTrackSerializer(ObjectSerializer):
     @extend_schema_field(SimplifiedArtistSerializer(many=True))
     def get_artists(self, obj: Track) -> list[dict]:
         return artists_of(self, obj.performer_credits)
-
-    def get_available_markets(self, obj: Track) -> list[str]:
-        return markets_from(obj.market_list)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -41,8 +41,8 @@ from tests.licensing.factories import AgreementFactory, PartyFactory
 
 API = "/api/v1"
 # Queries per endpoint, whatever the number of tracks, artists or items.
-# /me/tracks: the count and three page queries (the listener's session aside).
-QUERIES = {"track": 3, "album": 5, "artist": 2, "playlist": 4, "me_tracks": 4}
+# /me/tracks: three page queries, the first with the count (the listener's session aside).
+QUERIES = {"track": 3, "album": 5, "artist": 2, "playlist": 4, "me_tracks": 3}
 
 
 def _serialized(data) -> dict:
@@ -233,6 +233,18 @@ def test_saved_tracks_are_the_documented_objects(listener_client, listener, larg
     assert (body["next"] is None) == (offset + limit >= len(tracks))
 
 
+def test_saved_tracks_total_with_none_saved_and_past_the_end(
+    listener_client, listener, small, django_assert_num_queries
+):
+    _queries(listener_client, f"{API}/me/tracks", django_assert_num_queries, 2)
+    assert listener_client.get(f"{API}/me/tracks").json()["total"] == 0
+    _, tracks = small
+    SavedTrack.objects.bulk_create(SavedTrack(user=listener, track=t) for t in tracks)
+    past = listener_client.get(f"{API}/me/tracks?offset=2").json()
+    assert (past["total"], past["items"], past["next"]) == (2, [], None)
+    assert listener_client.get(f"{API}/me/tracks?offset=1").json()["total"] == 2
+
+
 def test_unknown_and_impossible_ids_are_404(api_client, db):
     for kind in ("tracks", "albums", "artists", "playlists"):
         assert api_client.get(f"{API}/{kind}/999999").status_code == 404
@@ -323,32 +335,63 @@ def test_licence_change_and_takedown_show_at_once(api_client, listener_client, l
         "album": f"{API}/albums/{release.pk}?market=US",
         "playlist": f"{API}/playlists/{playlist.pk}?market=US",
     }
+    # Without a market, the same objects list their markets instead.
+    listed = {
+        "track": f"{API}/tracks/{track.pk}",
+        "album": f"{API}/albums/{release.pk}",
+        "playlist": f"{API}/playlists/{playlist.pk}",
+    }
 
     def playable() -> dict:
         data = {name: api_client.get(path).json() for name, path in paths.items()}
         saved = listener_client.get(f"{API}/me/tracks?market=US").json()["items"][0]
+        in_playlist = data["playlist"]["tracks"]["items"][0]["track"]
         return {
             "track": data["track"]["is_playable"],
             "album": data["album"]["tracks"]["items"][0]["is_playable"],
-            "playlist": data["playlist"]["tracks"]["items"][0]["track"]["is_playable"],
+            "playlist": in_playlist["is_playable"],
             "saved": saved["track"]["is_playable"],
-            "markets": data["track"]["available_markets"],
+            "albums": [
+                data["track"]["album"]["is_playable"],
+                data["album"]["is_playable"],
+                in_playlist["album"]["is_playable"],
+                saved["track"]["album"]["is_playable"],
+            ],
         }
 
+    def markets() -> dict:
+        data = {name: api_client.get(path).json() for name, path in listed.items()}
+        saved = listener_client.get(f"{API}/me/tracks").json()["items"][0]
+        in_playlist = data["playlist"]["tracks"]["items"][0]["track"]
+        tracks = [
+            data["track"],
+            data["album"]["tracks"]["items"][0],
+            in_playlist,
+            saved["track"],
+        ]
+        albums = [data["track"]["album"], data["album"], in_playlist["album"]]
+        albums.append(saved["track"]["album"])
+        shown = {tuple(t["available_markets"]) for t in tracks}
+        shown_albums = {tuple(a["available_markets"]) for a in albums}
+        assert len(shown) == len(shown_albums) == 1, (shown, shown_albums)
+        return {"track": list(shown.pop()), "album": list(shown_albums.pop())}
+
     before = playable()
-    assert before == dict.fromkeys(paths, False) | {"saved": False, "markets": ["NO", "SE"]}
+    assert before == dict.fromkeys(paths, False) | {"saved": False, "albums": [False] * 4}
+    assert markets() == {"track": ["NO", "SE"], "album": ["NO", "SE"]}
 
     agreement = AgreementFactory(party=party, territories="US SE")
     after = playable()
-    assert after["track"] and after["album"] and after["playlist"] and after["saved"]
-    assert after["markets"] == ["SE", "US"]
+    assert after == dict.fromkeys(paths, True) | {"saved": True, "albums": [True] * 4}
+    assert markets() == {"track": ["SE", "US"], "album": ["SE", "US"]}
 
     licensing.takedown_create(release=release, reason="legal")
     gone = playable()
-    assert gone == dict.fromkeys(paths, False) | {"saved": False, "markets": []}
+    assert gone == dict.fromkeys(paths, False) | {"saved": False, "albums": [False] * 4}
+    assert markets() == {"track": [], "album": []}
 
     licensing.agreement_status_set(agreement=agreement, status=agreement.Status.SUSPENDED)
-    assert playable()["markets"] == []
+    assert markets() == {"track": [], "album": []}
 
 
 def test_window_opening_later_is_not_playable_yet(api_client, small):
@@ -358,4 +401,5 @@ def test_window_opening_later_is_not_playable_yet(api_client, small):
     data = api_client.get(f"{API}/tracks/{track.pk}?market=US").json()
     assert data["is_playable"] is False
     assert data["restrictions"] == {"reason": "market"}
-    assert data["available_markets"] == []
+    assert data["album"]["is_playable"] is False
+    assert api_client.get(f"{API}/tracks/{track.pk}").json()["available_markets"] == []

@@ -56,6 +56,9 @@ SIMPLIFIED_TRACK_KEYS = LINKED | {
     "track_number",
 }
 TRACK_KEYS = SIMPLIFIED_TRACK_KEYS | {"album", "external_ids", "popularity"}
+# With a market: whether it plays there instead of the markets where it does (relinking).
+RELINKED_TRACK_KEYS = TRACK_KEYS - {"available_markets"} | {"is_playable"}
+RELINKED_SIMPLIFIED_ALBUM_KEYS = SIMPLIFIED_ALBUM_KEYS - {"available_markets"} | {"is_playable"}
 PAGING_KEYS = {"href", "items", "limit", "next", "offset", "previous", "total"}
 SIMPLIFIED_PLAYLIST_KEYS = LINKED | {
     "collaborative",
@@ -183,9 +186,13 @@ def test_market_gives_is_playable_and_restrictions(api_client, rhapsody):
 
     assert playable["is_playable"] is True
     assert "restrictions" not in playable
-    assert set(playable) == TRACK_KEYS | {"is_playable"}
+    assert set(playable) == RELINKED_TRACK_KEYS
+    assert set(playable["album"]) == RELINKED_SIMPLIFIED_ALBUM_KEYS
+    assert playable["album"]["is_playable"] is True
     assert blocked["is_playable"] is False
     assert blocked["restrictions"] == {"reason": "market"}
+    assert set(blocked) == RELINKED_TRACK_KEYS | {"restrictions"}
+    assert blocked["album"]["is_playable"] is False
     assert lowercase["is_playable"] is True
 
 
@@ -555,7 +562,7 @@ def test_top_tracks_are_the_ten_most_popular_playable(
     assert tracks[0]["id"] == str(featured.pk)
     assert [t["popularity"] for t in tracks[1:]] == [55, 50, 45, 40, 35, 30, 25, 20, 15]
     assert all(t["is_playable"] for t in tracks)
-    assert set(tracks[0]) == TRACK_KEYS | {"is_playable"}
+    assert set(tracks[0]) == RELINKED_TRACK_KEYS
 
 
 # Playlists

@@ -24,9 +24,15 @@ DOCUMENTED_NULLS = {
 }
 
 
+# Where the reference requires `available_markets` but the live API, given a market, leaves
+# it out and says `is_playable` instead (track relinking; Spotify staff: "When you provide a
+# market, we ... determine if that track is playable"): one or the other is required.
+RELINKED = {"AlbumBase"}
+
+
 def _patch(schemas: dict) -> None:
-    """Apply DOCUMENTED_NULLS, and read `oneOf` as `anyOf`: TrackObject and EpisodeObject
-    require nothing, so an item matches both and `oneOf` could never hold; drop the
+    """Apply DOCUMENTED_NULLS and RELINKED, and read `oneOf` as `anyOf`: TrackObject and
+    EpisodeObject require nothing, so an item matches both and `oneOf` could never hold; drop the
     discriminator, whose values are not schema names."""
 
     def walk(node, owner: str):
@@ -47,6 +53,11 @@ def _patch(schemas: dict) -> None:
 
     for name, schema in schemas.items():
         walk(schema, name)
+    for name in RELINKED:
+        schema = schemas[name]
+        schema["required"].remove("available_markets")
+        schema["properties"].setdefault("is_playable", {"type": "boolean"})
+        schema["anyOf"] = [{"required": ["available_markets"]}, {"required": ["is_playable"]}]
 
 
 @functools.cache

@@ -126,8 +126,16 @@ def test_spotipy_drives_every_shared_operation(live_server, world):
     other = str(world["other_playlist"].pk)
     me = str(world["listener"].pk)
 
-    call("/tracks/{id}", "get", 200, lambda sp: sp.track(t1, market="SE"))
-    call("/tracks", "get", 200, lambda sp: sp.tracks([t1, t2]))
+    relinked = call("/tracks/{id}", "get", 200, lambda sp: sp.track(t1, market="SE"))
+    # Given a market, a track and its album say whether they play there, not where they do.
+    assert relinked["is_playable"] is True and relinked["album"]["is_playable"] is True
+    assert "available_markets" not in relinked and "available_markets" not in relinked["album"]
+    listed = call("/tracks", "get", 200, lambda sp: sp.tracks([t1, t2]))
+    assert [t["available_markets"] for t in listed["tracks"]] == [["SE", "US"]] * 2
+    assert "is_playable" not in listed["tracks"][0]["album"]
+    in_no = call("/albums/{id}", "get", 200, lambda sp: sp.album(album, market="NO"))
+    assert in_no["is_playable"] is False and "available_markets" not in in_no
+    assert [t["is_playable"] for t in in_no["tracks"]["items"]] == [False] * 3
     call("/albums/{id}", "get", 200, lambda sp: sp.album(album))
     call("/albums", "get", 200, lambda sp: sp.albums([album]))
     call("/albums/{id}/tracks", "get", 200, lambda sp: sp.album_tracks(album))

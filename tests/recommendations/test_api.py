@@ -55,6 +55,7 @@ def test_similar_tracks_with_market_keep_playable_tracks_only(api_client, traine
     track = trained.tracks_of[trained.clusters[0][0].pk][0]
     se = api_client.get(f"/api/v1/tracks/{track.pk}/similar", {"market": "SE"}).json()
     assert se["tracks"] and all(t["is_playable"] for t in se["tracks"])
+    assert all(set(t) == TRACK_KEYS - {"available_markets"} | {"is_playable"} for t in se["tracks"])
     us = api_client.get(f"/api/v1/tracks/{track.pk}/similar", {"market": "US"}).json()
     assert us == {"tracks": []}
 
