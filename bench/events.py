@@ -10,7 +10,8 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
 
 1. In process (Django's test client, one client): events/s per batch size, rules on and
    off, and their ratio (the goal: the rules cost at most 20%).
-2. Over HTTP (needs wrk): gunicorn sync workers with persistent database connections
+2. Over HTTP (needs wrk): gunicorn as deployed (4 gthread workers x 4 threads; `--worker-class
+   sync --threads 1` for the earlier shape) with persistent database connections
    (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS), wrk with N connections, one listener each,
    sending one event per request and batches of 500, rules on and off. The floor, run
    the same way: the same INSERT ... ON CONFLICT DO NOTHING, one event per transaction,
@@ -18,7 +19,8 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
    event per request at 16 connections, >= 20,000 events/s batched.
 
     .venv/bin/python bench/events.py [--requests 200] [--batches 1,50,500]
-        [--seconds 10] [--connections 16] [--workers 4] [--no-http]
+        [--seconds 10] [--connections 16] [--workers 4] [--worker-class gthread|sync]
+        [--threads 4] [--no-http]
 """
 
 import argparse
@@ -311,11 +313,13 @@ def answered(port: int, timeout: float = 180) -> None:
 
 def over_http(world: dict, database_url: str, args) -> None:
     folder = Path(tempfile.mkdtemp(prefix="streamify-bench-events-"))
+    # gunicorn turns sync workers given threads into gthread ones.
+    threads = args.threads if args.worker_class == "gthread" else 1
     script = folder / "events.lua"
     script.write_text(LUA)
     print(
         f"\n2. Over HTTP: gunicorn {args.workers} {args.worker_class} workers x "
-        f"{args.threads} threads, CONN_MAX_AGE=60; wrk "
+        f"{threads} threads, CONN_MAX_AGE=60; wrk "
         f"{args.connections} connections x {args.seconds} s; {os.cpu_count()} CPUs shared "
         f"by wrk, gunicorn and the database; load average {os.getloadavg()[0]:.1f}"
     )
@@ -352,7 +356,7 @@ def over_http(world: dict, database_url: str, args) -> None:
         gunicorn = subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "streamify.wsgi:application",
              "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-             "--worker-class", args.worker_class, "--threads", str(args.threads),
+             "--worker-class", args.worker_class, "--threads", str(threads),
              "--log-level", "warning", "--timeout", "120"],
             cwd=ROOT, env=env,
         )  # fmt: skip
@@ -399,8 +403,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="HTTP: seconds per row")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=1, help="gthread: threads per worker")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--threads", type=int, default=4, help="gthread: threads per worker")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("PLAY_EVENTS_LIMIT_PER_USER", str(10**9))
