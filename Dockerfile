@@ -11,4 +11,4 @@ RUN useradd --system --uid 10001 streamify && mkdir -p /srv/streamify/media /srv
     && chown -R streamify /srv/streamify
 USER streamify
 EXPOSE 8000
-CMD ["gunicorn", "streamify.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "streamify.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -10,8 +10,8 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
 
 1. In process (Django's test client, one client): events/s per batch size, rules on and
    off, and their ratio (the goal: the rules cost at most 20%).
-2. Over HTTP (needs wrk): gunicorn as deployed (4 gthread workers x 4 threads; `--worker-class
-   sync --threads 1` for the earlier shape) with persistent database connections
+2. Over HTTP (needs wrk): gunicorn as deployed (4 sync workers; `--worker-class gthread
+   --threads 4` to compare threads) with persistent database connections
    (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS), wrk with N connections, one listener each,
    sending one event per request and batches of 500, rules on and off. The floor, run
    the same way: the same INSERT ... ON CONFLICT DO NOTHING, one event per transaction,
@@ -19,7 +19,7 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
    event per request at 16 connections, >= 20,000 events/s batched.
 
     .venv/bin/python bench/events.py [--requests 200] [--batches 1,50,500]
-        [--seconds 10] [--connections 16] [--workers 4] [--worker-class gthread|sync]
+        [--seconds 10] [--connections 16] [--workers 4] [--worker-class sync|gthread]
         [--threads 4] [--no-http]
 """
 
@@ -403,7 +403,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="HTTP: seconds per row")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="gthread: threads per worker")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
