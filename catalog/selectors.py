@@ -580,16 +580,11 @@ def track_ids_by_genres(*, slugs: Sequence[str], limit: int) -> list[int]:
 TrackFacts = dict[int, tuple[int, list[tuple[datetime.datetime, datetime.datetime | None]]]]
 
 
-def track_durations_and_windows(*, track_ids: Iterable[int], market: str) -> TrackFacts:
-    """For each existing track of `track_ids`: its duration (ms) and its availability
-    windows in `market` (empty: never playable there), in one query."""
-    return track_facts_from_rows(track_fact_rows(track_ids=track_ids, market=market))
-
-
 def track_fact_rows(*, track_ids: Iterable[int], market: str) -> QuerySet:
-    """(id, duration_ms, window start, window end) rows for `track_durations_and_windows`:
-    one per window in `market`, or one with no window. A caller that runs it as part of a
-    statement of its own folds its rows with `track_facts_from_rows`."""
+    """(id, duration_ms, window start, window end) of each existing track of `track_ids`:
+    one row per availability window in `market`, or one with no window (never playable
+    there). A queryset, so a caller may run it inside a statement of its own; fold the rows
+    with `track_facts_from_rows`."""
     windows = FilteredRelation(
         "availability_profile__profile__windows",
         condition=Q(availability_profile__profile__windows__market=market),
@@ -603,6 +598,7 @@ def track_fact_rows(*, track_ids: Iterable[int], market: str) -> QuerySet:
 
 
 def track_facts_from_rows(rows: Iterable[tuple]) -> TrackFacts:
+    """Track id -> (duration in ms, its windows in the market) from `track_fact_rows`."""
     found: TrackFacts = {}
     for track_id, duration_ms, starts_at, ends_at in rows:
         _, track_windows = found.setdefault(track_id, (duration_ms, []))

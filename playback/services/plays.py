@@ -218,7 +218,7 @@ def _listener_lock_and_facts(
     *, user_id: int, market: str, track_ids: list[int], first: datetime.date, last: datetime.date
 ) -> tuple[catalog_selectors.TrackFacts, dict[int, list[datetime.date]]]:
     """Take the listener's lock (PostgreSQL); return the tracks' facts (durations and
-    windows in `market`, see `catalog.selectors.track_durations_and_windows`) and track id
+    windows in `market`, see `catalog.selectors.track_fact_rows`) and track id
     -> sorted UTC days with a grant in [first, last], in one statement.
 
     Neither needs a snapshot taken after the lock: they are not what the lock guards.
