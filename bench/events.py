@@ -10,7 +10,8 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
 
 1. In process (Django's test client, one client): events/s per batch size, rules on and
    off, and their ratio (the goal: the rules cost at most 20%).
-2. Over HTTP (needs wrk): gunicorn sync workers with persistent database connections
+2. Over HTTP (needs wrk): gunicorn as deployed (4 sync workers; `--worker-class gthread
+   --threads 4` to compare threads) with persistent database connections
    (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS), wrk with N connections, one listener each,
    sending one event per request and batches of 500, rules on and off. The floor, run
    the same way: the same INSERT ... ON CONFLICT DO NOTHING, one event per transaction,
@@ -18,7 +19,8 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
    event per request at 16 connections, >= 20,000 events/s batched.
 
     .venv/bin/python bench/events.py [--requests 200] [--batches 1,50,500]
-        [--seconds 10] [--connections 16] [--workers 4] [--no-http]
+        [--seconds 10] [--connections 16] [--workers 4] [--worker-class sync|gthread]
+        [--threads 4] [--no-http]
 """
 
 import argparse
@@ -47,6 +49,8 @@ from _common import (
 )
 
 CSRF = "C" * 32
+GOAL_SINGLE = 1_000  # events/s, one event per request, at 16 connections
+GOAL_BATCHED = 20_000  # events/s in batches of 500
 SPACING_S = 31  # consecutive plays of one listener: 30 s each, 1 s apart (no overlap)
 
 
@@ -184,7 +188,6 @@ def floor(database_url: str, connections: int, seconds: float, tracks: list[int]
     """Events/s of the same INSERT, one event per transaction, from `connections` threads."""
     from django.db import connections as django_connections
 
-    from playback.models import PlayEvent
     from playback.services.plays import _insert_events_returning
 
     stop = time.monotonic() + seconds
@@ -199,15 +202,12 @@ def floor(database_url: str, connections: int, seconds: float, tracks: list[int]
             while time.monotonic() < stop:
                 (event,) = timeline.events(1, tracks)
                 with transaction.atomic():
-                    _insert_events_returning([
-                        PlayEvent(
-                            id=event["event_id"], user_id=user.pk, track_id=event["track_id"],
-                            ms_played=30_000, context_type="album", context_id="",
-                            started_at=datetime.datetime.fromisoformat(event["started_at"]),
-                            ended_at=datetime.datetime.fromisoformat(event["ended_at"]),
-                            country="SE", verdict="stream", reason="", address=None,
-                        )
-                    ])  # fmt: skip
+                    _insert_events_returning([(
+                        uuid.UUID(event["event_id"]), user.pk, event["track_id"], 30_000,
+                        "album", "", datetime.datetime.fromisoformat(event["started_at"]),
+                        datetime.datetime.fromisoformat(event["ended_at"]), "SE",
+                        datetime.datetime.now(datetime.UTC), "stream", "", None,
+                    )])  # fmt: skip
                 counts[index] += 1
         finally:
             django_connections.close_all()
@@ -313,10 +313,13 @@ def answered(port: int, timeout: float = 180) -> None:
 
 def over_http(world: dict, database_url: str, args) -> None:
     folder = Path(tempfile.mkdtemp(prefix="streamify-bench-events-"))
+    # gunicorn turns sync workers given threads into gthread ones.
+    threads = args.threads if args.worker_class == "gthread" else 1
     script = folder / "events.lua"
     script.write_text(LUA)
     print(
-        f"\n2. Over HTTP: gunicorn {args.workers} sync workers, CONN_MAX_AGE=60; wrk "
+        f"\n2. Over HTTP: gunicorn {args.workers} {args.worker_class} workers x "
+        f"{threads} threads, CONN_MAX_AGE=60; wrk "
         f"{args.connections} connections x {args.seconds} s; {os.cpu_count()} CPUs shared "
         f"by wrk, gunicorn and the database; load average {os.getloadavg()[0]:.1f}"
     )
@@ -330,6 +333,7 @@ def over_http(world: dict, database_url: str, args) -> None:
     header = f"{'events/request':<16}{'rules':<7}{'events/s':>10}{'req/s':>9}{'p99 ms':>9}"
     print(header + f"{'/floor':>9}{'errors':>8}")
     print("-" * (len(header) + 17))
+    rates = {}
     for rules in (True, False):
         port = free_port()
         env = {
@@ -345,10 +349,14 @@ def over_http(world: dict, database_url: str, args) -> None:
             "PLAY_EVENTS_INTEGRITY": "1" if rules else "0",
             "PLAY_EVENTS_LIMIT_PER_USER": str(10**9),
             "PLAY_EVENTS_LIMIT_PER_ADDRESS": str(10**9),
+            # Every wrk connection comes from 127.0.0.1: the API's general budgets too.
+            "THROTTLE_RATE_USER": "1000000/min",
+            "THROTTLE_RATE_ADDRESS": "1000000/min",
         }
         gunicorn = subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "streamify.wsgi:application",
              "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+             "--worker-class", args.worker_class, "--threads", str(threads),
              "--log-level", "warning", "--timeout", "120"],
             cwd=ROOT, env=env,
         )  # fmt: skip
@@ -362,7 +370,7 @@ def over_http(world: dict, database_url: str, args) -> None:
                 data = lua_data(world, folder, sessions, f"{rules}-{size}")
                 result = subprocess.run(
                     ["wrk", "-t", str(args.connections), "-c", str(args.connections),
-                     "-d", f"{args.seconds}s", "-s", str(script), f"http://127.0.0.1:{port}"],
+                     "-d", f"{args.seconds}s", "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}"],
                     env={**os.environ, "BENCH_DATA": str(data), "BENCH_BATCH": str(size)},
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
@@ -370,6 +378,7 @@ def over_http(world: dict, database_url: str, args) -> None:
                 done, micros, bad_status, errors, p99 = (int(x) for x in line.split()[1:])
                 done -= bad_status  # only 2xx count
                 rate = done * size / (micros / 1e6)
+                rates[rules, size] = rate
                 print(
                     f"{size:<16}{'on' if rules else 'off':<7}{rate:>10.0f}"
                     f"{done / (micros / 1e6):>9.0f}{p99 / 1000:>9.1f}"
@@ -379,6 +388,12 @@ def over_http(world: dict, database_url: str, args) -> None:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
     shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"goals, rules on: one event per request {rates[True, 1]:.0f} / {GOAL_SINGLE:,} = "
+        f"{rates[True, 1] / GOAL_SINGLE:.2f}; batches of 500 {rates[True, 500]:.0f} / "
+        f"{GOAL_BATCHED:,} = {rates[True, 500] / GOAL_BATCHED:.2f} (met at >= 1); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 def main() -> None:
@@ -388,6 +403,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="HTTP: seconds per row")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="gthread: threads per worker")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("PLAY_EVENTS_LIMIT_PER_USER", str(10**9))

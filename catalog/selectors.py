@@ -587,22 +587,30 @@ def track_ids_by_genres(*, slugs: Sequence[str], limit: int) -> list[int]:
     return list(dict.fromkeys(ids[: limit * 3]))[:limit]
 
 
-def track_durations_and_windows(
-    *, track_ids: Iterable[int], market: str
-) -> dict[int, tuple[int, list[tuple[datetime.datetime, datetime.datetime | None]]]]:
-    """For each existing track of `track_ids`: its duration (ms) and its availability
-    windows in `market` (empty: never playable there), in one query."""
+TrackFacts = dict[int, tuple[int, list[tuple[datetime.datetime, datetime.datetime | None]]]]
+
+
+def track_fact_rows(*, track_ids: Iterable[int], market: str) -> QuerySet:
+    """(id, duration_ms, window start, window end) of each existing track of `track_ids`:
+    one row per availability window in `market`, or one with no window (never playable
+    there). A queryset, so a caller may run it inside a statement of its own; fold the rows
+    with `track_facts_from_rows`."""
     windows = FilteredRelation(
         "availability_profile__profile__windows",
         condition=Q(availability_profile__profile__windows__market=market),
     )
-    found: dict[int, tuple[int, list]] = {}
-    for track_id, duration_ms, starts_at, ends_at in (
+    return (
         Track.objects.filter(pk__in=list(track_ids))
         .annotate(market_window=windows)
         .order_by()
         .values_list("pk", "duration_ms", "market_window__starts_at", "market_window__ends_at")
-    ):
+    )
+
+
+def track_facts_from_rows(rows: Iterable[tuple]) -> TrackFacts:
+    """Track id -> (duration in ms, its windows in the market) from `track_fact_rows`."""
+    found: TrackFacts = {}
+    for track_id, duration_ms, starts_at, ends_at in rows:
         _, track_windows = found.setdefault(track_id, (duration_ms, []))
         if starts_at is not None:
             track_windows.append((starts_at, ends_at))

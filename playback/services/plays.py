@@ -45,30 +45,43 @@ COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
 _LISTENER_LOCK = 0x504C4159
 
 
-def _insert_events_returning(events: list[PlayEvent]) -> list[uuid.UUID]:
-    """One INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id; return the ids inserted."""
-    if not events:
+def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
+    """Store rows (values in _EVENT_FIELDS order) once each: ON CONFLICT DO NOTHING on
+    the primary key; return the ids inserted.
+
+    On PostgreSQL one statement of the same text for any batch size: each column goes as
+    one array parameter through unnest(), so a batch of 500 costs 13 values to adapt and
+    send rather than 6,500 placeholders to build and plan.
+    """
+    if not rows:
         return []
     meta = PlayEvent._meta
     fields = [meta.get_field(name) for name in _EVENT_FIELDS]
     quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     pk = quote(meta.pk.column)
-    # PostgreSQL partitions the table by month (playback/partitions.py): its key is
-    # (id, ended_at), which a client's retry repeats exactly.
-    key = pk
+    columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
-        key = f"{pk}, {quote(meta.get_field('ended_at').column)}"
-    # Only identifiers from the model's metadata are interpolated; values are parameters.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(events))} ON CONFLICT ({key}) DO NOTHING RETURNING {pk}"
-    )
-    params = [
-        field.get_db_prep_save(getattr(event, field.attname), connection)
-        for event in events
-        for field in fields
-    ]
+        # Partitioned by month (playback/partitions.py): the key is (id, ended_at), which a
+        # client's retry repeats exactly.
+        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+        # Only identifiers and types from the model's metadata are interpolated.
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+            f"ON CONFLICT ({pk}, {quote(meta.get_field('ended_at').column)}) DO NOTHING "
+            f"RETURNING {pk}"
+        )
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(rows))} ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
+        )
+        params = [
+            field.get_db_prep_save(value, connection)
+            for values in rows
+            for field, value in zip(fields, values, strict=True)
+        ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
@@ -93,20 +106,8 @@ def play_events_ingest(*, user, events: list[dict], address: str | None = None) 
 
 @transaction.atomic
 def _play_events_store(*, user, events: list[dict], address: str | None) -> IngestResult:
-    track_ids = {event["track_id"] for event in events}
+    track_ids = sorted({event["track_id"] for event in events})
     country = str(user.country)
-    rules_on = settings.PLAY_EVENTS_INTEGRITY
-    if rules_on:  # the facts of the tracks in one query: durations and market windows
-        facts = catalog_selectors.track_durations_and_windows(track_ids=track_ids, market=country)
-        durations = {pk: duration for pk, (duration, _) in facts.items()}
-        windows = {pk: found for pk, (_, found) in facts.items()}
-    else:
-        durations = dict(
-            Track.objects.filter(pk__in=track_ids).order_by().values_list("pk", "duration_ms")
-        )
-    for index, event in enumerate(events):
-        if event["track_id"] not in durations:
-            raise ValidationFailed(f"events[{index}].track_id: unknown track {event['track_id']}.")
     now = timezone.now()
     unique: dict[uuid.UUID, dict] = {}
     for event in events:
@@ -120,11 +121,15 @@ def _play_events_store(*, user, events: list[dict], address: str | None) -> Inge
         )
         for event in unique.values()
     ]
-    if rules_on:
+    if settings.PLAY_EVENTS_INTEGRITY:
         judged = _plays_judge(
-            user_id=user.pk, ids=list(unique), plays=plays, durations=durations, windows=windows
+            user_id=user.pk, market=country, now=now, events=events, ids=list(unique), plays=plays
         )
     else:
+        durations = dict(
+            Track.objects.filter(pk__in=track_ids).order_by().values_list("pk", "duration_ms")
+        )
+        _require_known_tracks(events, durations)
         judged = [
             (
                 PlayEvent.Verdict.STREAM
@@ -134,27 +139,19 @@ def _play_events_store(*, user, events: list[dict], address: str | None) -> Inge
             )
             for play in plays
         ]
-    rows = [
-        PlayEvent(
-            id=event_id,
-            user_id=user.pk,
-            track_id=event["track_id"],
-            ms_played=event["ms_played"],
-            context_type=event["context_type"],
-            context_id=event.get("context_id") or "",
-            started_at=event["started_at"],
-            ended_at=event["ended_at"],
-            country=country,
-            received_at=now,
-            verdict=verdict,
-            reason=reason,
-            address=address,
+    rows = [  # in _EVENT_FIELDS order
+        (
+            event_id, user.pk, event["track_id"], event["ms_played"], event["context_type"],
+            event.get("context_id") or "", event["started_at"], event["ended_at"], country,
+            now, str(verdict), str(reason), address,
         )
         for (event_id, event), (verdict, reason) in zip(unique.items(), judged, strict=True)
-    ]
+    ]  # fmt: skip
     inserted = set(_insert_events_returning(rows))
     refused = sum(
-        1 for row in rows if row.pk in inserted and row.verdict == PlayEvent.Verdict.REFUSED
+        1
+        for (event_id, _), (verdict, _) in zip(unique.items(), judged, strict=True)
+        if event_id in inserted and verdict == PlayEvent.Verdict.REFUSED
     )
     return IngestResult(
         received=len(events),
@@ -164,99 +161,114 @@ def _play_events_store(*, user, events: list[dict], address: str | None) -> Inge
     )
 
 
+def _require_known_tracks(events: list[dict], known) -> None:
+    for index, event in enumerate(events):
+        if event["track_id"] not in known:
+            raise ValidationFailed(f"events[{index}].track_id: unknown track {event['track_id']}.")
+
+
 def _plays_judge(
     *,
     user_id: int,
+    market: str,
+    now: datetime.datetime,
+    events: list[dict],
     ids: list[uuid.UUID],
     plays: list[integrity.Candidate],
-    durations: dict[int, int],
-    windows: dict[int, list],
 ) -> list[tuple[str, str]]:
-    """Look up the rest of the facts `integrity.plays_judge` needs and apply it: two
-    statements whatever the batch's size (the listener's lock with their grants, then
-    their counted plays).
+    """Look up the facts `integrity.plays_judge` needs and apply it: two statements
+    whatever the batch's size (the listener's lock with their grants and the tracks' facts,
+    then their counted plays). Unknown tracks: ValidationFailed naming the first.
 
     Holds the listener's lock until commit, so two concurrent batches of one listener
     cannot both count overlapping plays.
     """
     rules = integrity.Rules(
-        now=timezone.now(),
-        grant_max_age=datetime.timedelta(days=settings.PLAY_GRANT_MAX_AGE_DAYS),
+        now=now, grant_max_age=datetime.timedelta(days=settings.PLAY_GRANT_MAX_AGE_DAYS)
     )
     # Bounds clipped to the accepted window, so absurd timestamps never reach a query.
     earliest_start = rules.earliest_end - datetime.timedelta(days=1)
     lo = max(min(play.started_at for play in plays), earliest_start)
     hi = min(max(play.ended_at for play in plays), rules.latest_end)
-    if lo > hi:  # nothing can count: every play is refused by its timestamps
-        _listener_lock(user_id=user_id)
-        grant_days: dict[int, list[datetime.date]] = {}
-        counted: list[tuple[datetime.datetime, datetime.datetime]] = []
-    else:
-        grant_days = _listener_lock_and_grant_days(
-            user_id=user_id,
-            track_ids=sorted({play.track_id for play in plays}),
-            first=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
-            last=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
-        )
-        # Read after the lock was granted (a statement of its own, so with a snapshot
-        # taken after it): a batch committed while this one waited is seen.
-        counted = _counted_intervals(user_id=user_id, lo=lo, hi=hi, incoming=set(ids))
+    facts, grant_days = _listener_lock_and_facts(
+        user_id=user_id,
+        market=market,
+        track_ids=sorted({play.track_id for play in plays}),
+        first=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
+        last=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
+    )
+    _require_known_tracks(events, facts)
+    # Read after the lock was granted (a statement of its own, so with a snapshot taken
+    # after it): a batch committed while this one waited is seen. When lo > hi nothing
+    # can count: every play is refused by its timestamps.
+    counted = (
+        _counted_intervals(user_id=user_id, lo=lo, hi=hi, incoming=set(ids)) if lo <= hi else []
+    )
     return integrity.plays_judge(
         plays=plays,
         rules=rules,
-        durations=durations,
-        market_windows=windows,
+        durations={pk: duration for pk, (duration, _) in facts.items()},
+        market_windows={pk: windows for pk, (_, windows) in facts.items()},
         grant_days=grant_days,
         counted=counted,
     )
 
 
-def _listener_lock(*, user_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_LISTENER_LOCK, user_id % (1 << 31)]
-            )
+def _listener_lock_and_facts(
+    *, user_id: int, market: str, track_ids: list[int], first: datetime.date, last: datetime.date
+) -> tuple[catalog_selectors.TrackFacts, dict[int, list[datetime.date]]]:
+    """Take the listener's lock (PostgreSQL); return the tracks' facts (durations and
+    windows in `market`, see `catalog.selectors.track_fact_rows`) and track id
+    -> sorted UTC days with a grant in [first, last], in one statement.
 
-
-def _listener_lock_and_grant_days(
-    *, user_id: int, track_ids: list[int], first: datetime.date, last: datetime.date
-) -> dict[int, list[datetime.date]]:
-    """Take the listener's lock (PostgreSQL) and return track id -> sorted UTC days with a
-    grant in [first, last], in one statement.
-
-    The grants need no snapshot taken after the lock: they are not what the lock guards.
+    Neither needs a snapshot taken after the lock: they are not what the lock guards.
     """
+    facts_rows = catalog_selectors.track_fact_rows(track_ids=track_ids, market=market)
     grant_days: dict[int, list[datetime.date]] = {}
     if connection.vendor != "postgresql":  # no lock to take: SQLite runs one writer
-        rows = (
-            StreamGrantDay.objects.filter(
-                user_id=user_id, track_id__in=track_ids, day__gte=first, day__lte=last
-            )
-            .order_by("day")
-            .values_list("track_id", "day")
-        )
+        facts = catalog_selectors.track_facts_from_rows(facts_rows)
+        grants = StreamGrantDay.objects.filter(
+            user_id=user_id, track_id__in=track_ids, day__gte=first, day__lte=last
+        ).values_list("track_id", "day")
     else:
         meta = StreamGrantDay._meta
         quote = connection.ops.quote_name
         track, day = (quote(meta.get_field(name).column) for name in ("track", "day"))
         user = quote(meta.get_field("user").column)
-        # The lock first (a materialised CTE, read once as the outer side of the join),
-        # then the grants through the (user, track, day) unique index. Only identifiers
-        # from the model's metadata are interpolated; values are parameters.
+        facts_sql, facts_params = facts_rows.query.sql_with_params()
+        # The lock (a materialised CTE, read once as the outer side of the join) with the
+        # grants through the (user, track, day) unique index, then the tracks' facts from
+        # the catalogue's own query: rows of (grant track, grant day, then the facts).
+        # Only identifiers from the model's metadata and the ORM's SQL are interpolated;
+        # values are parameters.
         sql = (
             "WITH listener_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s, %s)) "  # noqa: S608
-            f"SELECT g.{track}, g.{day} FROM listener_lock LEFT JOIN {quote(meta.db_table)} g "
-            f"ON g.{user} = %s AND g.{track} = ANY(%s) AND g.{day} >= %s AND g.{day} <= %s "
-            f"ORDER BY g.{day}"
+            f"SELECT g.{track}, g.{day}, NULL, NULL, NULL, NULL FROM listener_lock "
+            f"LEFT JOIN {quote(meta.db_table)} g ON g.{user} = %s AND g.{track} = ANY(%s) "
+            f"AND g.{day} >= %s AND g.{day} <= %s "
+            f"UNION ALL SELECT NULL, NULL, facts.* FROM ({facts_sql}) facts"
         )
-        params = [_LISTENER_LOCK, user_id % (1 << 31), user_id, track_ids, first, last]
+        params = [
+            _LISTENER_LOCK,
+            user_id % (1 << 31),
+            user_id,
+            track_ids,
+            first,
+            last,
+            *facts_params,
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = [row for row in cursor.fetchall() if row[0] is not None]
-    for track_id, granted_on in rows:
+            rows = cursor.fetchall()
+        facts = catalog_selectors.track_facts_from_rows(
+            row[2:] for row in rows if row[2] is not None
+        )
+        grants = [row[:2] for row in rows if row[0] is not None]
+    for track_id, granted_on in grants:
         grant_days.setdefault(track_id, []).append(granted_on)
-    return grant_days
+    for days in grant_days.values():
+        days.sort()
+    return facts, grant_days
 
 
 def _counted_intervals(
@@ -268,16 +280,32 @@ def _counted_intervals(
 ) -> list[tuple[datetime.datetime, datetime.datetime]]:
     """(start, end) of the listener's counted plays that overlap [lo, hi] (through the
     (user, ended_at) index)."""
-    return [
-        (started, ended)
-        for pk, started, ended in PlayEvent.objects.filter(
-            user_id=user_id,
-            verdict__in=COUNTED_VERDICTS,
-            ended_at__gt=lo,
-            started_at__lt=hi,
+    if connection.vendor != "postgresql":
+        rows = (
+            PlayEvent.objects.filter(
+                user_id=user_id, verdict__in=COUNTED_VERDICTS, ended_at__gt=lo, started_at__lt=hi
+            )
+            .order_by()
+            .values_list("pk", "started_at", "ended_at")
         )
-        .order_by()
-        .values_list("pk", "started_at", "ended_at")
+    else:  # SQL: the ORM compiled this query again for every batch
+        meta = PlayEvent._meta
+        quote = connection.ops.quote_name
+        pk, user, verdict, started, ended = (
+            quote(meta.get_field(name).column)
+            for name in ("id", "user", "verdict", "started_at", "ended_at")
+        )
+        # Only identifiers from the model's metadata are interpolated; values are parameters.
+        sql = (
+            f"SELECT {pk}, {started}, {ended} FROM {quote(meta.db_table)} "  # noqa: S608
+            f"WHERE {user} = %s AND {verdict} IN (%s, %s) AND {ended} > %s AND {started} < %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id, *map(str, COUNTED_VERDICTS), lo, hi])
+            rows = cursor.fetchall()
+    return [
+        (started_at, ended_at)
+        for pk, started_at, ended_at in rows
         if pk not in incoming  # a retried event is judged afresh, never against itself
     ]
 
