@@ -111,12 +111,6 @@ def _profile_of(track_ref: str) -> Subquery:
     )
 
 
-def _profiles_of_release(release_ref: str) -> QuerySet:
-    return TrackAvailabilityProfile.objects.filter(
-        track__release_id=OuterRef(OuterRef(release_ref))
-    ).values("profile_id")
-
-
 def track_playable_in(*, market: str, now: datetime.datetime, track_ref: str = "pk") -> Exists:
     # The track's profile id is looked up first, then its windows by (profile, market): two
     # primary-key/unique index probes, no join through the profile table.
@@ -124,9 +118,14 @@ def track_playable_in(*, market: str, now: datetime.datetime, track_ref: str = "
 
 
 def release_playable_in(*, market: str, now: datetime.datetime, release_ref: str = "pk") -> Exists:
-    """Whether some track of the release of `release_ref` is playable in `market` now."""
-    profiles = _profiles_of_release(release_ref)
-    return Exists(_open_windows(now).filter(profile_id__in=profiles, market=market))
+    """Whether some track of the release of `release_ref` is playable in `market` now.
+
+    Driven from the release's own tracks (each then two index probes, as
+    `track_playable_in`): starting from the market's windows instead, PostgreSQL read every
+    track of a shared availability profile for each release (10 ms a row at 8k tracks).
+    """
+    tracks = Track.objects.filter(release_id=OuterRef(release_ref)).order_by()
+    return Exists(tracks.filter(track_playable_in(market=market, now=now)))
 
 
 def track_markets(*, now: datetime.datetime, track_ref: str = "pk") -> Subquery:
