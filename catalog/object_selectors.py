@@ -53,6 +53,7 @@ from catalog.selectors import (
     PERFORMER_ROLES,
     _count_of,
     _open_windows,
+    release_playable_column,
     release_playable_in,
     track_markets,
     track_playable_in,
@@ -124,7 +125,7 @@ def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> di
             ),
         }
         if market:
-            columns["r_playable"] = release_playable_in(
+            columns["r_playable"] = release_playable_column(
                 market=p.market.str(), now=now, release_ref=release_ref
             )
         else:
@@ -136,7 +137,7 @@ def _release_availability(p: Params, market: bool) -> dict:
     """An album row's `playable` in the market, or without one, its `markets`."""
     now = p.now.datetime()
     if market:
-        return {"playable": release_playable_in(market=p.market.str(), now=now)}
+        return {"playable": release_playable_column(market=p.market.str(), now=now)}
     return {"markets": _release_markets(now, "pk")}
 
 
