@@ -112,9 +112,9 @@ def _profile_of(track_ref: str) -> Subquery:
     )
 
 
-def _profiles_of_release(release_ref: str) -> QuerySet:
+def _profiles_of_release() -> QuerySet:
     return TrackAvailabilityProfile.objects.filter(
-        track__release_id=OuterRef(OuterRef(release_ref))
+        track__release_id=OuterRef(OuterRef("pk"))
     ).values("profile_id")
 
 
@@ -124,10 +124,10 @@ def track_playable_in(*, market: str, now: datetime.datetime, track_ref: str = "
     return Exists(_open_windows(now).filter(profile_id=_profile_of(track_ref), market=market))
 
 
-def release_playable_in(*, market: str, now: datetime.datetime, release_ref: str = "pk") -> Exists:
-    """Whether some track of the release of `release_ref` is playable in `market` now."""
-    profiles = _profiles_of_release(release_ref)
-    return Exists(_open_windows(now).filter(profile_id__in=profiles, market=market))
+def release_playable_in(*, market: str, now: datetime.datetime) -> Exists:
+    """Whether some track of the release is playable in `market` now (a filter over many
+    releases; as a column of a short list, `release_playable_column`)."""
+    return Exists(_open_windows(now).filter(profile_id__in=_profiles_of_release(), market=market))
 
 
 def release_playable_column(
