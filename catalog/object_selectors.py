@@ -423,20 +423,17 @@ def _saved_page(p: Params):
     )
 
 
-_SAVED_COUNT = QueryShape(
-    lambda p: (
-        SavedTrack.objects.filter(user_id=p.user.int())
-        .order_by()
-        .values("user_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-)
+def _saved_total(p: Params) -> Coalesce:
+    """The number of the user's saved tracks (no outer reference: as a column, an InitPlan
+    run once per query)."""
+    return _count_of(SavedTrack.objects.filter(user_id=p.user.int()), "user")
+
+
+_SAVED_COUNT = QueryShape(lambda p: User.objects.filter(pk=p.user.int()).values(n=_saved_total(p)))
 _SAVED_TRACKS = _shapes(
     lambda p, market: _saved_page(p).values(
         "added_at",
-        # The number of them all, once per query (no outer reference: an InitPlan).
-        saved_total=_count_of(SavedTrack.objects.filter(user_id=p.user.int()), "user"),
+        saved_total=_saved_total(p),
         **_track_columns(p, to_track="track__", market=market, album=True),
     )
 )
