@@ -28,9 +28,11 @@ close every connection, halves the throughput (56 against 105 req/s).
 
 import argparse
 import contextlib
+import cProfile
 import datetime
 import json
 import os
+import pstats
 import random
 import shutil
 import signal
@@ -467,7 +469,7 @@ def _mix_request(kind: str, world: dict, rng: random.Random) -> tuple[str, str, 
     return "POST", "/api/v1/me/player/events", {"data": {"events": events}}
 
 
-def profile_mix(world: dict, requests: int) -> None:
+def profile_mix(world: dict, requests: int, cprofile: tuple = ()) -> None:
     """CPU of the web process per request of each kind, in-process (no wrk, no nginx)."""
     from django.conf import settings
     from django.db import connection
@@ -501,9 +503,15 @@ def profile_mix(world: dict, requests: int) -> None:
             lambda run, sql, *a, q=queries: q.append(sql) or run(sql, *a)
         ):
             call()
+        profiler = cProfile.Profile() if kind in cprofile else None
         start = time.process_time()
+        if profiler:
+            profiler.enable()
         for _ in range(requests):
             call()
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         rows.append((kind, (time.process_time() - start) / requests * 1000, len(queries)))
     mix_cpu = sum(cpu * weights[kind] for kind, cpu, _ in rows)
     for kind, cpu, count in rows:
@@ -531,6 +539,12 @@ def main() -> None:
         help="instead of wrk: CPU per request of each kind of the mix, in-process, N each",
     )
     parser.add_argument(
+        "--cprofile",
+        default="",
+        metavar="KINDS",
+        help="with --profile: cProfile these kinds (comma-separated), top functions by cumulative time",
+    )
+    parser.add_argument(
         "--upstream-keepalive",
         type=int,
         default=0,
@@ -550,7 +564,7 @@ def main() -> None:
             f"listeners, {args.events} play events; seeded in {time.monotonic() - started:.0f} s"
         )
         if args.profile:
-            profile_mix(world, args.profile)
+            profile_mix(world, args.profile, tuple(filter(None, args.cprofile.split(","))))
             return
         script = write_script(world)
         port = free_port()
