@@ -10,12 +10,16 @@ falls back to its own in-memory counters rather than refusing every login.
 
 import hashlib
 import logging
+import secrets
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from common.cache_scripts import CacheScript
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +168,78 @@ class AddressRateThrottle(_CacheOutageOpen):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+# DRF's SimpleRateThrottle keeps a pickled list of every request's time in the window (up
+# to the whole budget, 2,400 floats for an address) and reads and writes it whole: two round
+# trips and a list rebuilt per throttle per request. The same sliding log kept as a sorted
+# set, for every budget of a request in one script run. Per key (ARGV from 3 on: limit,
+# duration): drop the times older than the window, then either record this request or,
+# when the budget is spent, answer the oldest time still in it (DRF's refusal). Returns,
+# per key, {1, count} or {0, count, oldest}.
+_SLIDING_LOG = CacheScript(
+    """
+local now, member, out = tonumber(ARGV[1]), ARGV[2], {}
+for i, key in ipairs(KEYS) do
+  local limit, duration = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    out[i] = {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+  else
+    redis.call('ZADD', key, now, member)
+    redis.call('EXPIRE', key, math.ceil(duration))
+    out[i] = {1, count + 1}
+  end
+end
+return out
+""",
+    name="api-throttle",
+)
+
+
+class ApiRateThrottle(BaseThrottle):
+    """The API's general budgets, per signed-in user and per client address, in one step.
+
+    The rules of `UserRateThrottle` and `AddressRateThrottle` (their scopes, rates and
+    keys, DRF's sliding window; as in DRF, each budget counts the requests it lets
+    through), taken in one round trip to Redis. Without Redis (the embedded default) the
+    two throttles run as they are; when the cache fails, requests pass, as with theirs.
+    """
+
+    def __init__(self):
+        self.budgets = [UserRateThrottle(), AddressRateThrottle()]
+        self.waits: list[float] = []
+
+    def allow_request(self, request, view):
+        taken = [
+            (budget, key)
+            for budget in self.budgets
+            if budget.rate is not None and (key := budget.get_cache_key(request, view)) is not None
+        ]
+        if not taken:
+            return True
+        now = time.time()
+        args = [repr(now), f"{now!r}:{secrets.token_hex(6)}"]
+        for budget, _ in taken:
+            args += [budget.num_requests, budget.duration]
+        answers = _SLIDING_LOG.run(keys=[key for _, key in taken], args=args)
+        if answers is None:  # not Redis, or Redis failed: DRF's own steps (which fail open)
+            refused = [budget for budget, _ in taken if not budget.allow_request(request, view)]
+            self.waits = [budget.wait() or 0.0 for budget in refused]
+            return not refused
+        self.waits = []
+        for (budget, _), answer in zip(taken, answers, strict=True):
+            if int(answer[0]):
+                continue
+            # DRF's wait: the time left for the oldest request, shared by what is left.
+            remaining = budget.duration - (now - float(answer[2]))
+            available = budget.num_requests - int(answer[1]) + 1
+            self.waits.append(remaining / available if available > 0 else remaining)
+        return not self.waits
+
+    def wait(self):
+        return max(self.waits, default=None)
 
 
 class SignupRateThrottle(AddressRateThrottle):

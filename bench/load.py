@@ -542,7 +542,7 @@ def main() -> None:
         "--cprofile",
         default="",
         metavar="KINDS",
-        help="with --profile: cProfile these kinds (comma-separated), top functions by cumulative time",
+        help="with --profile: cProfile these kinds (comma-separated), top functions",
     )
     parser.add_argument(
         "--upstream-keepalive",

@@ -207,12 +207,11 @@ def backend_pids(database: str) -> list[int]:
 def throttle_histories_clear(user_id: int) -> None:
     """Forget the bench client's throttle histories (its address's and the listener's).
 
-    DRF's throttles keep the time of every request of the last minute in one cache value,
-    read and written on each request, so its cost grows with the requests before it; the
-    bench sends ~2,000 a minute from one address. Each measurement starts from an empty
-    history, so the floor and every endpoint pay for the same history (their own ~330
-    requests): earlier runs measured later endpoints against a longer history than the
-    floor's first half.
+    The API's throttles keep the time of every request of the last minute (a sorted set in
+    Redis, a list in the in-memory cache), so their cost can grow with the requests before
+    it; the bench sends ~2,000 a minute from one address. Each measurement starts from an
+    empty history, so the floor and every endpoint pay for the same history (their own ~330
+    requests).
     """
     from django.core.cache import cache
 

@@ -125,6 +125,33 @@ class TestThrottles:
             == 200
         )
 
+    def test_api_window_slides_and_each_budget_counts_what_it_lets_through(self, user, monkeypatch):
+        """A request counts for a minute from its own time (DRF's sliding window), in
+        Redis as without it; as in DRF, the address's budget counts a request the user's
+        refuses, and the Retry-After is the time the oldest request has left."""
+        clock = [1_000_000.0]
+        monkeypatch.setattr(throttling.time, "time", lambda: clock[0])
+        monkeypatch.setattr(throttling.SimpleRateThrottle, "timer", staticmethod(lambda: clock[0]))
+        monkeypatch.setitem(throttling.UserRateThrottle.THROTTLE_RATES, "user", "2/min")
+        monkeypatch.setitem(throttling.AddressRateThrottle.THROTTLE_RATES, "address", "3/min")
+        cache.delete(f"throttle_user_{user.pk}")
+        address = an_address()
+        signed_in = APIClient()
+        signed_in.force_authenticate(user)
+
+        def status(client) -> int:
+            return client.get("/api/v1/me", REMOTE_ADDR=address).status_code
+
+        assert [status(signed_in), status(signed_in)] == [200, 200]
+        clock[0] += 40
+        refused = signed_in.get("/api/v1/me", REMOTE_ADDR=address)
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) == 20  # the first request leaves the window at 60 s
+        anonymous = APIClient().get("/api/v1/search?q=a&type=track", REMOTE_ADDR=address)
+        assert anonymous.status_code == 429  # the address's third went to that refusal
+        clock[0] += 21  # the first two requests are out of both windows
+        assert [status(signed_in), status(signed_in), status(signed_in)] == [200, 200, 429]
+
     def test_signup_per_address(self, db, monkeypatch):
         monkeypatch.setitem(throttling.SignupRateThrottle.THROTTLE_RATES, "signup", "2/hour")
         address = an_address()
