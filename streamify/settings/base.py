@@ -108,6 +108,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# The compiled hot-path reads (common/query_shapes.py) run as prepared statements, on a
+# cursor of their own: every other query keeps Django's client-side binding, which never
+# prepares. Off behind a pooler in transaction mode (PgBouncer), which cannot keep them.
+_PREPARED = (
+    {"prepare_threshold": 0} if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else {}
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_PREPARED}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Read replicas (PostgreSQL hot standbys): reads outside transactions go to a replica unless
 # the client wrote lately (read-your-writes); see streamify/db_routing.py.
@@ -117,7 +125,7 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS):
         **env.db_url_config(_url),
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 2},
+        "OPTIONS": {"connect_timeout": 2, **_PREPARED},
         "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["streamify.db_routing.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
