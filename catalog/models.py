@@ -66,7 +66,8 @@ class Release(models.Model):
 
     class Meta:
         ordering = ["-release_date", "title", "id"]
-        indexes = [models.Index(fields=["release_date"])]
+        # Also the walk of new releases, newest first (release_date DESC, id DESC).
+        indexes = [models.Index(fields=["release_date", "id"], name="release_date_id")]
 
     def __str__(self):
         return self.title

@@ -24,6 +24,7 @@ from django.db.models import (
     DateField,
     Expression,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -480,12 +481,43 @@ def saved_track_object_rows(
     }
 
 
+# Spotify's new releases are the newest 100 albums (`total` at most 100); a walk down the
+# (release_date, id) index stops there instead of judging every album's playability.
+NEW_RELEASES_MAX = 100
+
+
 def _new_releases(p: Params, market: bool) -> QuerySet:
+    """The page of the newest `NEW_RELEASES_MAX` released albums (playable in the market)."""
     today = Cast(p.now.datetime(), DateField())
-    releases = Release.objects.filter(release_date__lte=today)
+    newest = Release.objects.filter(release_date__lte=today)
     if market:
-        releases = releases.filter(release_playable_in(market=p.market.str(), now=p.now.datetime()))
+        newest = newest.filter(release_playable_in(market=p.market.str(), now=p.now.datetime()))
+    newest = sliced(newest.order_by("-release_date", "-id").values("id"), p.first, p.newest)
+    releases = Release.objects.filter(_AmongRows("pk", Subquery(newest)))
     return sliced(releases.order_by("-release_date", "-id"), p.offset, p.limit)
+
+
+class _AmongRows(Func):
+    """`column` is one of the values a subquery gives. On PostgreSQL the subquery runs once,
+    as an array the planner probes the primary key with; as a semi-join against a LIMITed
+    subquery it walked the whole table, comparing each row with every id."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def _compiled(self, compiler) -> tuple[str, str, list]:
+        column, rows = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        rows_sql, rows_params = compiler.compile(rows)  # "(SELECT ...)"
+        return column_sql, rows_sql, [*column_params, *rows_params]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, rows, params = self._compiled(compiler)
+        return f"{column} = ANY(ARRAY{rows})", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        column, rows, params = self._compiled(compiler)
+        return f"{column} IN {rows}", params
 
 
 _NEW_RELEASES = _shapes(
@@ -514,7 +546,7 @@ def new_release_rows(
     """A page of `library_selectors.new_releases` as simplified album rows, the number of
     them all (None when the page is empty: past the end) and their artists by release id;
     2 queries."""
-    values = _values(market, now, offset=offset, limit=limit)
+    values = _values(market, now, offset=offset, limit=limit, first=0, newest=NEW_RELEASES_MAX)
     rows = _NEW_RELEASES[bool(market)].rows(model=Release, **values)
     if not rows:
         return [], None, {}

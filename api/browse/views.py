@@ -205,7 +205,10 @@ class NewReleasesApi(_BrowseApi):
     @extend_schema(
         operation_id="get_new_releases",
         summary="Get new releases",
-        description="Released albums, newest first; with `country`, only those playable there.",
+        description=(
+            "The newest 100 released albums, newest first; with `country`, only those "
+            "playable there."
+        ),
         tags=["browse"],
         parameters=[COUNTRY, MARKET, LOCALE, *PAGING],
         responses={200: NewReleasesResponseSerializer, **ERRORS},
@@ -221,7 +224,10 @@ class NewReleasesApi(_BrowseApi):
             market=market, limit=paginator.limit, offset=paginator.offset, now=now
         )
         if paginator.count is None:  # past the last page: count them
-            paginator.count = selectors.new_releases(market=market, now=now).count()
+            found = selectors.new_releases(market=market, now=now)[
+                : object_selectors.NEW_RELEASES_MAX
+            ]
+            paginator.count = found.count()
         albums = render.simplified_albums(render.Links(request), rows, artists)
         return Response(
             {

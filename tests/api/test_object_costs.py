@@ -200,6 +200,30 @@ def test_new_releases_are_the_documented_objects(api_client, db, query):
     assert body["total"] == len(everything) == 3
 
 
+def test_new_releases_are_the_newest_hundred_playable_ones(api_client, db, monkeypatch):
+    """Spotify's list holds the newest 100; here the cap is 4, with unplayable albums
+    between the playable ones (skipped before the cap, not after it)."""
+    from catalog import object_selectors
+
+    monkeypatch.setattr(object_selectors, "NEW_RELEASES_MAX", 4)
+    today = timezone.now().date()
+    playable = []
+    for n in range(6):
+        release = ReleaseFactory(release_date=today - datetime.timedelta(days=2 * n))
+        TrackFactory(release=release, markets=["SE"])
+        elsewhere = ReleaseFactory(release_date=today - datetime.timedelta(days=2 * n + 1))
+        TrackFactory(release=elsewhere, markets=["US"])
+        playable.append(release.pk)
+    first = api_client.get(f"{API}/browse/new-releases?country=SE&limit=3").json()["albums"]
+    assert [item["id"] for item in first["items"]] == [str(pk) for pk in playable[:3]]
+    assert first["total"] == 4
+    rest = api_client.get(f"{API}/browse/new-releases?country=SE&limit=3&offset=3").json()
+    assert [item["id"] for item in rest["albums"]["items"]] == [str(playable[3])]
+    assert rest["albums"]["next"] is None
+    past = api_client.get(f"{API}/browse/new-releases?country=SE&offset=10").json()["albums"]
+    assert past["items"] == [] and past["total"] == 4
+
+
 def test_private_playlist_is_its_owners_alone(api_client, small):
     _, tracks = small
     playlist = _playlist(tracks)
