@@ -3,7 +3,7 @@
 Pure numpy/scipy, no database: the nightly run and the offline evaluation call the same
 functions, so what is evaluated is what ships.
 
-A listener's score for a track is a weighted sum of seven signals:
+A listener's score for a track is a weighted sum of eight signals:
 
 - `als`: the implicit-feedback ALS preference (Hu, Koren and Volinsky);
 - `knn`: item-item cosine neighbours of what the listener streamed (ItemKNN);
@@ -15,15 +15,20 @@ A listener's score for a track is a weighted sum of seven signals:
   `popular_days` (recency and local charts);
 - `artist_als`: ALS on listener x artist weights, spread to the artist's tracks;
 - `ease`: EASE item-item weights (Steck 2019) over the `EASE_MAX_TRACKS` most listened
-  tracks, applied to what the listener played.
+  tracks, applied to what the listener played;
+- `choice`: log p(artist | listener) from a low-rank multinomial logit over artists with
+  a market popularity term (`ArtistChoice`), plus log of the track's share of its
+  artist's listeners in the market, counted per day live. Listening mostly picks an
+  artist, then a track of it; the share is pooled over the whole market, so it is
+  sharp even for tracks the listener's neighbours never played.
 
-`als`, `knn`, `artist_als` and `ease` are standardised per listener. The weights, the ALS
-settings and the EASE penalty are chosen at every nightly run on a validation week
-(`tune`): train on everything before the last 7 days, score the listeners' new tracks of
-those days, keep the best; then fit again on everything. The playlist takes the best
-scores among tracks licensed and live in the market and never played, at most
-`artist_cap` per artist; ties break by track position, and every fit runs with fixed seeds
-and thread counts, so the same data gives the same playlists.
+`als`, `knn`, `artist_als`, `ease` and `choice` are standardised per listener. The
+weights, the ALS settings and the EASE penalty are chosen at every nightly run on a
+validation week (`tune`): train on everything before the last 7 days, score the
+listeners' new tracks of those days, keep the best; then fit again on everything. The
+playlist takes the best scores among tracks licensed and live in the market and never
+played, at most `artist_cap` per artist; ties break by track position, and every fit
+runs with fixed seeds and thread counts, so the same data gives the same playlists.
 """
 
 import time
@@ -327,8 +332,8 @@ def artist_als_fit(training: Training, params: als.AlsParams):
 # share of its artist's listeners in the market.
 CHOICE_RANK = 16
 CHOICE_REGULARIZATION = 0.1
-CHOICE_ITERATIONS = 200
-CHOICE_LEARNING_RATE = 0.05
+CHOICE_ITERATIONS = 100
+CHOICE_LEARNING_RATE = 0.1
 CHOICE_BLOCK = 2048  # listener rows per dense (rows x artists) block while fitting
 
 
