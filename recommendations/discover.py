@@ -366,12 +366,14 @@ def choice_fit(
     """Fit the artist choice model by full-batch Adam on the multinomial log-likelihood.
 
     One BLAS thread and fixed blocks of listeners: the same data gives the same factors
-    bit for bit. Memory: one block x artists dense matrix at a time.
+    bit for bit. Memory: a few (block x artists) dense matrices at a time, the block
+    shrunk so that they stay under `TUNING_MEMORY_BUDGET`.
     """
     n_users, n_tracks = training.shape
     artists = training.track_artist
     n_artists = int(artists.max(initial=-1)) + 1
     n_markets = training.live.shape[1]
+    block = max(1, min(block, TUNING_MEMORY_BUDGET // (4 * 4 * max(n_artists, 1))))
     binary = training.weights.copy()
     binary.data[:] = 1.0
     membership = sp.csr_matrix(
