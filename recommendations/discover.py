@@ -3,7 +3,7 @@
 Pure numpy/scipy, no database: the nightly run and the offline evaluation call the same
 functions, so what is evaluated is what ships.
 
-A listener's score for a track is a weighted sum of seven signals:
+A listener's score for a track is a weighted sum of eight signals:
 
 - `als`: the implicit-feedback ALS preference (Hu, Koren and Volinsky);
 - `knn`: item-item cosine neighbours of what the listener streamed (ItemKNN);
@@ -15,15 +15,20 @@ A listener's score for a track is a weighted sum of seven signals:
   `popular_days` (recency and local charts);
 - `artist_als`: ALS on listener x artist weights, spread to the artist's tracks;
 - `ease`: EASE item-item weights (Steck 2019) over the `EASE_MAX_TRACKS` most listened
-  tracks, applied to what the listener played.
+  tracks, applied to what the listener played;
+- `choice`: log p(artist | listener) from a low-rank multinomial logit over artists with
+  a market popularity term (`ArtistChoice`), plus log of the track's share of its
+  artist's listeners in the market, counted per day live. Listening mostly picks an
+  artist, then a track of it; the share is pooled over the whole market, so it is
+  sharp even for tracks the listener's neighbours never played.
 
-`als`, `knn`, `artist_als` and `ease` are standardised per listener. The weights, the ALS
-settings and the EASE penalty are chosen at every nightly run on a validation week
-(`tune`): train on everything before the last 7 days, score the listeners' new tracks of
-those days, keep the best; then fit again on everything. The playlist takes the best
-scores among tracks licensed and live in the market and never played, at most
-`artist_cap` per artist; ties break by track position, and every fit runs with fixed seeds
-and thread counts, so the same data gives the same playlists.
+`als`, `knn`, `artist_als`, `ease` and `choice` are standardised per listener. The
+weights, the ALS settings and the EASE penalty are chosen at every nightly run on a
+validation week (`tune`): train on everything before the last 7 days, score the
+listeners' new tracks of those days, keep the best; then fit again on everything. The
+playlist takes the best scores among tracks licensed and live in the market and never
+played, at most `artist_cap` per artist; ties break by track position, and every fit
+runs with fixed seeds and thread counts, so the same data gives the same playlists.
 """
 
 import time
@@ -36,7 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from recommendations import als
 
-SIGNALS = ("als", "knn", "artist", "fresh", "popularity", "artist_als", "ease")
+SIGNALS = ("als", "knn", "artist", "fresh", "popularity", "artist_als", "ease", "choice")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class BlendParams:
     popularity: float = 0.3
     artist_als: float = 0.0
     ease: float = 0.0
+    choice: float = 0.0
     neighbours: int = 100
     ease_lambda: float = 400.0
     popular_days: int = 7
@@ -93,7 +99,9 @@ class Training:
     `weights` holds streams + skip_weight * skips per listener and track (every play,
     however short, leaves a non-zero cell: that is "played"); `market_recent` listeners
     per market and track over the last `popular_days`; `live` (T, M) whether the track is
-    licensed and live in the market; `fresh` (T, M) live there for at most `fresh_days`.
+    licensed and live in the market; `fresh` (T, M) live there for at most `fresh_days`;
+    `live_days` (T, M) for how many of the days of `weights` the track was live in the
+    market (at least 1; None: all of them).
     """
 
     weights: sp.csr_matrix
@@ -102,6 +110,7 @@ class Training:
     live: np.ndarray
     fresh: np.ndarray
     market_recent: np.ndarray
+    live_days: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -249,6 +258,7 @@ class Model:
     artist_user_factors: np.ndarray
     artist_factors: np.ndarray
     ease: sp.csr_matrix | None = None  # (T, T) EASE weights; None: not fitted (weight 0)
+    choice: "ArtistChoice | None" = None  # None: not fitted (weight 0)
     tuning: dict = field(default_factory=dict)
 
 
@@ -282,12 +292,17 @@ def fit(
     if key not in cache:
         gram = _ease_gram_cached(training, cache)
         cache[key] = ease_fit(training.weights, blend.ease_lambda, gram=gram)
+    ease = cache[key]
+    key = ("choice", id(training.weights))
+    if key not in cache:
+        cache[key] = choice_fit(training)
     recent = np.log1p(training.market_recent)
     scale = np.maximum(recent.max(axis=1, keepdims=True), 1e-9)
     return Model(
+        choice=cache[key],
         artist_user_factors=artist_user_factors,
         artist_factors=artist_factors,
-        ease=cache[key],
+        ease=ease,
         blend=blend,
         als_params=als_params,
         user_factors=user_factors,
@@ -311,6 +326,128 @@ def artist_als_fit(training: Training, params: als.AlsParams):
         user_ids=np.arange(training.shape[0]), track_ids=np.arange(n_artists), weights=per_artist
     )
     return als.train(interactions, replace(params, factors=32, regularization=1.0, alpha=4.0))
+
+
+# The artist choice model: a low-rank multinomial logit over artists, times the track's
+# share of its artist's listeners in the market.
+CHOICE_RANK = 16
+CHOICE_REGULARIZATION = 0.1
+CHOICE_ITERATIONS = 100
+CHOICE_LEARNING_RATE = 0.1
+CHOICE_BLOCK = 2048  # listener rows per dense (rows x artists) block while fitting
+
+
+@dataclass
+class ArtistChoice:
+    """Which artist a listener turns to next, and which of its tracks a market plays.
+
+    `log p(artist | listener) = softmax(user_factors[u] @ artist_factors.T + bias[market])`,
+    fitted to the distinct tracks each listener played per artist; `log_within` (M, T) is
+    log of each track's share of its artist's listeners in the market (smoothed with its
+    listeners everywhere). Their sum scores a track for a listener.
+    """
+
+    user_factors: np.ndarray  # (U, r)
+    artist_factors: np.ndarray  # (A, r)
+    bias: np.ndarray  # (M, A) market popularity of each artist, as a logit
+    log_within: np.ndarray  # (M, T)
+
+
+def choice_fit(
+    training: Training,
+    *,
+    rank: int = CHOICE_RANK,
+    regularization: float = CHOICE_REGULARIZATION,
+    iterations: int = CHOICE_ITERATIONS,
+    learning_rate: float = CHOICE_LEARNING_RATE,
+    seed: int = 0,
+    block: int = CHOICE_BLOCK,
+) -> ArtistChoice:
+    """Fit the artist choice model by full-batch Adam on the multinomial log-likelihood.
+
+    One BLAS thread and fixed blocks of listeners: the same data gives the same factors
+    bit for bit. Memory: a few (block x artists) dense matrices at a time, the block
+    shrunk so that they stay under `TUNING_MEMORY_BUDGET`.
+    """
+    n_users, n_tracks = training.shape
+    artists = training.track_artist
+    n_artists = int(artists.max(initial=-1)) + 1
+    n_markets = training.live.shape[1]
+    block = max(1, min(block, TUNING_MEMORY_BUDGET // (4 * 4 * max(n_artists, 1))))
+    binary = training.weights.copy()
+    binary.data[:] = 1.0
+    membership = sp.csr_matrix(
+        (np.ones(n_tracks, np.float32), (np.arange(n_tracks), artists)),
+        shape=(n_tracks, n_artists),
+    )
+    counts = sp.csr_matrix(binary @ membership, dtype=np.float32)
+    markets = training.user_market.clip(0)
+    # Within-artist shares per market, smoothed towards the track's listeners everywhere,
+    # per day live (a release of last Friday has had a few days to find its listeners).
+    listeners = np.zeros((n_markets, n_tracks), dtype=np.float64)
+    played = binary.tocoo()
+    np.add.at(listeners, (markets[played.row], played.col), 1.0)
+    smoothed = listeners + 0.1 + 0.5 * listeners.sum(axis=0)[None, :] / max(n_markets, 1)
+    if training.live_days is not None:
+        smoothed /= np.maximum(training.live_days.T, 1)
+    artist_total = np.zeros((n_markets, n_artists))
+    np.add.at(artist_total.T, artists, smoothed.T)
+    log_within = np.log(smoothed / artist_total[:, artists]).astype(np.float32)
+    market_counts = np.zeros((n_markets, n_artists), dtype=np.float64)
+    by_user = counts.tocoo()
+    np.add.at(market_counts, (markets[by_user.row], by_user.col), by_user.data)
+    bias = np.log((market_counts + 0.5) / (market_counts + 0.5).sum(axis=1, keepdims=True))
+    rng = np.random.default_rng(seed)
+    user_f = (rng.normal(size=(n_users, rank)) * 0.01).astype(np.float32)
+    artist_f = (rng.normal(size=(n_artists, rank)) * 0.01).astype(np.float32)
+    bias = bias.astype(np.float32)
+    totals = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
+    scale = np.float32(n_users / max(float(totals.sum()), 1.0))
+    params = [user_f, artist_f, bias]
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    with threadpool_limits(limits=1, user_api="blas"):
+        for step in range(1, iterations + 1):
+            grads = [regularization * user_f, regularization * artist_f, np.zeros_like(bias)]
+            for start in range(0, n_users, block):
+                end = min(start + block, n_users)
+                logits = user_f[start:end] @ artist_f.T + bias[markets[start:end]]
+                logits -= logits.max(axis=1, keepdims=True)
+                prob = np.exp(logits)
+                prob /= prob.sum(axis=1, keepdims=True)
+                g = prob * totals[start:end, None]
+                g -= counts[start:end].toarray()
+                g *= scale
+                grads[0][start:end] += g @ artist_f
+                grads[1] += g.T @ user_f[start:end]
+                np.add.at(grads[2], markets[start:end], g)
+            for p, g, m1, m2 in zip(params, grads, first, second, strict=True):
+                m1 *= 0.9
+                m1 += 0.1 * g
+                m2 *= 0.999
+                m2 += 0.001 * g * g
+                p -= (
+                    learning_rate
+                    * (m1 / (1 - 0.9**step))
+                    / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
+                )
+    return ArtistChoice(
+        user_factors=user_f, artist_factors=artist_f, bias=bias, log_within=log_within
+    )
+
+
+def choice_log_probability(
+    choice: ArtistChoice, factor_rows: np.ndarray, markets: np.ndarray, track_artist: np.ndarray
+) -> np.ndarray:
+    """(listeners, T) log p(artist | listener) + log share of the track within its artist.
+
+    Listeners outside the model (row -1) get their market's artist popularity.
+    """
+    users = _rows_of(choice.user_factors, factor_rows)
+    logits = _factor_scores(users, choice.artist_factors) + choice.bias[markets.clip(0)]
+    logits -= logits.max(axis=1, keepdims=True)
+    logits -= np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return logits[:, track_artist] + choice.log_within[markets.clip(0)]
 
 
 def _standardise(matrix: np.ndarray) -> np.ndarray:
@@ -398,6 +535,14 @@ def signals_for(
         out[6] = _standardise((binary @ model.ease).toarray())
     else:
         out[6] = 0.0
+    if model.choice is not None:
+        out[7] = _standardise(
+            choice_log_probability(
+                model.choice, listeners.factor_rows, listeners.markets, track_artist
+            )
+        )
+    else:
+        out[7] = 0.0
     return out
 
 

@@ -152,6 +152,7 @@ def training_at(
         track_artist=log.track_artist,
         live=live,
         fresh=live & (live_day >= cutoff - blend.fresh_days),
+        live_days=np.clip(cutoff - live_day, 1, max(cutoff, 1)),
         market_recent=discover.market_recent_build(
             users=log.users[recent],
             tracks=log.tracks[recent],

@@ -237,6 +237,14 @@ class ScoringContext:
                 (items["dw_ease_data"], items["dw_ease_indices"], items["dw_ease_indptr"]),
                 shape=(n, n),
             )
+        choice = None
+        if "dw_choice_bias" in items:
+            choice = discover.ArtistChoice(
+                user_factors=users["dw_choice_user_factors"],
+                artist_factors=items["dw_choice_artist_factors"],
+                bias=items["dw_choice_bias"],
+                log_within=items["dw_choice_log_within"],
+            )
         self.dw = discover.Model(
             blend=discover.BlendParams(),
             als_params=als.AlsParams(),
@@ -248,6 +256,7 @@ class ScoringContext:
             artist_user_factors=users["dw_artist_user_factors"],
             artist_factors=items["dw_artist_factors"],
             ease=ease,
+            choice=choice,
         )
         self.dw_user_ids = users["dw_user_ids"]
         self.dw_track_artist = items["dw_track_artist"]

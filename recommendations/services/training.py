@@ -116,8 +116,17 @@ def discover_weekly_arrays(model: discover.Model, log) -> tuple[dict, dict]:
     """(item arrays, user arrays) of a fitted Discover Weekly, for the model's npz."""
     knn = model.knn.tocsr()
     ease = (model.ease if model.ease is not None else sp.csr_matrix(model.knn.shape)).tocsr()
+    choice_items, choice_users = {}, {}
+    if model.choice is not None:
+        choice_items = {
+            "dw_choice_artist_factors": model.choice.artist_factors,
+            "dw_choice_bias": model.choice.bias,
+            "dw_choice_log_within": model.choice.log_within,
+        }
+        choice_users = {"dw_choice_user_factors": model.choice.user_factors}
     return (
         {
+            **choice_items,
             "dw_ease_indptr": ease.indptr.astype(np.int64),
             "dw_ease_indices": ease.indices.astype(np.int32),
             "dw_ease_data": ease.data.astype(np.float32),
@@ -137,6 +146,7 @@ def discover_weekly_arrays(model: discover.Model, log) -> tuple[dict, dict]:
             "dw_user_ids": log.user_ids,
             "dw_user_factors": model.user_factors,
             "dw_artist_user_factors": model.artist_user_factors,
+            **choice_users,
         },
     )
 

@@ -133,3 +133,71 @@ def test_tuning_in_chunks_gives_the_candidates_weights_and_playlists_of_one_chun
         batch=len(split.rows),
     )
     assert np.array_equal(recs, again) and (recs >= 0).any()
+
+
+def test_artist_choice_gives_distributions_and_the_same_fit_twice():
+    log = synthetic.generate(synthetic.WorldParams(listeners=300, tracks=600, weeks=4, seed=5))
+    training = evaluation.training_at(log, log.days)
+    choice = discover.choice_fit(training, iterations=20, block=64)
+    again = discover.choice_fit(training, iterations=20, block=64)
+    rows = np.flatnonzero(np.diff(training.weights.indptr) > 0)[:20]
+    markets = training.user_market[rows]
+
+    scores = discover.choice_log_probability(choice, rows, markets, training.track_artist)
+
+    for name in ("user_factors", "artist_factors", "bias", "log_within"):
+        assert np.array_equal(getattr(choice, name), getattr(again, name))
+    # Per listener: a distribution over artists; per market: one within each artist.
+    n_artists = log.n_artists
+    first = np.searchsorted(training.track_artist, np.arange(n_artists))
+    artist_log_p = scores[:, first] - choice.log_within[markets][:, first]
+    assert np.allclose(np.exp(artist_log_p).sum(axis=1), 1.0, atol=1e-4)
+    within = np.zeros((choice.log_within.shape[0], n_artists))
+    np.add.at(within.T, training.track_artist, np.exp(choice.log_within).T)
+    assert np.allclose(within, 1.0, atol=1e-4)
+    # A listener the model does not know gets their market's artist popularity.
+    unknown = discover.choice_log_probability(
+        choice, np.full(2, -1), np.zeros(2, np.int64), training.track_artist
+    )
+    assert np.array_equal(unknown[0], unknown[1])
+    assert np.allclose(unknown[0] - choice.log_within[0], (choice.bias[0] - np.log(
+        np.exp(choice.bias[0]).sum()
+    ))[training.track_artist], atol=1e-4)  # fmt: skip
+
+
+def test_artist_choice_learns_taste_and_shares_listeners_per_day_live():
+    # Listeners 0-9 play artist 0, 10-19 artist 1; a new listener of artist 0's taste
+    # (20) played one of its tracks. Track 2 (artist 0) went live 2 days ago, track 1 on
+    # day 0: the same listeners in 2 days weigh more than in 28.
+    users, tracks = [], []
+    for user in range(10):
+        users += [user, user, user]
+        tracks += [0, 1, 2]
+    for user in range(10, 20):
+        users += [user, user]
+        tracks += [3, 4]
+    users.append(20)
+    tracks.append(0)
+    weights = sp.csr_matrix(
+        (np.ones(len(users), np.float32), (users, tracks)), shape=(21, 6), dtype=np.float32
+    )
+    live_days = np.full((6, 1), 28)
+    live_days[2] = 2
+    training = discover.Training(
+        weights=weights,
+        user_market=np.zeros(21, np.int64),
+        track_artist=np.asarray([0, 0, 0, 1, 1, 1]),
+        live=np.ones((6, 1), bool),
+        fresh=np.zeros((6, 1), bool),
+        market_recent=np.zeros((1, 6), np.float32),
+        live_days=live_days,
+    )
+
+    choice = discover.choice_fit(training, rank=2, iterations=150)
+    scores = discover.choice_log_probability(
+        choice, np.asarray([20]), np.zeros(1, np.int64), training.track_artist
+    )[0]
+
+    assert scores[1] > scores[3]  # artist 0 over artist 1 for its listener
+    assert choice.log_within[0, 2] > choice.log_within[0, 1]
+    assert choice.log_within[0, 5] < choice.log_within[0, 3]  # nobody played track 5

@@ -11,7 +11,7 @@ from catalog.models import FollowedArtist, Playlist, PlaylistItem, Track
 from catalog.selectors import track_playable_in
 from licensing.models import ReleaseMarketDate
 from playback.models import DailyListenerTrack, DailyTrackStreams
-from recommendations import services
+from recommendations import discover, services
 from recommendations.models import (
     ModelVersion,
     PersonalisedPlaylist,
@@ -416,6 +416,15 @@ def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
     context = services.scoring_context(RecommendationRun.objects.get(pk=run.pk))
     assert context.dw.ease is not None and context.dw.ease.nnz > 0
     assert context.dw.blend.ease == tuning["chosen"]["ease"]
+    # And the artist choice model, the same arrays the fit produced.
+    assert "choice" in tuning["chosen"]
+    assert context.dw.blend.choice == tuning["chosen"]["choice"]
+    choice = context.dw.choice
+    assert choice is not None
+    assert choice.user_factors.shape == (len(context.dw_user_ids), discover.CHOICE_RANK)
+    assert choice.bias.shape == (len(context.dw_markets), len(choice.artist_factors))
+    assert choice.log_within.shape == (len(context.dw_markets), len(context.dw_pos))
+    assert np.isfinite(choice.log_within).all()
     chosen = run.model_version.params["discover_weekly"]
     assert chosen["als"] == tuning["chosen"]["als_settings"]
     assert chosen["blend"]["knn"] == tuning["chosen"]["knn"]
