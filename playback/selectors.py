@@ -100,13 +100,13 @@ def rendition_pick(ready: list[Rendition], *, codecs: list[str], quality: str) -
 
 
 def _rendition_for_stream_shape(p) -> QuerySet:
-    country = Subquery(
-        get_user_model().objects.filter(pk=p.user_id.int(), is_active=True).values("country")[:1]
-    )
+    listener = get_user_model().objects.filter(pk=p.user_id.int(), is_active=True).order_by()
+    country = Subquery(listener.values("country")[:1])
     return (
         Rendition.objects.filter(
             pk=p.rendition_id.int(), track_id=p.track_id.int(), state=Rendition.State.READY
         )
+        .order_by()  # one row by primary key: no join to the models' default orderings
         .annotate(
             listener_country=country,
             playable=track_playable_in(market=country, now=p.now.datetime(), track_ref="track_id"),
