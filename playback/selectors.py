@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     FloatField,
     Max,
     OuterRef,
@@ -17,8 +18,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
 )
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Greatest, Power, TruncDate
 from django.utils import timezone
 
 from catalog.models import Playlist, Track, TrackArtist
@@ -28,6 +31,7 @@ from playback.demo import Catalog
 from playback.models import (
     PlayEvent,
     Rendition,
+    StreamGrantDay,
     TrackAudio,
     TranscodeJob,
 )
@@ -82,16 +86,9 @@ def codecs_for_request(*, format: str | None, accept: str | None) -> list[str]:
     return codecs or list(CODEC_PREFERENCE)
 
 
-def rendition_choose(*, track_id: int, codecs: list[str], quality: str) -> Rendition | None:
-    """The best READY rendition for the codecs (in order) and the quality setting."""
-    ready = list(
-        Rendition.objects.filter(track_id=track_id, state=Rendition.State.READY, codec__in=codecs)
-    )
-    return rendition_pick(ready, codecs=codecs, quality=quality)
-
-
 def rendition_pick(ready: list[Rendition], *, codecs: list[str], quality: str) -> Rendition | None:
-    """Pick from READY renditions (already loaded) as `rendition_choose` does."""
+    """The best of READY renditions (already loaded) for the codecs (in order) and the
+    quality setting."""
     target = QUALITY_TARGET_KBPS[quality]
     for codec in codecs:
         candidates = sorted((r for r in ready if r.codec == codec), key=lambda r: r.bitrate_kbps)
@@ -103,13 +100,13 @@ def rendition_pick(ready: list[Rendition], *, codecs: list[str], quality: str) -
 
 
 def _rendition_for_stream_shape(p) -> QuerySet:
-    country = Subquery(
-        get_user_model().objects.filter(pk=p.user_id.int(), is_active=True).values("country")[:1]
-    )
+    listener = get_user_model().objects.filter(pk=p.user_id.int(), is_active=True).order_by()
+    country = Subquery(listener.values("country")[:1])
     return (
         Rendition.objects.filter(
             pk=p.rendition_id.int(), track_id=p.track_id.int(), state=Rendition.State.READY
         )
+        .order_by()  # one row by primary key: no join to the models' default orderings
         .annotate(
             listener_country=country,
             playable=track_playable_in(market=country, now=p.now.datetime(), track_ref="track_id"),
@@ -545,6 +542,9 @@ class Loudness:
         }
 
 
+LOUDNESS_UNKNOWN = Loudness(None, None, None, None)
+
+
 def loudness_of(*, track_ids: Iterable[int]) -> dict[int, Loudness]:
     """The loudness of each analysed track among `track_ids` and of its release, in one
     query over those releases' analysed tracks. An album's loudness is the
@@ -578,6 +578,115 @@ def loudness_of(*, track_ids: Iterable[int]) -> dict[int, Loudness]:
     }
 
 
-def track_loudness(*, track_id: int) -> Loudness:
-    """The track's loudness and its album's (`loudness_of`); all None until analysed."""
-    return loudness_of(track_ids=[track_id]).get(track_id, Loudness(None, None, None, None))
+def _album_loudness(energy: float | None, weight: int | None) -> float | None:
+    """The album's integrated loudness from its tracks' duration-weighted energy sum."""
+    return round(10 * math.log10(energy / weight), 2) if weight else None
+
+
+# Issuing a stream URL: the facts about one track for one listener, in one statement.
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """Whether the track plays in the market now, whether the listener's grant for the day
+    is recorded already, its READY renditions and its loudness (`loudness_of`'s values)."""
+
+    playable: bool
+    granted: bool
+    ready: list[Rendition]
+    loudness: Loudness
+
+
+def _stream_facts_shape(p) -> QuerySet:
+    track_id = p.track_id.int()
+    # The album's analysed tracks, summed as `loudness_of` does (the log in Python). The
+    # subqueries depend on parameters only, so PostgreSQL runs each once per statement.
+    weight = Greatest(F("duration_ms"), Value(1))
+    album = (
+        TrackAudio.objects.filter(
+            track__release_id=Subquery(
+                Track.objects.filter(pk=track_id).order_by().values("release_id")[:1]
+            ),
+            loudness_lufs__isnull=False,
+        )
+        .order_by()
+        .values("track__release_id")
+        .annotate(
+            energy=Sum(weight * Power(Value(10.0), F("loudness_lufs") / Value(10.0))),
+            weight=Sum(weight),
+            peak=Max("true_peak_dbtp"),
+        )
+    )
+    granted = StreamGrantDay.objects.filter(
+        user_id=p.user_id.int(), track_id=track_id, day=p.day.date()
+    )
+    return (
+        Track.objects.filter(pk=track_id)
+        .order_by()
+        .annotate(
+            ready=FilteredRelation(
+                "renditions", condition=Q(renditions__state=Rendition.State.READY)
+            ),
+            playable=track_playable_in(market=p.market.str(), now=p.now.datetime()),
+            granted=Exists(granted),
+            album_energy=Subquery(album.values("energy")),
+            album_weight=Subquery(album.values("weight")),
+            album_peak=Subquery(album.values("peak")),
+        )
+        .values(
+            *(f"ready__{name}" for name in _RENDITION_COLUMNS),
+            "audio__loudness_lufs",
+            "audio__true_peak_dbtp",
+            "playable",
+            "granted",
+            "album_energy",
+            "album_weight",
+            "album_peak",
+        )
+    )
+
+
+# Read on every stream URL issued: its SQL is compiled once per process.
+_STREAM_FACTS = QueryShape(_stream_facts_shape)
+
+
+def stream_facts(
+    *,
+    track_id: int,
+    market: str,
+    user_id: int,
+    day: datetime.date,
+    now: datetime.datetime | None = None,
+) -> StreamFacts | None:
+    """One query (None: no such track): availability in `market` now, whether the
+    listener's StreamGrantDay for `day` exists, the READY renditions and the loudness."""
+    rows = _STREAM_FACTS.rows(
+        model=Track,
+        track_id=track_id,
+        market=market,
+        user_id=user_id,
+        day=day,
+        now=now or timezone.now(),
+    )
+    if not rows:
+        return None
+    alias = router.db_for_read(Rendition) or "default"
+    ready = [
+        Rendition.from_db(
+            alias, _RENDITION_COLUMNS, [row[f"ready__{c}"] for c in _RENDITION_COLUMNS]
+        )
+        for row in rows
+        if row["ready__id"] is not None
+    ]
+    row = rows[0]
+    loudness = LOUDNESS_UNKNOWN
+    if row["audio__loudness_lufs"] is not None:  # analysed (`loudness_of`: else unknown)
+        loudness = Loudness(
+            integrated_lufs=row["audio__loudness_lufs"],
+            true_peak_dbtp=row["audio__true_peak_dbtp"],
+            album_integrated_lufs=_album_loudness(row["album_energy"], row["album_weight"]),
+            album_true_peak_dbtp=row["album_peak"],
+        )
+    return StreamFacts(
+        playable=bool(row["playable"]), granted=bool(row["granted"]), ready=ready, loudness=loudness
+    )

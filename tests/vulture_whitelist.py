@@ -17,6 +17,10 @@ release_get
 # and the search page as full tracks, which the search behaviour tests read results through
 track_search
 
+# The stream-authorisation lookup alone, timed by bench/availability.py (issuing a stream URL
+# runs the same expression inside playback.selectors.stream_facts)
+track_playable
+
 # Resets for tests and operators after an incident (called from tests/ and the shell)
 login_attempts_clear_all
 play_events_budgets_clear_all

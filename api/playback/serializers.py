@@ -50,6 +50,51 @@ class StreamUrlSerializer(serializers.Serializer):
     loudness = LoudnessSerializer()
 
 
+# The stream URL is asked for before every track a player plays: its query and its answer
+# are handled by the two functions below rather than by DRF's field machinery (about 0.3 ms
+# and 0.6 ms of CPU a request); the serializers above stay the schema, and a test
+# (tests/playback/test_api.py) holds each function to its serializer's result.
+
+_CODECS = frozenset(Rendition.Codec.values)
+_EXPIRES_AT = serializers.DateTimeField()
+
+
+def stream_url_query_parse(query) -> dict | None:
+    """StreamUrlQuerySerializer's validated data for the plain queries players send (a
+    track id in digits, known choices or none); None for anything else, which the
+    serializer then judges (with its own messages)."""
+    track_id = query.get("track_id", "")
+    codec = query.get("format")
+    quality = query.get("quality")
+    if not (track_id.isascii() and track_id.isdigit() and len(track_id) <= 18):
+        return None
+    if int(track_id) < 1 or (codec is not None and codec not in _CODECS):
+        return None
+    if quality is not None and quality not in QUALITY_TARGET_KBPS:
+        return None
+    params = {"track_id": int(track_id), "quality": quality or "normal"}
+    if codec is not None:
+        params["format"] = codec
+    return params
+
+
+def stream_url_body(*, url: str, expires_at: datetime.datetime, rendition, loudness) -> dict:
+    """What StreamUrlSerializer makes of these (`loudness`: a playback `Loudness`)."""
+    return {
+        "url": url,
+        "expires_at": _EXPIRES_AT.to_representation(expires_at),
+        "rendition": {
+            "codec": str(rendition.codec),
+            "bitrate": int(rendition.bitrate_kbps),
+            "mime_type": str(rendition.mime_type),
+        },
+        "loudness": {
+            name: None if value is None else float(value)
+            for name, value in loudness.as_dict().items()
+        },
+    }
+
+
 MAX_MS_PLAYED = 24 * 3600 * 1000
 MAX_CONTEXT_ID = 64
 

@@ -39,6 +39,8 @@ from api.playback.serializers import (
     TrackSourceUploadSerializer,
     TranscodeJobSerializer,
     play_event_batch_parse,
+    stream_url_body,
+    stream_url_query_parse,
 )
 from api.scopes import TokenHasScope
 from catalog import selectors as catalog_selectors
@@ -188,7 +190,9 @@ class StreamUrlApi(APIView):
         tags=["player"],
     )
     def get(self, request):
-        params = _validated(StreamUrlQuerySerializer, request.query_params)
+        params = stream_url_query_parse(request.query_params) or _validated(
+            StreamUrlQuerySerializer, request.query_params
+        )
         codecs = selectors.codecs_for_request(
             format=params.get("format"), accept=request.headers.get("Accept")
         )
@@ -196,15 +200,13 @@ class StreamUrlApi(APIView):
             user=request.user, track_id=params["track_id"], codecs=codecs, quality=params["quality"]
         )
         path = issued.media_path or reverse("playback:stream", args=[issued.token])
-        url = request.build_absolute_uri(path)
-        loudness = selectors.track_loudness(track_id=params["track_id"]).as_dict()
-        body = {
-            "url": url,
-            "expires_at": issued.expires_at,
-            "rendition": issued.rendition,
-            "loudness": loudness,
-        }
-        return Response(StreamUrlSerializer(body).data)
+        body = stream_url_body(
+            url=request.build_absolute_uri(path),
+            expires_at=issued.expires_at,
+            rendition=issued.rendition,
+            loudness=issued.loudness,
+        )
+        return Response(body)
 
 
 class PlayEventsApi(APIView):

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import connections, router
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from common.errors import NotFound
@@ -34,6 +37,8 @@ class StreamUrl:
     # Where nginx serves the bytes itself (STREAM_SIGNED_MEDIA); None: through Django's
     # stream view with `token` (the embedded shape, object storage, and Subsonic).
     media_path: str | None = None
+    # The track's loudness and its album's, for the player's normalisation.
+    loudness: selectors.Loudness = selectors.LOUDNESS_UNKNOWN
 
 
 def _market_refusal(country: str) -> UnavailableInMarket:
@@ -43,20 +48,28 @@ def _market_refusal(country: str) -> UnavailableInMarket:
 
 
 def stream_url_issue(*, user, track_id: int, codecs: list[str], quality: str) -> StreamUrl:
-    """Sign a short-lived grant for the best ready rendition the user may play now."""
+    """Sign a short-lived grant for the best ready rendition the user may play now.
+
+    One query reads what is checked and served; the listener's grant for the day is
+    recorded (committed before the URL is returned) only when that read did not find it.
+    """
     country = str(user.country)
-    playable = selectors.track_playable(track_id=track_id, market=country)
-    if playable is None:
+    now = timezone.now()
+    day = now.astimezone(datetime.UTC).date()
+    facts = selectors.stream_facts(
+        track_id=track_id, market=country, user_id=user.pk, day=day, now=now
+    )
+    if facts is None:
         raise NotFound("Track not found.")
-    if not playable:
+    if not facts.playable:
         raise _market_refusal(country)
-    rendition = selectors.rendition_choose(track_id=track_id, codecs=codecs, quality=quality)
+    rendition = selectors.rendition_pick(facts.ready, codecs=codecs, quality=quality)
     if rendition is None:
         raise NotPlayable(f"The track has no ready rendition in {', '.join(codecs)}.")
     ttl = settings.STREAM_URL_TTL_SECONDS
-    now = timezone.now()
     expires_at = (now + datetime.timedelta(seconds=ttl)).replace(microsecond=0)
-    stream_grant_record(user_id=user.pk, track_id=track_id, day=now.astimezone(datetime.UTC).date())
+    if not facts.granted:
+        stream_grant_record(user_id=user.pk, track_id=track_id, day=day)
     grant = StreamGrant(user.pk, track_id, rendition.pk, expires_at)
     media_path = None
     if settings.STREAM_SIGNED_MEDIA and storage_is_local():
@@ -73,15 +86,40 @@ def stream_url_issue(*, user, track_id: int, codecs: list[str], quality: str) ->
         expires_at=expires_at,
         rendition=rendition,
         media_path=media_path,
+        loudness=facts.loudness,
     )
+
+
+_GRANT_FIELDS = ("user", "track", "day")
+_grant_inserts: dict[str, str] = {}
+
+
+def _grant_insert_sql(alias: str) -> str:
+    """`bulk_create(..., ignore_conflicts=True)`'s INSERT of one StreamGrantDay, compiled
+    once per database alias (its placeholders in `_GRANT_FIELDS` order)."""
+    sql = _grant_inserts.get(alias)
+    if sql is None:
+        query = InsertQuery(StreamGrantDay, on_conflict=OnConflict.IGNORE)
+        query.insert_values(
+            [StreamGrantDay._meta.get_field(name) for name in _GRANT_FIELDS],
+            [StreamGrantDay(user_id=0, track_id=0, day=datetime.date.min)],
+        )
+        [(sql, _)] = query.get_compiler(using=alias).as_sql()
+        _grant_inserts[alias] = sql
+    return sql
 
 
 def stream_grant_record(*, user_id: int, track_id: int, day: datetime.date) -> None:
     """Remember that the listener was given a stream URL for the track on `day` (UTC):
-    one INSERT that does nothing when the day is already recorded. Plays need it."""
-    StreamGrantDay.objects.bulk_create(
-        [StreamGrantDay(user_id=user_id, track_id=track_id, day=day)], ignore_conflicts=True
-    )
+    one INSERT that does nothing when the day is already recorded, committed on return
+    (outside a transaction). Plays need it."""
+    alias = router.db_for_write(StreamGrantDay)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _grant_insert_sql(alias),
+            [user_id, track_id, connection.ops.adapt_datefield_value(day)],
+        )
 
 
 def stream_grant_check(*, token: str) -> Rendition:

@@ -1,19 +1,29 @@
 import datetime
+import json
 import math
 import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.playback.serializers import (
+    StreamUrlQuerySerializer,
+    StreamUrlSerializer,
+    stream_url_body,
+    stream_url_query_parse,
+)
 from catalog.models import AvailabilityProfileWindow
-from playback.models import PlayEvent, Rendition, TrackAudio, TranscodeJob
+from licensing import services as licensing
+from playback import services
+from playback.models import PlayEvent, Rendition, StreamGrantDay, TrackAudio, TranscodeJob
 from playback.signing import StreamGrant, stream_token_make
 from tests.accounts.factories import UserFactory
-from tests.catalog.factories import ArtistFactory, TrackFactory
-from tests.licensing.factories import LabelMembershipFactory, PartyFactory
+from tests.catalog.factories import ArtistFactory, ReleaseFactory, TrackFactory
+from tests.licensing.factories import AgreementFactory, LabelMembershipFactory, PartyFactory
 from tests.playback.conftest import stored_files, uploaded
 from tests.playback.factories import PlayEventFactory, RenditionFactory
 
@@ -209,10 +219,104 @@ class TestStreamUrl:
         assert_error(response, 404, "aac")
 
     def test_query_count(self, listener_client, playable, django_assert_max_num_queries):
-        # playable, rendition, the grant's day recorded (an insert doing nothing if known),
-        # and the loudness of the track and its album for normalisation
-        with django_assert_max_num_queries(4):
+        # One read (availability, the day's grant, READY renditions, loudness), then the
+        # grant's day recorded (an insert) the first time of the day only.
+        with django_assert_max_num_queries(2):
             assert listener_client.get(STREAM_URL, {"track_id": playable.pk}).status_code == 200
+        with django_assert_max_num_queries(1):
+            assert listener_client.get(STREAM_URL, {"track_id": playable.pk}).status_code == 200
+
+    def test_grant_is_recorded_before_the_answer_and_only_when_issued(
+        self, listener, listener_client, playable
+    ):
+        grants = StreamGrantDay.objects.filter(user=listener)
+        for refused in [
+            {"track_id": playable.pk, "format": "aac"},  # no ready rendition: 404
+            {"track_id": 999999},
+        ]:
+            assert listener_client.get(STREAM_URL, refused).status_code == 404
+        closed = TrackFactory(markets=["US"])
+        RenditionFactory(track=closed)
+        assert listener_client.get(STREAM_URL, {"track_id": closed.pk}).status_code == 451
+        assert not grants.exists()
+        for _ in range(2):
+            assert listener_client.get(STREAM_URL, {"track_id": playable.pk}).status_code == 200
+            assert list(grants.values_list("track_id", "day")) == [
+                (playable.pk, timezone.now().astimezone(datetime.UTC).date())
+            ]
+
+    def test_licence_change_and_takedown_show_at_once(self, listener_client):
+        party = PartyFactory()
+        release = ReleaseFactory(label=party.labels.get())
+        track = TrackFactory(release=release)
+        RenditionFactory(track=track)
+
+        def status():
+            return listener_client.get(STREAM_URL, {"track_id": track.pk}).status_code
+
+        assert status() == 451
+        agreement = AgreementFactory(party=party, territories="SE")
+        assert status() == 200
+        takedown = licensing.takedown_create(release=release, reason="legal")
+        assert status() == 451
+        licensing.takedown_lift(takedown=takedown)
+        assert status() == 200
+        licensing.agreement_status_set(agreement=agreement, status=agreement.Status.SUSPENDED)
+        assert status() == 451
+
+    @pytest.mark.parametrize(
+        ("query", "plain"),
+        [
+            ("track_id=7", True),
+            ("track_id=7&format=opus&quality=high", True),
+            ("track_id=7&format=mp3&quality=low&other=1", True),
+            ("track_id=0012&quality=normal", True),
+            ("track_id=7&track_id=8&format=aac&format=opus", True),  # the last ones count
+            ("track_id=0", False),
+            ("track_id=-3", False),
+            ("track_id=7.0", False),
+            ("track_id=+7", False),
+            ("track_id= 7", False),
+            ("track_id=%EF%BC%97", False),  # a full-width digit
+            ("track_id=" + "9" * 19, False),
+            ("track_id=", False),
+            ("track_id=x", False),
+            ("format=opus", False),
+            ("track_id=7&format=", False),
+            ("track_id=7&format=flac", False),
+            ("track_id=7&format=OPUS", False),
+            ("track_id=7&quality=", False),
+            ("track_id=7&quality=best", False),
+        ],
+    )
+    def test_query_parse_agrees_with_the_serializer(self, query, plain):
+        data = QueryDict(query)
+        parsed = stream_url_query_parse(data)
+        # The rest goes to the serializer, which accepts or refuses it with its own messages.
+        assert (parsed is not None) == plain
+        if plain:
+            serializer = StreamUrlQuerySerializer(data=data)
+            assert serializer.is_valid() and serializer.validated_data == parsed
+
+    def test_body_agrees_with_the_serializer(self, listener, playable):
+        TrackAudio.objects.create(
+            track=playable, duration_ms=180_000, loudness_lufs=-8.25, true_peak_dbtp=-0.5
+        )
+        other = TrackFactory(markets=["SE"])
+        RenditionFactory(track=other, profile="aac_256")
+        for track_id, codecs in [(playable.pk, ["opus"]), (other.pk, ["aac"])]:
+            issued = services.stream_url_issue(
+                user=listener, track_id=track_id, codecs=codecs, quality="high"
+            )
+            fields = {
+                "url": "https://streamify.test/api/v1/stream/abc",
+                "expires_at": issued.expires_at,
+                "rendition": issued.rendition,
+                "loudness": issued.loudness,
+            }
+            expected = StreamUrlSerializer(fields | {"loudness": issued.loudness.as_dict()}).data
+            body = stream_url_body(**fields)
+            assert json.dumps(body) == json.dumps(expected)
 
 
 class TestStream:

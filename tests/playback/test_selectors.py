@@ -1,7 +1,10 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from playback import selectors, services
-from playback.models import DEFAULT_PROFILE, Rendition, TranscodeJob
+from playback.models import DEFAULT_PROFILE, Rendition, StreamGrantDay, TrackAudio, TranscodeJob
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import TrackFactory
 from tests.playback.conftest import uploaded
@@ -83,3 +86,65 @@ def test_the_stream_check_is_one_query_with_the_listeners_market(django_assert_n
     assert check(gone).listener_country is None
     Rendition.objects.filter(pk=rendition.pk).update(state=Rendition.State.FAILED)
     assert check(listener) is None
+
+
+def test_stream_facts_read_what_issuing_needs_in_one_query(django_assert_num_queries):
+    track = TrackFactory(markets=["SE"])
+    ready = [RenditionFactory(track=track, profile=p) for p in ("opus_96", "opus_160", "mp3_320")]
+    RenditionFactory(track=track, profile="aac_128", state=Rendition.State.FAILED)
+    RenditionFactory(track=TrackFactory(release=track.release, markets=["SE"]))
+    listener = UserFactory(country="SE")
+    today = timezone.now().astimezone(datetime.UTC).date()
+
+    def facts(**overrides):
+        arguments = {"track_id": track.pk, "market": "SE", "user_id": listener.pk, "day": today}
+        return selectors.stream_facts(**(arguments | overrides))
+
+    with django_assert_num_queries(1):
+        found = facts()
+    assert (found.playable, found.granted) == (True, False)
+    assert sorted((r.pk, r.profile, r.file.name, r.sha256) for r in found.ready) == sorted(
+        (r.pk, r.profile, r.file.name, r.sha256) for r in ready
+    )
+    assert found.loudness == selectors.LOUDNESS_UNKNOWN
+    assert facts(market="NO").playable is False
+    assert facts(track_id=track.pk + 1000) is None
+
+    services.stream_grant_record(user_id=listener.pk, track_id=track.pk, day=today)
+    services.stream_grant_record(user_id=listener.pk, track_id=track.pk, day=today)  # no-op
+    assert StreamGrantDay.objects.filter(user=listener, track=track).count() == 1
+    assert facts().granted is True
+    assert facts(day=today + datetime.timedelta(days=1)).granted is False
+    assert facts(user_id=UserFactory(country="SE").pk).granted is False
+
+    Rendition.objects.filter(track=track).update(state=Rendition.State.FAILED)
+    assert facts().ready == []
+
+
+def test_stream_facts_loudness_is_loudness_of():
+    track = TrackFactory(markets=["SE"])
+    siblings = [TrackFactory(release=track.release) for _ in range(3)]
+    TrackAudio.objects.create(track=siblings[0], duration_ms=200_000, loudness_lufs=-11.3)
+    listener = UserFactory(country="SE")
+    today = timezone.now().astimezone(datetime.UTC).date()
+
+    def loudness():
+        facts = selectors.stream_facts(
+            track_id=track.pk, market="SE", user_id=listener.pk, day=today
+        )
+        expected = selectors.loudness_of(track_ids=[track.pk]).get(track.pk)
+        return facts.loudness, expected or selectors.LOUDNESS_UNKNOWN
+
+    found, expected = loudness()  # the track itself not analysed: nothing, as loudness_of
+    assert found == expected == selectors.LOUDNESS_UNKNOWN
+    TrackAudio.objects.create(
+        track=track, duration_ms=180_000, loudness_lufs=-7.9, true_peak_dbtp=-0.4
+    )
+    TrackAudio.objects.create(
+        track=siblings[1], duration_ms=0, loudness_lufs=-23.0, true_peak_dbtp=-3.0
+    )
+    TrackAudio.objects.create(track=siblings[2], duration_ms=90_000)  # not analysed
+    found, expected = loudness()
+    assert found == expected
+    assert found.integrated_lufs == -7.9 and found.album_true_peak_dbtp == -0.4
+    assert found.album_integrated_lufs is not None
