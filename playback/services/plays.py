@@ -41,41 +41,36 @@ _EVENT_FIELDS = (
     "address",
 )
 COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
+_COUNTED = tuple(map(str, COUNTED_VERDICTS))
 # Namespace of the per-listener advisory lock (PostgreSQL) that serialises judging.
 _LISTENER_LOCK = 0x504C4159
+# PostgreSQL statements' texts, built once per process: "insert", "counted", and
+# ("facts", n) for n tracks.
+_statements: dict = {}
 
 
 def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
     """Store rows (values in _EVENT_FIELDS order) once each: ON CONFLICT DO NOTHING on
     the primary key; return the ids inserted.
 
-    On PostgreSQL one statement of the same text for any batch size: each column goes as
-    one array parameter through unnest(), so a batch of 500 costs 13 values to adapt and
-    send rather than 6,500 placeholders to build and plan.
+    On PostgreSQL one statement of the same text for any batch size (built once per
+    process): each column goes as one array parameter through unnest(), so a batch of 500
+    costs 13 values to adapt and send rather than 6,500 placeholders to build and plan.
     """
     if not rows:
         return []
     meta = PlayEvent._meta
-    fields = [meta.get_field(name) for name in _EVENT_FIELDS]
-    quote = connection.ops.quote_name
-    pk = quote(meta.pk.column)
-    columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
-        # Partitioned by month (playback/partitions.py): the key is (id, ended_at), which a
-        # client's retry repeats exactly.
-        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-        # Only identifiers and types from the model's metadata are interpolated.
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-            f"ON CONFLICT ({pk}, {quote(meta.get_field('ended_at').column)}) DO NOTHING "
-            f"RETURNING {pk}"
-        )
+        sql = _statements.get("insert") or _statements.setdefault("insert", _insert_sql())
         params = [list(column) for column in zip(*rows, strict=True)]
     else:
+        fields = [meta.get_field(name) for name in _EVENT_FIELDS]
+        quote = connection.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES {', '.join([row] * len(rows))} ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(rows))} "
+            f"ON CONFLICT ({quote(meta.pk.column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
         )
         params = [
             field.get_db_prep_save(value, connection)
@@ -85,6 +80,23 @@ def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
+
+
+def _insert_sql() -> str:
+    meta = PlayEvent._meta
+    fields = [meta.get_field(name) for name in _EVENT_FIELDS]
+    quote = connection.ops.quote_name
+    pk = quote(meta.pk.column)
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    # Partitioned by month (playback/partitions.py): the key is (id, ended_at), which a
+    # client's retry repeats exactly. Only identifiers and types from the model's metadata
+    # are interpolated.
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        f"ON CONFLICT ({pk}, {quote(meta.get_field('ended_at').column)}) DO NOTHING "
+        f"RETURNING {pk}"
+    )
 
 
 def play_events_ingest(*, user, events: list[dict], address: str | None = None) -> IngestResult:
@@ -223,40 +235,19 @@ def _listener_lock_and_facts(
 
     Neither needs a snapshot taken after the lock: they are not what the lock guards.
     """
-    facts_rows = catalog_selectors.track_fact_rows(track_ids=track_ids, market=market)
     grant_days: dict[int, list[datetime.date]] = {}
     if connection.vendor != "postgresql":  # no lock to take: SQLite runs one writer
-        facts = catalog_selectors.track_facts_from_rows(facts_rows)
+        facts = catalog_selectors.track_facts_from_rows(
+            catalog_selectors.track_fact_rows(track_ids=track_ids, market=market)
+        )
         grants = StreamGrantDay.objects.filter(
             user_id=user_id, track_id__in=track_ids, day__gte=first, day__lte=last
         ).values_list("track_id", "day")
     else:
-        meta = StreamGrantDay._meta
-        quote = connection.ops.quote_name
-        track, day = (quote(meta.get_field(name).column) for name in ("track", "day"))
-        user = quote(meta.get_field("user").column)
-        facts_sql, facts_params = facts_rows.query.sql_with_params()
-        # The lock (a materialised CTE, read once as the outer side of the join) with the
-        # grants through the (user, track, day) unique index, then the tracks' facts from
-        # the catalogue's own query: rows of (grant track, grant day, then the facts).
-        # Only identifiers from the model's metadata and the ORM's SQL are interpolated;
-        # values are parameters.
-        sql = (
-            "WITH listener_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s, %s)) "  # noqa: S608
-            f"SELECT g.{track}, g.{day}, NULL, NULL, NULL, NULL FROM listener_lock "
-            f"LEFT JOIN {quote(meta.db_table)} g ON g.{user} = %s AND g.{track} = ANY(%s) "
-            f"AND g.{day} >= %s AND g.{day} <= %s "
-            f"UNION ALL SELECT NULL, NULL, facts.* FROM ({facts_sql}) facts"
-        )
-        params = [
-            _LISTENER_LOCK,
-            user_id % (1 << 31),
-            user_id,
-            track_ids,
-            first,
-            last,
-            *facts_params,
-        ]
+        sql, slots = _lock_and_facts_sql(len(track_ids))
+        params = [_LISTENER_LOCK, user_id % (1 << 31), user_id, track_ids, first, last]
+        for kind, value in slots:  # the facts query's
+            params.append(track_ids[value] if kind == "track" else market if kind else value)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -269,6 +260,56 @@ def _listener_lock_and_facts(
     for days in grant_days.values():
         days.sort()
     return facts, grant_days
+
+
+_TRACK_SENTINEL = 7_306_002_000
+_MARKET_SENTINEL = "\x01market\x01"
+
+
+def _lock_and_facts_sql(count: int) -> tuple[str, list[tuple[str | None, object]]]:
+    """The statement of `_listener_lock_and_facts` for `count` track ids (PostgreSQL),
+    built once per process and count, and how to fill the facts query's parameters: per
+    placeholder ("track", index into the track ids), ("market", None) or (None, a fixed
+    value). The ORM compiled the facts' query for every batch, which cost more CPU than
+    running it.
+    """
+    compiled = _statements.get(("facts", count))
+    if compiled is not None:
+        return compiled
+    sentinels = range(_TRACK_SENTINEL, _TRACK_SENTINEL + count)
+    facts_sql, facts_params = catalog_selectors.track_fact_rows(
+        track_ids=list(sentinels), market=_MARKET_SENTINEL
+    ).query.sql_with_params()
+    slots: list[tuple[str | None, object]] = []
+    for value in facts_params:
+        if value == _MARKET_SENTINEL:
+            slots.append(("market", None))
+        elif isinstance(value, int) and value in sentinels:
+            slots.append(("track", value - _TRACK_SENTINEL))
+        else:
+            slots.append((None, value))
+    if (
+        sorted(index for kind, index in slots if kind == "track") != list(range(count))
+        or ("market", None) not in slots
+    ):
+        raise RuntimeError("track_fact_rows' parameters are not its track ids and market")
+    meta = StreamGrantDay._meta
+    quote = connection.ops.quote_name
+    track, day = (quote(meta.get_field(name).column) for name in ("track", "day"))
+    user = quote(meta.get_field("user").column)
+    # The lock (a materialised CTE, read once as the outer side of the join) with the
+    # grants through the (user, track, day) unique index, then the tracks' facts from
+    # the catalogue's own query: rows of (grant track, grant day, then the facts).
+    # Only identifiers from the model's metadata and the ORM's SQL are interpolated;
+    # values are parameters.
+    sql = (
+        "WITH listener_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s, %s)) "  # noqa: S608
+        f"SELECT g.{track}, g.{day}, NULL, NULL, NULL, NULL FROM listener_lock "
+        f"LEFT JOIN {quote(meta.db_table)} g ON g.{user} = %s AND g.{track} = ANY(%s) "
+        f"AND g.{day} >= %s AND g.{day} <= %s "
+        f"UNION ALL SELECT NULL, NULL, facts.* FROM ({facts_sql}) facts"
+    )
+    return _statements.setdefault(("facts", count), (sql, slots))
 
 
 def _counted_intervals(
@@ -289,25 +330,29 @@ def _counted_intervals(
             .values_list("pk", "started_at", "ended_at")
         )
     else:  # SQL: the ORM compiled this query again for every batch
-        meta = PlayEvent._meta
-        quote = connection.ops.quote_name
-        pk, user, verdict, started, ended = (
-            quote(meta.get_field(name).column)
-            for name in ("id", "user", "verdict", "started_at", "ended_at")
-        )
-        # Only identifiers from the model's metadata are interpolated; values are parameters.
-        sql = (
-            f"SELECT {pk}, {started}, {ended} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {user} = %s AND {verdict} IN (%s, %s) AND {ended} > %s AND {started} < %s"
-        )
+        sql = _statements.get("counted") or _statements.setdefault("counted", _counted_sql())
         with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id, *map(str, COUNTED_VERDICTS), lo, hi])
+            cursor.execute(sql, [user_id, *_COUNTED, lo, hi])
             rows = cursor.fetchall()
     return [
         (started_at, ended_at)
         for pk, started_at, ended_at in rows
         if pk not in incoming  # a retried event is judged afresh, never against itself
     ]
+
+
+def _counted_sql() -> str:
+    meta = PlayEvent._meta
+    quote = connection.ops.quote_name
+    pk, user, verdict, started, ended = (
+        quote(meta.get_field(name).column)
+        for name in ("id", "user", "verdict", "started_at", "ended_at")
+    )
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    return (
+        f"SELECT {pk}, {started}, {ended} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {user} = %s AND {verdict} IN (%s, %s) AND {ended} > %s AND {started} < %s"
+    )
 
 
 @transaction.atomic
