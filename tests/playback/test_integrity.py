@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.playback.serializers import PlayEventIngestResultSerializer
 from artists.models import TrackDailyStats
 from artists.services import insights_rebuild, insights_refresh_recent
 from editorial.services import playlist_stats_refresh_recent
@@ -214,6 +215,15 @@ def test_a_retried_batch_keeps_its_verdicts(world):
         ("play", ""),
         ("refused", "overlap"),
     ]
+
+
+def test_the_answer_has_the_documented_fields(world):
+    """The view writes the result out by hand; the schema documents it with a serializer."""
+    client = client_of(UserFactory(country="SE"))
+    grant(client, world["a"])
+    body = post(client, [play(world["a"], started=timezone.now() - datetime.timedelta(hours=1))])
+    assert set(body) == set(PlayEventIngestResultSerializer().fields)
+    assert body == {"received": 1, "accepted": 1, "duplicates": 0}
 
 
 def test_short_plays_count_as_plays_not_streams(world):
