@@ -68,7 +68,7 @@ def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             params = [list(column) for column in zip(*rows, strict=True)]
-            _execute_prepared(cursor, "insert", params)
+            _execute_prepared(cursor, [("insert", params)])
         else:
             fields = [meta.get_field(name) for name in _EVENT_FIELDS]
             quote = connection.ops.quote_name
@@ -197,7 +197,8 @@ def _plays_judge(
 ) -> list[tuple[str, str]]:
     """Look up the facts `integrity.plays_judge` needs and apply it: two statements
     whatever the batch's size (the listener's lock with their grants and the tracks' facts,
-    then their counted plays). Unknown tracks: ValidationFailed naming the first.
+    then their counted plays), sent together on PostgreSQL. Unknown tracks:
+    ValidationFailed naming the first.
 
     Holds the listener's lock until commit, so two concurrent batches of one listener
     cannot both count overlapping plays.
@@ -209,20 +210,18 @@ def _plays_judge(
     earliest_start = rules.earliest_end - datetime.timedelta(days=1)
     lo = max(min(play.started_at for play in plays), earliest_start)
     hi = min(max(play.ended_at for play in plays), rules.latest_end)
-    facts, grant_days = _listener_lock_and_facts(
+    facts, grant_days, counted = _listener_lock_and_facts(
         user_id=user_id,
         market=market,
         track_ids=sorted({play.track_id for play in plays}),
         first=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
         last=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
+        # When lo > hi nothing can count: every play is refused by its timestamps.
+        counted_between=(lo, hi) if lo <= hi else None,
     )
     _require_known_tracks(events, facts)
-    # Read after the lock was granted (a statement of its own, so with a snapshot taken
-    # after it): a batch committed while this one waited is seen. When lo > hi nothing
-    # can count: every play is refused by its timestamps.
-    counted = (
-        _counted_intervals(user_id=user_id, lo=lo, hi=hi, incoming=set(ids)) if lo <= hi else []
-    )
+    incoming = set(ids)  # a retried event is judged afresh, never against itself
+    counted = [(start, end) for pk, start, end in counted if pk not in incoming]
     return integrity.plays_judge(
         plays=plays,
         rules=rules,
@@ -234,15 +233,28 @@ def _plays_judge(
 
 
 def _listener_lock_and_facts(
-    *, user_id: int, market: str, track_ids: list[int], first: datetime.date, last: datetime.date
-) -> tuple[catalog_selectors.TrackFacts, dict[int, list[datetime.date]]]:
+    *,
+    user_id: int,
+    market: str,
+    track_ids: list[int],
+    first: datetime.date,
+    last: datetime.date,
+    counted_between: tuple[datetime.datetime, datetime.datetime] | None,
+) -> tuple[catalog_selectors.TrackFacts, dict[int, list[datetime.date]], list[tuple]]:
     """Take the listener's lock (PostgreSQL); return the tracks' facts (durations and
-    windows in `market`, see `catalog.selectors.track_fact_rows`) and track id
-    -> sorted UTC days with a grant in [first, last], in one statement.
+    windows in `market`, see `catalog.selectors.track_fact_rows`), track id -> sorted UTC
+    days with a grant in [first, last], and (id, start, end) of the listener's counted
+    plays that overlap `counted_between` (through the (user, ended_at) index; none when
+    it is None).
 
-    Neither needs a snapshot taken after the lock: they are not what the lock guards.
+    The counted plays are read by a statement of their own after the lock's, so with a
+    snapshot taken after the lock was granted: a batch committed while this one waited is
+    seen. The facts and grants are not what the lock guards and ride on the lock's
+    statement. On PostgreSQL both statements go in one round trip (one query string; the
+    server runs them one after the other, each with its own snapshot).
     """
     grant_days: dict[int, list[datetime.date]] = {}
+    counted: list[tuple] = []
     if connection.vendor != "postgresql":  # no lock to take: SQLite runs one writer
         facts = catalog_selectors.track_facts_from_rows(
             catalog_selectors.track_fact_rows(track_ids=track_ids, market=market)
@@ -250,11 +262,33 @@ def _listener_lock_and_facts(
         grants = StreamGrantDay.objects.filter(
             user_id=user_id, track_id__in=track_ids, day__gte=first, day__lte=last
         ).values_list("track_id", "day")
+        if counted_between is not None:
+            lo, hi = counted_between
+            counted = list(
+                PlayEvent.objects.filter(
+                    user_id=user_id,
+                    verdict__in=COUNTED_VERDICTS,
+                    ended_at__gt=lo,
+                    started_at__lt=hi,
+                )
+                .order_by()
+                .values_list("pk", "started_at", "ended_at")
+            )
     else:
-        params = [_LISTENER_LOCK, user_id % (1 << 31), user_id, track_ids, first, last]
+        statements = [
+            (
+                "lock_and_facts",
+                [_LISTENER_LOCK, user_id % (1 << 31), user_id, track_ids, first, last],
+            )
+        ]
+        if counted_between is not None:
+            statements.append(("counted", [user_id, *_COUNTED, *counted_between]))
         with connection.cursor() as cursor:
-            _execute_prepared(cursor, "lock_and_facts", params, market=market, tracks=track_ids)
+            _execute_prepared(cursor, statements, market=market, tracks=track_ids)
             rows = cursor.fetchall()
+            if counted_between is not None:
+                cursor.nextset()
+                counted = cursor.fetchall()
         facts = catalog_selectors.track_facts_from_rows(
             row[2:] for row in rows if row[2] is not None
         )
@@ -263,7 +297,7 @@ def _listener_lock_and_facts(
         grant_days.setdefault(track_id, []).append(granted_on)
     for days in grant_days.values():
         days.sort()
-    return facts, grant_days
+    return facts, grant_days, counted
 
 
 _TRACK_SENTINELS = (7_306_002_000, 7_306_002_001)
@@ -322,34 +356,6 @@ def _lock_and_facts_sql() -> tuple[str, list]:
     return sql, slots
 
 
-def _counted_intervals(
-    *,
-    user_id: int,
-    lo: datetime.datetime,
-    hi: datetime.datetime,
-    incoming: set[uuid.UUID],
-) -> list[tuple[datetime.datetime, datetime.datetime]]:
-    """(start, end) of the listener's counted plays that overlap [lo, hi] (through the
-    (user, ended_at) index)."""
-    if connection.vendor != "postgresql":
-        rows = (
-            PlayEvent.objects.filter(
-                user_id=user_id, verdict__in=COUNTED_VERDICTS, ended_at__gt=lo, started_at__lt=hi
-            )
-            .order_by()
-            .values_list("pk", "started_at", "ended_at")
-        )
-    else:  # SQL: the ORM compiled this query again for every batch
-        with connection.cursor() as cursor:
-            _execute_prepared(cursor, "counted", [user_id, *_COUNTED, lo, hi])
-            rows = cursor.fetchall()
-    return [
-        (started_at, ended_at)
-        for pk, started_at, ended_at in rows
-        if pk not in incoming  # a retried event is judged afresh, never against itself
-    ]
-
-
 def _counted_sql() -> tuple[str, list]:
     meta = PlayEvent._meta
     quote = connection.ops.quote_name
@@ -371,9 +377,10 @@ _BUILDERS = {
 }
 
 
-def _execute_prepared(cursor, key: str, params: list, **values) -> None:
-    """Run the PostgreSQL statement `key` of `_BUILDERS` with `params`, then its extra
-    parameters' slots filled from `values`, as a statement prepared on this connection.
+def _execute_prepared(cursor, statements: list[tuple[str, list]], **values) -> None:
+    """Run PostgreSQL statements of `_BUILDERS`, (key, params) each (then its extra
+    parameters' slots filled from `values`), as statements prepared on this connection,
+    in one query string: `cursor.nextset()` moves from one's rows to the next's.
 
     Each statement is built once per process, and all of them are prepared (PREPARE) on a
     connection the first time one is needed there; then a batch sends only EXECUTE and its
@@ -395,10 +402,14 @@ def _execute_prepared(cursor, key: str, params: list, **values) -> None:
             "; ".join(f"PREPARE {names[k]} AS {sql}" for k, (sql, _) in _statements.items())
         )
         _prepared[raw] = names
-    for slot in _statements[key][1]:
-        params.append(values[slot] if isinstance(slot, str) else slot[1])
+    texts, args = [], []
+    for key, params in statements:
+        for slot in _statements[key][1]:
+            params.append(values[slot] if isinstance(slot, str) else slot[1])
+        texts.append(f"EXECUTE {names[key]}({', '.join(['%s'] * len(params))})")
+        args += params
     try:
-        cursor.execute(f"EXECUTE {names[key]}({', '.join(['%s'] * len(params))})", params)
+        cursor.execute("; ".join(texts), args)
     except DatabaseError:
         _prepared.pop(raw, None)  # maybe lost: prepare again (new names) next time
         raise
