@@ -47,7 +47,7 @@ COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
 _COUNTED = tuple(map(str, COUNTED_VERDICTS))
 # Namespace of the per-listener advisory lock (PostgreSQL) that serialises judging.
 _LISTENER_LOCK = 0x504C4159
-# PostgreSQL statements, built once per process (see `_statement`), and prepared once per
+# PostgreSQL statements (`_BUILDERS`), built once per process and prepared once per
 # database connection (see `_execute_prepared`).
 _statements: dict[str, tuple[str, list]] = {}
 _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -58,9 +58,9 @@ def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
     """Store rows (values in _EVENT_FIELDS order) once each: ON CONFLICT DO NOTHING on
     the primary key; return the ids inserted.
 
-    On PostgreSQL one statement of the same text for any batch size (built once per
-    process): each column goes as one array parameter through unnest(), so a batch of 500
-    costs 13 values to adapt and send rather than 6,500 placeholders to build and plan.
+    On PostgreSQL one prepared statement for any batch size: each column goes as one
+    array parameter through unnest(), so a batch of 500 costs 13 values to adapt and send
+    rather than 6,500 placeholders to build and plan.
     """
     if not rows:
         return []
