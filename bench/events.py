@@ -6,10 +6,13 @@ tracks playable in SE, one listener per connection with a stream grant for every
 Every event is stored (committed) before its 2xx. A listener's plays fit in the accepted
 7 days only ~18,000 times back to back, so a long row moves on to fresh listeners, and a
 row fails if any of its plays was refused (a refusal is cheaper than a full judgement).
-Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
+Persistent database connections in both parts (one for all of part 1; CONN_MAX_AGE=60 in part 2).
 
-1. In process (Django's test client, one client): events/s per batch size, rules on and
-   off, and their ratio (the goal: the rules cost at most 20%).
+1. In process (Django's WSGI handler called directly, as gunicorn calls it, with the
+   session cookie and CSRF header wrk sends): events/s per batch size, rules on and off,
+   and their ratio (the goal: the rules cost at most 20%), with the CPU per request of
+   the web process and of its PostgreSQL backend (read from /proc: the figure to trust
+   when the machine is shared).
 2. Over HTTP (needs wrk): gunicorn as deployed (4 sync workers; `--worker-class gthread
    --threads 4` to compare threads) with persistent database connections
    (CONN_MAX_AGE=60, CONN_HEALTH_CHECKS), wrk with N connections, one listener each,
@@ -25,6 +28,7 @@ Persistent database connections (CONN_MAX_AGE, 60 s unless set) in both parts.
 
 import argparse
 import datetime
+import io
 import json
 import os
 import shutil
@@ -130,17 +134,62 @@ def listeners_needed(size: int, requests: int) -> int:
     return -(-requests // per_listener)
 
 
+def _backend_cpu_seconds(pid: int | None) -> float | None:
+    """CPU time of the database server process `pid` (PostgreSQL on this machine)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wsgi_post(app, session: str, body: str) -> tuple[str, bytes]:
+    """POST `body` to the events endpoint through Django's WSGI handler as gunicorn would
+    call it: the listener's session cookie and the CSRF header, as wrk sends them."""
+    data = body.encode()
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/me/player/events", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8000",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(data)),
+        "HTTP_ACCEPT": "application/json", "HTTP_X_CSRFTOKEN": CSRF,
+        "HTTP_COOKIE": f"sessionid={session}; csrftoken={CSRF}",
+        "wsgi.input": io.BytesIO(data), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }  # fmt: skip
+    status = []
+    chunks = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        return status[0], b"".join(chunks)
+    finally:
+        chunks.close()
+
+
 def in_process(world: dict, requests: int, batches: list[int]) -> None:
     from django.conf import settings
-    from django.test import Client
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
 
     from playback.models import PlayEvent
 
-    print(f"\n1. In process, 1 client, {requests} requests per row")
+    print(
+        f"\n1. In process, Django's WSGI handler called directly (session cookie and CSRF "
+        f"header as over HTTP), {requests} requests per row; CPU per request of this "
+        "process (web) and of its PostgreSQL backend (db)"
+    )
     header = f"{'events/request':<16}{'rules':<7}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-    print(header + f"{'on/off':>9}")
-    print("-" * (len(header) + 9))
+    print(header + f"{'on/off':>9}{'web ms':>9}{'db ms':>8}")
+    print("-" * (len(header) + 26))
+    app = WSGIHandler()
+    index = {user.pk: n for n, user in enumerate(world["users"])}
     users = iter(world["users"])
+    # One connection for the whole part (its backend's CPU is read), not one a minute.
+    connection.close()
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    backend = None
     for size in batches:
         rates = {}
         for rules in (False, True, False, True):  # twice each, interleaved: take the best
@@ -149,38 +198,48 @@ def in_process(world: dict, requests: int, batches: list[int]) -> None:
             per_listener = Timeline.capacity() // size
             for first in range(0, requests, per_listener):
                 user = next(users)
-                client = Client(HTTP_HOST="localhost")
-                client.force_login(user)
                 sent_by.append(user)
+                session = world["sessions"][index[user.pk]]
                 timeline = Timeline()
                 bodies += [
-                    (client, json.dumps({"events": timeline.events(size, world["tracks"])}))
+                    (session, json.dumps({"events": timeline.events(size, world["tracks"])}))
                     for _ in range(min(per_listener, requests - first))
                 ]
+            if backend is None and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    backend = cursor.fetchone()[0]
             latencies = []
+            db_before = _backend_cpu_seconds(backend)
+            cpu_before = time.process_time()
             started = time.perf_counter()
-            for client, body in bodies:
+            for session, body in bodies:
                 sent = time.perf_counter()
-                response = client.post(
-                    "/api/v1/me/player/events", body, content_type="application/json"
-                )
+                status, content = _wsgi_post(app, session, body)
                 latencies.append((time.perf_counter() - sent) * 1000)
-                assert response.status_code == 200, response.content
-                assert response.json()["accepted"] == size
+                assert status.startswith("200"), content
+                assert json.loads(content)["accepted"] == size
             rate = size * requests / (time.perf_counter() - started)
+            web_ms = (time.process_time() - cpu_before) / requests * 1000
+            db_after = _backend_cpu_seconds(backend)
+            db_ms = None if db_after is None else (db_after - db_before) / requests * 1000
             # Every play passes the rules, so each one is judged in full (no early refusal).
             refused = PlayEvent.objects.filter(
                 user__in=sent_by, verdict=PlayEvent.Verdict.REFUSED
             ).count()
             assert refused == 0, f"{refused} plays refused: the bench's plays must pass"
             if rate > rates.get(rules, (0,))[0]:
-                rates[rules] = (rate, percentile(latencies, 50), percentile(latencies, 99))
+                p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+                rates[rules] = (rate, p50, p99, web_ms, db_ms)
         for rules in (False, True):
-            rate, p50, p99 = rates[rules]
-            ratio = f"{rates[True][0] / rates[False][0]:>9.2f}" if rules else ""
+            rate, p50, p99, web_ms, db_ms = rates[rules]
+            ratio = f"{rates[True][0] / rates[False][0]:>9.2f}" if rules else f"{'':>9}"
+            db = f"{db_ms:>8.2f}" if db_ms is not None else f"{'-':>8}"
             print(
-                f"{size:<16}{'on' if rules else 'off':<7}{rate:>10.0f}{p50:>9.2f}{p99:>9.2f}{ratio}"
+                f"{size:<16}{'on' if rules else 'off':<7}{rate:>10.0f}{p50:>9.2f}{p99:>9.2f}"
+                f"{ratio}{web_ms:>9.2f}{db}"
             )
+    print(f"load average {os.getloadavg()[0]:.1f}")
     settings.PLAY_EVENTS_INTEGRITY = True
 
 

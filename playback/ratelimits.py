@@ -75,7 +75,10 @@ local user = take(prefix .. ARGV[5])
 if user > tonumber(ARGV[6]) or ARGV[7] == '' then return {user, 0} end
 return {user, take(prefix .. ARGV[7])}
 """
-_scripts: dict[int, object] = {}
+# Per connection pool (one per process and server): the pool, a client over it and the
+# registered script. Django's cache builds a new client (and its table of response
+# callbacks) for every call, which cost more CPU than the script's round trip.
+_scripts: dict[int, tuple] = {}
 
 
 def _take_in_redis(*, slot_key: str, user_key: str, address_key: str, count: int, ttl: int):
@@ -85,10 +88,12 @@ def _take_in_redis(*, slot_key: str, user_key: str, address_key: str, count: int
     if not isinstance(store, RedisCache):
         return None
     try:
-        client = store._cache.get_client(write=True)
-        script = _scripts.get(id(client.connection_pool))
-        if script is None:
-            script = _scripts[id(client.connection_pool)] = client.register_script(_TAKE_SCRIPT)
+        pool = store._cache._get_connection_pool(write=True)
+        cached = _scripts.get(id(pool))
+        if cached is None or cached[0] is not pool:
+            client = store._cache.get_client(write=True)
+            cached = _scripts[id(pool)] = (pool, client, client.register_script(_TAKE_SCRIPT))
+        _, client, script = cached
         # cache.make_key adds the prefix and version: "<prefix>:<version>:" then the key.
         head = store.make_key("play-limits:")
         by_address_key = f":address:{address_key}" if address_key else ""

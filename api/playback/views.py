@@ -243,7 +243,14 @@ class PlayEventsApi(APIView):
         result = services.play_events_ingest(
             user=request.user, events=events, address=request_address(request)
         )
-        return Response(PlayEventIngestResultSerializer(result).data)
+        # PlayEventIngestResultSerializer's fields, written out: the serializer cost 0.1 ms
+        # of CPU a request, a tenth of a single event's ingestion.
+        body = {
+            "received": result.received,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+        }
+        return Response(body)
 
 
 def _ms(value: datetime.datetime, *, ceil: bool = False) -> int:

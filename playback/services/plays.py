@@ -1,11 +1,14 @@
 """Play events: one ingestion path with integrity rules (rate limits, verdicts)."""
 
 import datetime
+import itertools
+import re
 import uuid
+import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -41,50 +44,66 @@ _EVENT_FIELDS = (
     "address",
 )
 COUNTED_VERDICTS = (PlayEvent.Verdict.STREAM, PlayEvent.Verdict.PLAY)
+_COUNTED = tuple(map(str, COUNTED_VERDICTS))
 # Namespace of the per-listener advisory lock (PostgreSQL) that serialises judging.
 _LISTENER_LOCK = 0x504C4159
+# PostgreSQL statements (`_BUILDERS`), built once per process and prepared once per
+# database connection (see `_execute_prepared`).
+_statements: dict[str, tuple[str, list]] = {}
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_prepared_names = itertools.count(1)
 
 
 def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
     """Store rows (values in _EVENT_FIELDS order) once each: ON CONFLICT DO NOTHING on
     the primary key; return the ids inserted.
 
-    On PostgreSQL one statement of the same text for any batch size: each column goes as
-    one array parameter through unnest(), so a batch of 500 costs 13 values to adapt and
-    send rather than 6,500 placeholders to build and plan.
+    On PostgreSQL one prepared statement for any batch size: each column goes as one
+    array parameter through unnest(), so a batch of 500 costs 13 values to adapt and send
+    rather than 6,500 placeholders to build and plan.
     """
     if not rows:
         return []
+    meta = PlayEvent._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            params = [list(column) for column in zip(*rows, strict=True)]
+            _execute_prepared(cursor, [("insert", params)])
+        else:
+            fields = [meta.get_field(name) for name in _EVENT_FIELDS]
+            quote = connection.ops.quote_name
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            pk = quote(meta.pk.column)
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+                f"({', '.join(quote(f.column) for f in fields)}) "
+                f"VALUES {', '.join([row] * len(rows))} "
+                f"ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
+            )
+            params = [
+                field.get_db_prep_save(value, connection)
+                for values in rows
+                for field, value in zip(fields, values, strict=True)
+            ]
+            cursor.execute(sql, params)
+        return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
+
+
+def _insert_sql() -> tuple[str, list]:
     meta = PlayEvent._meta
     fields = [meta.get_field(name) for name in _EVENT_FIELDS]
     quote = connection.ops.quote_name
     pk = quote(meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
-    if connection.vendor == "postgresql":
-        # Partitioned by month (playback/partitions.py): the key is (id, ended_at), which a
-        # client's retry repeats exactly.
-        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-        # Only identifiers and types from the model's metadata are interpolated.
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-            f"ON CONFLICT ({pk}, {quote(meta.get_field('ended_at').column)}) DO NOTHING "
-            f"RETURNING {pk}"
-        )
-        params = [list(column) for column in zip(*rows, strict=True)]
-    else:
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES {', '.join([row] * len(rows))} ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
-        )
-        params = [
-            field.get_db_prep_save(value, connection)
-            for values in rows
-            for field, value in zip(fields, values, strict=True)
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    # Partitioned by month (playback/partitions.py): the key is (id, ended_at), which a
+    # client's retry repeats exactly. Only identifiers and types from the model's metadata
+    # are interpolated.
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        f"ON CONFLICT ({pk}, {quote(meta.get_field('ended_at').column)}) DO NOTHING "
+        f"RETURNING {pk}"
+    ), []
 
 
 def play_events_ingest(*, user, events: list[dict], address: str | None = None) -> IngestResult:
@@ -178,7 +197,8 @@ def _plays_judge(
 ) -> list[tuple[str, str]]:
     """Look up the facts `integrity.plays_judge` needs and apply it: two statements
     whatever the batch's size (the listener's lock with their grants and the tracks' facts,
-    then their counted plays). Unknown tracks: ValidationFailed naming the first.
+    then their counted plays), sent together on PostgreSQL. Unknown tracks:
+    ValidationFailed naming the first.
 
     Holds the listener's lock until commit, so two concurrent batches of one listener
     cannot both count overlapping plays.
@@ -190,20 +210,18 @@ def _plays_judge(
     earliest_start = rules.earliest_end - datetime.timedelta(days=1)
     lo = max(min(play.started_at for play in plays), earliest_start)
     hi = min(max(play.ended_at for play in plays), rules.latest_end)
-    facts, grant_days = _listener_lock_and_facts(
+    facts, grant_days, counted = _listener_lock_and_facts(
         user_id=user_id,
         market=market,
         track_ids=sorted({play.track_id for play in plays}),
         first=(lo - rules.grant_max_age).astimezone(datetime.UTC).date(),
         last=(hi + integrity.PLAY_CLOCK_SKEW).astimezone(datetime.UTC).date(),
+        # When lo > hi nothing can count: every play is refused by its timestamps.
+        counted_between=(lo, hi) if lo <= hi else None,
     )
     _require_known_tracks(events, facts)
-    # Read after the lock was granted (a statement of its own, so with a snapshot taken
-    # after it): a batch committed while this one waited is seen. When lo > hi nothing
-    # can count: every play is refused by its timestamps.
-    counted = (
-        _counted_intervals(user_id=user_id, lo=lo, hi=hi, incoming=set(ids)) if lo <= hi else []
-    )
+    incoming = set(ids)  # a retried event is judged afresh, never against itself
+    counted = [(start, end) for pk, start, end in counted if pk not in incoming]
     return integrity.plays_judge(
         plays=plays,
         rules=rules,
@@ -215,51 +233,62 @@ def _plays_judge(
 
 
 def _listener_lock_and_facts(
-    *, user_id: int, market: str, track_ids: list[int], first: datetime.date, last: datetime.date
-) -> tuple[catalog_selectors.TrackFacts, dict[int, list[datetime.date]]]:
+    *,
+    user_id: int,
+    market: str,
+    track_ids: list[int],
+    first: datetime.date,
+    last: datetime.date,
+    counted_between: tuple[datetime.datetime, datetime.datetime] | None,
+) -> tuple[catalog_selectors.TrackFacts, dict[int, list[datetime.date]], list[tuple]]:
     """Take the listener's lock (PostgreSQL); return the tracks' facts (durations and
-    windows in `market`, see `catalog.selectors.track_fact_rows`) and track id
-    -> sorted UTC days with a grant in [first, last], in one statement.
+    windows in `market`, see `catalog.selectors.track_fact_rows`), track id -> sorted UTC
+    days with a grant in [first, last], and (id, start, end) of the listener's counted
+    plays that overlap `counted_between` (through the (user, ended_at) index; none when
+    it is None).
 
-    Neither needs a snapshot taken after the lock: they are not what the lock guards.
+    The counted plays are read by a statement of their own after the lock's, so with a
+    snapshot taken after the lock was granted: a batch committed while this one waited is
+    seen. The facts and grants are not what the lock guards and ride on the lock's
+    statement. On PostgreSQL both statements go in one round trip (one query string; the
+    server runs them one after the other, each with its own snapshot).
     """
-    facts_rows = catalog_selectors.track_fact_rows(track_ids=track_ids, market=market)
     grant_days: dict[int, list[datetime.date]] = {}
+    counted: list[tuple] = []
     if connection.vendor != "postgresql":  # no lock to take: SQLite runs one writer
-        facts = catalog_selectors.track_facts_from_rows(facts_rows)
+        facts = catalog_selectors.track_facts_from_rows(
+            catalog_selectors.track_fact_rows(track_ids=track_ids, market=market)
+        )
         grants = StreamGrantDay.objects.filter(
             user_id=user_id, track_id__in=track_ids, day__gte=first, day__lte=last
         ).values_list("track_id", "day")
+        if counted_between is not None:
+            lo, hi = counted_between
+            counted = list(
+                PlayEvent.objects.filter(
+                    user_id=user_id,
+                    verdict__in=COUNTED_VERDICTS,
+                    ended_at__gt=lo,
+                    started_at__lt=hi,
+                )
+                .order_by()
+                .values_list("pk", "started_at", "ended_at")
+            )
     else:
-        meta = StreamGrantDay._meta
-        quote = connection.ops.quote_name
-        track, day = (quote(meta.get_field(name).column) for name in ("track", "day"))
-        user = quote(meta.get_field("user").column)
-        facts_sql, facts_params = facts_rows.query.sql_with_params()
-        # The lock (a materialised CTE, read once as the outer side of the join) with the
-        # grants through the (user, track, day) unique index, then the tracks' facts from
-        # the catalogue's own query: rows of (grant track, grant day, then the facts).
-        # Only identifiers from the model's metadata and the ORM's SQL are interpolated;
-        # values are parameters.
-        sql = (
-            "WITH listener_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s, %s)) "  # noqa: S608
-            f"SELECT g.{track}, g.{day}, NULL, NULL, NULL, NULL FROM listener_lock "
-            f"LEFT JOIN {quote(meta.db_table)} g ON g.{user} = %s AND g.{track} = ANY(%s) "
-            f"AND g.{day} >= %s AND g.{day} <= %s "
-            f"UNION ALL SELECT NULL, NULL, facts.* FROM ({facts_sql}) facts"
-        )
-        params = [
-            _LISTENER_LOCK,
-            user_id % (1 << 31),
-            user_id,
-            track_ids,
-            first,
-            last,
-            *facts_params,
+        statements = [
+            (
+                "lock_and_facts",
+                [_LISTENER_LOCK, user_id % (1 << 31), user_id, track_ids, first, last],
+            )
         ]
+        if counted_between is not None:
+            statements.append(("counted", [user_id, *_COUNTED, *counted_between]))
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            _execute_prepared(cursor, statements, market=market, tracks=track_ids)
             rows = cursor.fetchall()
+            if counted_between is not None:
+                cursor.nextset()
+                counted = cursor.fetchall()
         facts = catalog_selectors.track_facts_from_rows(
             row[2:] for row in rows if row[2] is not None
         )
@@ -268,46 +297,128 @@ def _listener_lock_and_facts(
         grant_days.setdefault(track_id, []).append(granted_on)
     for days in grant_days.values():
         days.sort()
-    return facts, grant_days
+    return facts, grant_days, counted
 
 
-def _counted_intervals(
-    *,
-    user_id: int,
-    lo: datetime.datetime,
-    hi: datetime.datetime,
-    incoming: set[uuid.UUID],
-) -> list[tuple[datetime.datetime, datetime.datetime]]:
-    """(start, end) of the listener's counted plays that overlap [lo, hi] (through the
-    (user, ended_at) index)."""
-    if connection.vendor != "postgresql":
-        rows = (
-            PlayEvent.objects.filter(
-                user_id=user_id, verdict__in=COUNTED_VERDICTS, ended_at__gt=lo, started_at__lt=hi
-            )
-            .order_by()
-            .values_list("pk", "started_at", "ended_at")
+_TRACK_SENTINELS = (7_306_002_000, 7_306_002_001)
+_MARKET_SENTINEL = "\x01market\x01"
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+def _lock_and_facts_sql() -> tuple[str, list]:
+    """The statement of `_listener_lock_and_facts` and how to fill the facts query's
+    parameters after the lock's and grants' own six: per placeholder "market",
+    "tracks" (the track ids as one array) or ("fixed", value).
+
+    The facts are `catalog.selectors.track_fact_rows`' query as the ORM compiles it, with
+    its `IN (...)` over the track ids made `= ANY(array)`, so one text serves any number
+    of tracks.
+    """
+    facts_sql, facts_params = catalog_selectors.track_fact_rows(
+        track_ids=list(_TRACK_SENTINELS), market=_MARKET_SENTINEL
+    ).query.sql_with_params()
+    slots: list = []
+    for index, value in enumerate(facts_params):
+        if value == _MARKET_SENTINEL:
+            slots.append("market")
+        elif value == _TRACK_SENTINELS[0] and facts_params[index + 1 : index + 2] == (
+            _TRACK_SENTINELS[1],
+        ):
+            slots.append("tracks")
+        elif value != _TRACK_SENTINELS[1]:
+            slots.append(("fixed", value))
+    where = [m.start() for m in re.finditer(r"IN \(%s, %s\)", facts_sql)]
+    placeholders = [m.start() for m in _PLACEHOLDER.finditer(facts_sql)]
+    if (
+        slots.count("market") != 1
+        or slots.count("tracks") != 1
+        or len(where) != 1
+        or placeholders.index(where[0] + 4) != slots.index("tracks")
+    ):
+        raise RuntimeError("track_fact_rows' SQL is not as expected: one market, one IN list")
+    facts_sql = facts_sql[: where[0]] + "= ANY(%s)" + facts_sql[where[0] + len("IN (%s, %s)") :]
+    meta = StreamGrantDay._meta
+    quote = connection.ops.quote_name
+    track, day = (quote(meta.get_field(name).column) for name in ("track", "day"))
+    user = quote(meta.get_field("user").column)
+    # The lock (a materialised CTE, read once as the outer side of the join) with the
+    # grants through the (user, track, day) unique index, then the tracks' facts from
+    # the catalogue's own query: rows of (grant track, grant day, then the facts).
+    # Only identifiers from the model's metadata and the ORM's SQL are interpolated;
+    # values are parameters.
+    sql = (
+        "WITH listener_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s, %s)) "  # noqa: S608
+        f"SELECT g.{track}, g.{day}, NULL, NULL, NULL, NULL FROM listener_lock "
+        f"LEFT JOIN {quote(meta.db_table)} g ON g.{user} = %s AND g.{track} = ANY(%s) "
+        f"AND g.{day} >= %s AND g.{day} <= %s "
+        f"UNION ALL SELECT NULL, NULL, facts.* FROM ({facts_sql}) facts"
+    )
+    return sql, slots
+
+
+def _counted_sql() -> tuple[str, list]:
+    meta = PlayEvent._meta
+    quote = connection.ops.quote_name
+    pk, user, verdict, started, ended = (
+        quote(meta.get_field(name).column)
+        for name in ("id", "user", "verdict", "started_at", "ended_at")
+    )
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    return (
+        f"SELECT {pk}, {started}, {ended} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {user} = %s AND {verdict} IN (%s, %s) AND {ended} > %s AND {started} < %s"
+    ), []
+
+
+_BUILDERS = {
+    "lock_and_facts": _lock_and_facts_sql,
+    "counted": _counted_sql,
+    "insert": _insert_sql,
+}
+
+
+def _execute_prepared(cursor, statements: list[tuple[str, list]], **values) -> None:
+    """Run PostgreSQL statements of `_BUILDERS`, (key, params) each (then its extra
+    parameters' slots filled from `values`), as statements prepared on this connection,
+    in one query string: `cursor.nextset()` moves from one's rows to the next's.
+
+    Each statement is built once per process, and all of them are prepared (PREPARE) on a
+    connection the first time one is needed there; then a batch sends only EXECUTE and its
+    values. Planning them each time cost PostgreSQL more CPU than running them (the
+    counted plays' query, over the monthly partitions, 0.3 ms of planning for 0.04 ms of
+    work). PREPARE outlives a rolled-back transaction; if a connection lost its
+    statements anyway (DISCARD ALL, a transaction-pooling proxy), the statement fails
+    and the next batch prepares them again under new names.
+    """
+    raw = connection.connection
+    names = _prepared.get(raw)
+    if names is None:
+        for name in _BUILDERS:
+            if name not in _statements:
+                sql, slots = _BUILDERS[name]()
+                _statements[name] = (_numbered(sql), slots)
+        names = {key: f"play_events_{next(_prepared_names)}" for key in _BUILDERS}
+        cursor.execute(
+            "; ".join(f"PREPARE {names[k]} AS {sql}" for k, (sql, _) in _statements.items())
         )
-    else:  # SQL: the ORM compiled this query again for every batch
-        meta = PlayEvent._meta
-        quote = connection.ops.quote_name
-        pk, user, verdict, started, ended = (
-            quote(meta.get_field(name).column)
-            for name in ("id", "user", "verdict", "started_at", "ended_at")
-        )
-        # Only identifiers from the model's metadata are interpolated; values are parameters.
-        sql = (
-            f"SELECT {pk}, {started}, {ended} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {user} = %s AND {verdict} IN (%s, %s) AND {ended} > %s AND {started} < %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id, *map(str, COUNTED_VERDICTS), lo, hi])
-            rows = cursor.fetchall()
-    return [
-        (started_at, ended_at)
-        for pk, started_at, ended_at in rows
-        if pk not in incoming  # a retried event is judged afresh, never against itself
-    ]
+        _prepared[raw] = names
+    texts, args = [], []
+    for key, params in statements:
+        for slot in _statements[key][1]:
+            params.append(values[slot] if isinstance(slot, str) else slot[1])
+        texts.append(f"EXECUTE {names[key]}({', '.join(['%s'] * len(params))})")
+        args += params
+    try:
+        cursor.execute("; ".join(texts), args)
+    except DatabaseError:
+        _prepared.pop(raw, None)  # maybe lost: prepare again (new names) next time
+        raise
+
+
+def _numbered(sql: str) -> str:
+    """`sql` with its %s placeholders numbered for PREPARE ($1, $2, ...)."""
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql).replace("%%", "%")
 
 
 @transaction.atomic

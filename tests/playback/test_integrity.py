@@ -11,12 +11,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.playback.serializers import PlayEventIngestResultSerializer
 from artists.models import TrackDailyStats
 from artists.services import insights_rebuild, insights_refresh_recent
 from editorial.services import playlist_stats_refresh_recent
@@ -216,6 +217,15 @@ def test_a_retried_batch_keeps_its_verdicts(world):
     ]
 
 
+def test_the_answer_has_the_documented_fields(world):
+    """The view writes the result out by hand; the schema documents it with a serializer."""
+    client = client_of(UserFactory(country="SE"))
+    grant(client, world["a"])
+    body = post(client, [play(world["a"], started=timezone.now() - datetime.timedelta(hours=1))])
+    assert set(body) == set(PlayEventIngestResultSerializer().fields)
+    assert body == {"received": 1, "accepted": 1, "duplicates": 0}
+
+
 def test_short_plays_count_as_plays_not_streams(world):
     a = world["a"]
     listener = UserFactory(country="SE")
@@ -281,9 +291,39 @@ def test_a_batch_is_judged_in_constant_queries(world, settings, size):
     assert (result.accepted, result.refused) == (size, 0), list(
         PlayEvent.objects.values_list("reason").annotate(n=Count("pk"))
     )
-    # Savepoint, lock with grants and track facts, counted plays, insert, release.
-    expected = 5 if connection.vendor == "postgresql" else 6  # SQLite: facts on their own
+    # Savepoint, lock with grants and track facts then counted plays (one query string on
+    # PostgreSQL), insert, release. SQLite: facts, grants and counted plays on their own.
+    expected = 4 if connection.vendor == "postgresql" else 6
     assert len(queries) == expected, [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.postgres  # PREPARE / EXECUTE
+def test_statements_lost_by_the_connection_are_prepared_again(world, settings):
+    """After DEALLOCATE ALL (or a proxy that drops them) one batch fails and stores
+    nothing; the next prepares the statements again and is judged as usual."""
+    settings.PLAY_EVENTS_LIMIT_PER_USER = 10**6
+    a, b = world["a"], world["b"]
+    listener = UserFactory(country="SE")
+    start = timezone.now() - datetime.timedelta(hours=6)
+    for track in (a, b):
+        StreamGrantDay.objects.create(user=listener, track=track, day=start.date())
+    plays = [
+        services_event(play(a if n % 2 else b, started=start + datetime.timedelta(minutes=4 * n)))
+        for n in range(4)
+    ]
+    assert services.play_events_ingest(user=listener, events=plays[:1]).accepted == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError):
+        services.play_events_ingest(user=listener, events=plays[1:2])
+    assert PlayEvent.objects.filter(user=listener).count() == 1
+    # One statement serves one track or two (the facts' IN list became an array).
+    assert services.play_events_ingest(user=listener, events=plays[1:2]).accepted == 1
+    result = services.play_events_ingest(user=listener, events=plays[2:])
+    assert (result.accepted, result.refused) == (2, 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 3  # lock with facts, counted plays, insert
 
 
 @pytest.mark.postgres  # an advisory lock, watched in pg_locks (SQLite has one writer at a time)
