@@ -22,6 +22,11 @@ from django.core.cache.backends.redis import RedisCache
 logger = logging.getLogger(__name__)
 
 
+class CacheKey(str):
+    """An argument of a script that is a cache key (or the start of one the script
+    completes): passed as the cache names it (`make_key`)."""
+
+
 class CacheScript:
     """A Lua script registered once per Redis connection pool."""
 
@@ -43,6 +48,7 @@ class CacheScript:
                 client = store._cache.get_client(write=True)
                 bound = self._bound[store._cache] = (client, client.register_script(self.source))
             client, script = bound
+            args = [store.make_key(arg) if isinstance(arg, CacheKey) else arg for arg in args]
             return script(keys=[store.make_key(key) for key in keys], args=args, client=client)
         except Exception as exc:
             logger.warning("Cache script %s failed: %r", self.name, exc)

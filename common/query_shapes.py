@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 
 from django.db import connections, router
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import QuerySet
 
 _INT_BASE = 7_306_001_000
@@ -141,7 +142,7 @@ class QueryShape:
         sql, slots, names, converters = compiled
         connection = connections[alias]
         args = [_adapt(connection, values[v]) if k == "param" else v for k, v in slots]
-        with _cursor(connection) as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(sql, args)
             rows = cursor.fetchall()
         if converters:
@@ -149,9 +150,11 @@ class QueryShape:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _cursor(connection):
-    """A cursor that prepares what it runs, where the connection prepares statements (its
-    `prepare_threshold`, Django's OPTIONS, is set); otherwise Django's own cursor."""
+def prepared_cursor(connection):
+    """A cursor whose statements PostgreSQL prepares once per connection (psycopg keeps them,
+    and prepares again after a rollback, when it drops them all), where the connection
+    prepares statements (its `prepare_threshold`, Django's OPTIONS, is set); otherwise
+    Django's own cursor. One statement per `execute`."""
     if connection.vendor != "postgresql" or not _prepares(connection):
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
@@ -163,8 +166,18 @@ def _cursor(connection):
     with connection.wrap_database_errors:
         raw = ServerBindingCursor(connection.connection)
     if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
+        return _LoggedPreparedCursor(raw, connection)
     return connection.make_cursor(raw)
+
+
+class _LoggedPreparedCursor(CursorDebugWrapper):
+    """Django's query log (DEBUG, tests) with each statement's SQL and values, as Django's
+    client-side cursor logs them: psycopg keeps no text of a prepared statement's run."""
+
+    def execute(self, sql, params=None):
+        logged = self.db.ops.compose_sql(sql, params) if params else sql
+        with self.debug_sql(logged):
+            return super(CursorDebugWrapper, self).execute(sql, params)
 
 
 def _prepares(connection) -> bool:

@@ -12,10 +12,10 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
 
+from common.cache_scripts import CacheKey, CacheScript
 from playback.errors import TooManyPlayEvents
 
 logger = logging.getLogger(__name__)
@@ -75,39 +75,22 @@ local user = take(prefix .. ARGV[5])
 if user > tonumber(ARGV[6]) or ARGV[7] == '' then return {user, 0} end
 return {user, take(prefix .. ARGV[7])}
 """
-# Per connection pool (one per process and server): the pool, a client over it and the
-# registered script. Django's cache builds a new client (and its table of response
-# callbacks) for every call, which cost more CPU than the script's round trip.
-_scripts: dict[int, tuple] = {}
+_TAKE = CacheScript(_TAKE_SCRIPT, name="play-limits")
 
 
 def _take_in_redis(*, slot_key: str, user_key: str, address_key: str, count: int, ttl: int):
     """(listener's count, address's count) from one script run, or None when the cache is
     not Redis or failed (the cache calls then take over, with their local fallback)."""
-    store = caches["default"]  # `cache` is a proxy to it
-    if not isinstance(store, RedisCache):
+    answer = _TAKE.run(
+        keys=[_GENERATION_KEY],
+        args=[
+            CacheKey("play-limits:"), f":{slot_key}", count, ttl, f":user:{user_key}",
+            settings.PLAY_EVENTS_LIMIT_PER_USER, f":address:{address_key}" if address_key else "",
+        ],
+    )  # fmt: skip
+    if answer is None:
         return None
-    try:
-        pool = store._cache._get_connection_pool(write=True)
-        cached = _scripts.get(id(pool))
-        if cached is None or cached[0] is not pool:
-            client = store._cache.get_client(write=True)
-            cached = _scripts[id(pool)] = (pool, client, client.register_script(_TAKE_SCRIPT))
-        _, client, script = cached
-        # cache.make_key adds the prefix and version: "<prefix>:<version>:" then the key.
-        head = store.make_key("play-limits:")
-        by_address_key = f":address:{address_key}" if address_key else ""
-        user, by_address = script(
-            keys=[store.make_key(_GENERATION_KEY)],
-            args=[
-                head, f":{slot_key}", count, ttl, f":user:{user_key}",
-                settings.PLAY_EVENTS_LIMIT_PER_USER, by_address_key,
-            ],
-            client=client,
-        )  # fmt: skip
-    except Exception as exc:
-        logger.warning("Play-event limits: the cache script failed: %r", exc)
-        return None
+    user, by_address = answer
     return int(user), int(by_address)
 
 

@@ -1,19 +1,18 @@
 """Play events: one ingestion path with integrity rules (rate limits, verdicts)."""
 
 import datetime
-import itertools
 import re
 import uuid
-import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Track
 from common.errors import ValidationFailed
+from common.query_shapes import prepared_cursor
 from playback import integrity, ratelimits
 from playback.models import STREAM_THRESHOLD_MS, PlayEvent, StreamGrantDay
 
@@ -50,8 +49,6 @@ _LISTENER_LOCK = 0x504C4159
 # PostgreSQL statements (`_BUILDERS`), built once per process and prepared once per
 # database connection (see `_execute_prepared`).
 _statements: dict[str, tuple[str, list]] = {}
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_prepared_names = itertools.count(1)
 
 
 def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
@@ -65,27 +62,27 @@ def _insert_events_returning(rows: list[tuple]) -> list[uuid.UUID]:
     if not rows:
         return []
     meta = PlayEvent._meta
+    if connection.vendor == "postgresql":
+        params = [list(column) for column in zip(*rows, strict=True)]
+        (inserted,) = _execute_prepared([("insert", params)])
+        return [meta.pk.to_python(value) for (value,) in inserted]
+    fields = [meta.get_field(name) for name in _EVENT_FIELDS]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk = quote(meta.pk.column)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(rows))} "
+        f"ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
+    )
+    params = [
+        field.get_db_prep_save(value, connection)
+        for values in rows
+        for field, value in zip(fields, values, strict=True)
+    ]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            params = [list(column) for column in zip(*rows, strict=True)]
-            _execute_prepared(cursor, [("insert", params)])
-        else:
-            fields = [meta.get_field(name) for name in _EVENT_FIELDS]
-            quote = connection.ops.quote_name
-            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            pk = quote(meta.pk.column)
-            sql = (
-                f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
-                f"({', '.join(quote(f.column) for f in fields)}) "
-                f"VALUES {', '.join([row] * len(rows))} "
-                f"ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
-            )
-            params = [
-                field.get_db_prep_save(value, connection)
-                for values in rows
-                for field, value in zip(fields, values, strict=True)
-            ]
-            cursor.execute(sql, params)
+        cursor.execute(sql, params)
         return [meta.pk.to_python(value) for (value,) in cursor.fetchall()]
 
 
@@ -250,8 +247,7 @@ def _listener_lock_and_facts(
     The counted plays are read by a statement of their own after the lock's, so with a
     snapshot taken after the lock was granted: a batch committed while this one waited is
     seen. The facts and grants are not what the lock guards and ride on the lock's
-    statement. On PostgreSQL both statements go in one round trip (one query string; the
-    server runs them one after the other, each with its own snapshot).
+    statement.
     """
     grant_days: dict[int, list[datetime.date]] = {}
     counted: list[tuple] = []
@@ -283,12 +279,9 @@ def _listener_lock_and_facts(
         ]
         if counted_between is not None:
             statements.append(("counted", [user_id, *_COUNTED, *counted_between]))
-        with connection.cursor() as cursor:
-            _execute_prepared(cursor, statements, market=market, tracks=track_ids)
-            rows = cursor.fetchall()
-            if counted_between is not None:
-                cursor.nextset()
-                counted = cursor.fetchall()
+        rows, *then = _execute_prepared(statements, market=market, tracks=track_ids)
+        if counted_between is not None:
+            counted = then[0]
         facts = catalog_selectors.track_facts_from_rows(
             row[2:] for row in rows if row[2] is not None
         )
@@ -377,48 +370,27 @@ _BUILDERS = {
 }
 
 
-def _execute_prepared(cursor, statements: list[tuple[str, list]], **values) -> None:
+def _execute_prepared(statements: list[tuple[str, list]], **values) -> list[list[tuple]]:
     """Run PostgreSQL statements of `_BUILDERS`, (key, params) each (then its extra
-    parameters' slots filled from `values`), as statements prepared on this connection,
-    in one query string: `cursor.nextset()` moves from one's rows to the next's.
+    parameters' slots filled from `values`), one after the other; return each one's rows.
 
-    Each statement is built once per process, and all of them are prepared (PREPARE) on a
-    connection the first time one is needed there; then a batch sends only EXECUTE and its
-    values. Planning them each time cost PostgreSQL more CPU than running them (the
+    Each statement is built once per process and prepared once per connection
+    (`common.query_shapes.prepared_cursor`): a batch then sends only the statement's name and
+    its values. Planning them each time cost PostgreSQL more CPU than running them (the
     counted plays' query, over the monthly partitions, 0.3 ms of planning for 0.04 ms of
-    work). PREPARE outlives a rolled-back transaction; if a connection lost its
-    statements anyway (DISCARD ALL, a transaction-pooling proxy), the statement fails
-    and the next batch prepares them again under new names.
+    work).
     """
-    raw = connection.connection
-    names = _prepared.get(raw)
-    if names is None:
-        for name in _BUILDERS:
-            if name not in _statements:
-                sql, slots = _BUILDERS[name]()
-                _statements[name] = (_numbered(sql), slots)
-        names = {key: f"play_events_{next(_prepared_names)}" for key in _BUILDERS}
-        cursor.execute(
-            "; ".join(f"PREPARE {names[k]} AS {sql}" for k, (sql, _) in _statements.items())
-        )
-        _prepared[raw] = names
-    texts, args = [], []
-    for key, params in statements:
-        for slot in _statements[key][1]:
-            params.append(values[slot] if isinstance(slot, str) else slot[1])
-        texts.append(f"EXECUTE {names[key]}({', '.join(['%s'] * len(params))})")
-        args += params
-    try:
-        cursor.execute("; ".join(texts), args)
-    except DatabaseError:
-        _prepared.pop(raw, None)  # maybe lost: prepare again (new names) next time
-        raise
-
-
-def _numbered(sql: str) -> str:
-    """`sql` with its %s placeholders numbered for PREPARE ($1, $2, ...)."""
-    numbers = itertools.count(1)
-    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql).replace("%%", "%")
+    found = []
+    with prepared_cursor(connection) as cursor:
+        for key, params in statements:
+            if key not in _statements:
+                _statements[key] = _BUILDERS[key]()
+            sql, slots = _statements[key]
+            for slot in slots:
+                params.append(values[slot] if isinstance(slot, str) else slot[1])
+            cursor.execute(sql, params)
+            found.append(cursor.fetchall() if cursor.description is not None else [])
+    return found
 
 
 @transaction.atomic

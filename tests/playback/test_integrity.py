@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -291,16 +291,16 @@ def test_a_batch_is_judged_in_constant_queries(world, settings, size):
     assert (result.accepted, result.refused) == (size, 0), list(
         PlayEvent.objects.values_list("reason").annotate(n=Count("pk"))
     )
-    # Savepoint, lock with grants and track facts then counted plays (one query string on
-    # PostgreSQL), insert, release. SQLite: facts, grants and counted plays on their own.
-    expected = 4 if connection.vendor == "postgresql" else 6
+    # Savepoint, lock with grants and track facts, counted plays, insert, release (on
+    # PostgreSQL prepared statements). SQLite: facts, grants and counted plays on their own.
+    expected = 5 if connection.vendor == "postgresql" else 6
     assert len(queries) == expected, [q["sql"][:80] for q in queries]
 
 
-@pytest.mark.postgres  # PREPARE / EXECUTE
+@pytest.mark.postgres  # prepared statements
 def test_statements_lost_by_the_connection_are_prepared_again(world, settings):
-    """After DEALLOCATE ALL (or a proxy that drops them) one batch fails and stores
-    nothing; the next prepares the statements again and is judged as usual."""
+    """After DEALLOCATE ALL (a rollback makes psycopg send one too) the next batch prepares
+    the statements again and is judged as usual."""
     settings.PLAY_EVENTS_LIMIT_PER_USER = 10**6
     a, b = world["a"], world["b"]
     listener = UserFactory(country="SE")
@@ -314,16 +314,16 @@ def test_statements_lost_by_the_connection_are_prepared_again(world, settings):
     assert services.play_events_ingest(user=listener, events=plays[:1]).accepted == 1
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
-    with pytest.raises(DatabaseError):
-        services.play_events_ingest(user=listener, events=plays[1:2])
-    assert PlayEvent.objects.filter(user=listener).count() == 1
-    # One statement serves one track or two (the facts' IN list became an array).
+    # One statement serves one track or two (the facts' IN list is an array).
     assert services.play_events_ingest(user=listener, events=plays[1:2]).accepted == 1
     result = services.play_events_ingest(user=listener, events=plays[2:])
     assert (result.accepted, result.refused) == (2, 0)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-        assert cursor.fetchone()[0] == 3  # lock with facts, counted plays, insert
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{PlayEvent._meta.db_table}%"],
+        )
+        assert cursor.fetchone()[0] == 2  # counted plays, insert (the lock's reads grants)
 
 
 @pytest.mark.postgres  # an advisory lock, watched in pg_locks (SQLite has one writer at a time)
