@@ -426,11 +426,11 @@ class SearchApi(_CatalogApi):
                 lambda: search.release_search(words=words, market=market, now=now),
                 SimplifiedAlbumSerializer,
             ),
-            "artist": (lambda: search.artist_search(words=words), ArtistSerializer),
             "playlist": (lambda: search.playlist_search(words=words), SimplifiedPlaylistSerializer),
         }
         context = self.context(market)
         url = request.build_absolute_uri()
+        links = render.Links(request)
         result = {}
         for kind in types:
             kind_url = replace_query_param(url, "type", kind)
@@ -439,11 +439,18 @@ class SearchApi(_CatalogApi):
                     words=words, market=market, now=now, offset=offset, limit=limit
                 )
                 rows = object_selectors.tracks_object_rows(ids=tracks.ids, market=market, now=now)
-                items = render.track_list_json(render.Links(request), *rows)
+                items = render.track_list_json(links, *rows)
                 if tracks.words != words:
                     result["corrected_query"] = " ".join(tracks.words)
                 result["tracks"] = paging(
                     url=kind_url, items=items, total=tracks.total, limit=limit, offset=offset
+                )
+                continue
+            if kind == "artist":
+                artists = search.artist_search_page(words=words, offset=offset, limit=limit)
+                items = [render.artist(links, row, row["genres"]) for row in artists.rows]
+                result["artists"] = paging(
+                    url=kind_url, items=items, total=artists.total, limit=limit, offset=offset
                 )
                 continue
             queryset_of, serializer_class = found[kind]
