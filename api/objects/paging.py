@@ -1,14 +1,33 @@
 """Paging objects: the dict for a page, and its serializer for the schema."""
 
+from urllib import parse
+
 from rest_framework import serializers
-from rest_framework.utils.urls import replace_query_param
 
 
-def paging(*, url: str, items: list, total: int, limit: int, offset: int = 0) -> dict:
-    """A paging object for a page of `items` taken from the list behind `url`."""
+def paging(
+    *,
+    url: str,
+    items: list,
+    total: int,
+    limit: int,
+    offset: int = 0,
+    replace: dict[str, str] | None = None,
+) -> dict:
+    """A paging object for a page of `items` taken from the list behind `url`, its links
+    with the query parameters `replace` too.
+
+    Links are DRF's `replace_query_param` applied for each parameter (query sorted by
+    name), with the url parsed once."""
+    scheme, netloc, path, query, fragment = parse.urlsplit(str(url))
+    params = parse.parse_qs(query, keep_blank_values=True)
+    params.update({key: [str(value)] for key, value in (replace or {}).items()})
+    params["limit"] = [str(limit)]
 
     def link(at: int) -> str:
-        return replace_query_param(replace_query_param(url, "offset", at), "limit", limit)
+        params["offset"] = [str(at)]
+        query = parse.urlencode(sorted(params.items()), doseq=True)
+        return parse.urlunsplit((scheme, netloc, path, query, fragment))
 
     return {
         "href": link(offset),
