@@ -32,8 +32,8 @@ through the GIN index. If no walk can find enough, the words are rare: every mat
 through the GIN index and sorted, with an exact `total`. Either way a search reads a
 bounded number of rows, whatever the number of matches (planner estimates for prefixes are
 too rough to leave this choice to it). Availability in `market` is a join on the track's
-profile (one primary-key probe per candidate) with the windows open there now, never a
-subquery per row.
+profile (one primary-key probe per candidate) among the profiles open there now (read once,
+as an array), never a subquery per row.
 `total` counts at most `TOTAL_CAP` matches, the deepest a client may page (Spotify bounds
 `offset + limit` by 1,000). Each statement sends the planner settings of search in its own
 query string (`_search_rows`): no transaction, SET or COMMIT round trip of its own.
@@ -270,9 +270,10 @@ def _track_availability(market: str | None, now: datetime.datetime) -> tuple[str
     if not market:
         return "", "", []
     join = "JOIN catalog_trackavailabilityprofile p ON p.track_id = t.id"
+    # The profiles open in the market, read once (an array), then tested per candidate.
     condition = (
-        " AND p.profile_id IN (SELECT w.profile_id FROM catalog_availabilityprofilewindow w"
-        " WHERE w.market = %s AND w.starts_at <= %s AND (w.ends_at IS NULL OR w.ends_at > %s))"
+        " AND p.profile_id = ANY(ARRAY(SELECT w.profile_id FROM catalog_availabilityprofilewindow w"
+        " WHERE w.market = %s AND w.starts_at <= %s AND (w.ends_at IS NULL OR w.ends_at > %s)))"
     )
     return join, condition, [market, now, now]
 
