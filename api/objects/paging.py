@@ -23,11 +23,17 @@ def paging(
     params = parse.parse_qs(query, keep_blank_values=True)
     params.update({key: [str(value)] for key, value in (replace or {}).items()})
     params["limit"] = [str(limit)]
+    params.pop("offset", None)
+    # The encoded parameters before and after `offset` in name order, encoded once.
+    ordered = sorted(params.items())
+    before = parse.urlencode([item for item in ordered if item[0] < "offset"], doseq=True)
+    after = parse.urlencode([item for item in ordered if item[0] > "offset"], doseq=True)
+    prefix = parse.urlunsplit((scheme, netloc, path, "", "")) + "?"
+    suffix = f"#{fragment}" if fragment else ""
 
     def link(at: int) -> str:
-        params["offset"] = [str(at)]
-        query = parse.urlencode(sorted(params.items()), doseq=True)
-        return parse.urlunsplit((scheme, netloc, path, query, fragment))
+        query = "&".join(part for part in (before, f"offset={at}", after) if part)
+        return f"{prefix}{query}{suffix}"
 
     return {
         "href": link(offset),
