@@ -16,8 +16,6 @@ Row keys: a track's are `t_*` (`t_id`, `t_title`, ...) and its release's `r_*`; 
 import datetime
 import json
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections, router
 from django.db.models import (
     BooleanField,
     CharField,
@@ -32,7 +30,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -207,36 +205,6 @@ _TRACKS = _shapes(
         .values(**_track_columns(p, to_track="", market=market, album=True))
     )
 )
-
-
-def _credit_list(model, **filters) -> ArraySubquery:
-    """The credits of `_credits` as an array of `{artist_id, artist_name}` (PostgreSQL).
-
-    The name is a primary-key probe per credit (a few credits a track), never a hash of
-    every artist, whatever the planner's statistics."""
-    credits = model.objects.filter(**filters)
-    if model is TrackArtist:
-        credits = credits.filter(role__in=PERFORMER_ROLES)
-    name = Subquery(Artist.objects.filter(pk=OuterRef("artist_id")).order_by().values("name"))
-    return ArraySubquery(
-        credits.order_by("position", "id").values(
-            credit=JSONObject(artist_id=F("artist_id"), artist_name=name)
-        )
-    )
-
-
-# PostgreSQL: the tracks with their credits, one query.
-_TRACKS_CREDITED = _shapes(
-    lambda p, market: (
-        Track.objects.filter(_InIds("pk", p.ids.str()))
-        .order_by()
-        .values(
-            **_track_columns(p, to_track="", market=market, album=True),
-            t_credits=_credit_list(TrackArtist, track_id=OuterRef("pk")),
-            r_credits=_credit_list(ReleaseArtist, release_id=OuterRef("release_id")),
-        )
-    )
-)
 _TRACKS_ARTISTS = QueryShape(
     lambda p: _credits(TrackArtist, "track_id").filter(_InIds("track_id", p.ids.str()))
 )
@@ -280,25 +248,10 @@ def tracks_object_rows(
     *, ids: list[int], market: str | None = None, now: datetime.datetime | None = None
 ) -> tuple[list[dict], dict[int, list[dict]], dict[int, list[dict]]]:
     """The rows of the tracks of `ids` that exist, in the order of `ids`, their performers
-    and their releases' artists (by owner id); one query on PostgreSQL (the credits as
-    arrays), 3 elsewhere, none without ids."""
+    and their releases' artists (by owner id); 3 queries, none without ids."""
     if not ids:
         return [], {}, {}
     values = _values(market, now, ids=json.dumps([int(pk) for pk in ids]))
-    if connections[router.db_for_read(Track) or "default"].vendor == "postgresql":
-        found = {}
-        track_artists: dict[int, list[dict]] = {}
-        release_artists: dict[int, list[dict]] = {}
-        for row in _TRACKS_CREDITED[bool(market)].rows(model=Track, **values):
-            track_credits, release_credits = row.pop("t_credits"), row.pop("r_credits")
-            found[row["t_id"]] = row
-            for owners, owner, credits in (
-                (track_artists, row["t_id"], track_credits),
-                (release_artists, row["r_id"], release_credits),
-            ):
-                if credits:
-                    owners[owner] = [{"owner_id": owner, **credit} for credit in credits]
-        return [found[pk] for pk in ids if pk in found], track_artists, release_artists
     found = {row["t_id"]: row for row in _TRACKS[bool(market)].rows(model=Track, **values)}
     rows = [found[pk] for pk in ids if pk in found]
     track_artists = _TRACKS_ARTISTS.rows(model=TrackArtist, ids=values["ids"])
