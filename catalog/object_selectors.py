@@ -17,10 +17,12 @@ import datetime
 import json
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     CharField,
     Count,
     DateField,
+    Expression,
     F,
     Func,
     OuterRef,
@@ -198,6 +200,25 @@ class _InIds(Func):
         return sql, params
 
 
+class _IdsOf(Expression):
+    """The ids of a JSON array parameter, as a subquery for `__in`. Planned as about 100
+    rows then made unique, which keeps the release artists' read a probe per release even
+    when that table has no statistics (where `_InIds` drew a hash of every release's
+    credits)."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, param: str):
+        super().__init__()
+        self.param = param
+
+    def as_sql(self, compiler, connection):
+        return "SELECT jsonb_array_elements_text(%s::jsonb)::bigint", [self.param]
+
+    def as_sqlite(self, compiler, connection):
+        return "SELECT value FROM json_each(%s)", [self.param]
+
+
 _TRACKS = _shapes(
     lambda p, market: (
         Track.objects.filter(_InIds("pk", p.ids.str()))
@@ -212,7 +233,7 @@ _TRACKS_RELEASE_ARTISTS = QueryShape(
     lambda p: _credits(
         ReleaseArtist,
         "release_id",
-        release_id__in=Track.objects.filter(_InIds("pk", p.ids.str())).values("release_id"),
+        release_id__in=Track.objects.filter(pk__in=_IdsOf(p.ids.str())).values("release_id"),
     )
 )
 
