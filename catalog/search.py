@@ -32,10 +32,14 @@ through the GIN index. If no walk can find enough, the words are rare: every mat
 through the GIN index and sorted, with an exact `total`. Either way a search reads a
 bounded number of rows, whatever the number of matches (planner estimates for prefixes are
 too rough to leave this choice to it). Availability in `market` is a join on the track's
-profile (one primary-key probe per candidate) with the windows open there now, never a
-subquery per row.
+profile (one primary-key probe per candidate) among the profiles open there now (read once,
+as an array), never a subquery per row.
 `total` counts at most `TOTAL_CAP` matches, the deepest a client may page (Spotify bounds
-`offset + limit` by 1,000).
+`offset + limit` by 1,000). Each statement sends the planner settings of search in its own
+query string (`_search_rows`): no transaction, SET or COMMIT round trip of its own.
+
+A page of artists (`artist_search_page`) is one statement: the matches on the GIN index,
+each with its followers and genres, and their number as a window count.
 """
 
 import datetime
@@ -45,7 +49,7 @@ import time
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQueryField, SearchVectorField
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     BooleanField,
     F,
@@ -230,12 +234,25 @@ def _track_tiers(words: list[str], completions: dict[str, list[str]] | None = No
 
 # The query shapes choose the indexes: a scan of the whole table, a hash or merge join with
 # a whole table, parallel workers or JIT compilation are never the cheaper way here,
-# whatever the estimates (which are poor for prefixes).
+# whatever the estimates (which are poor for prefixes, and absent before the first ANALYZE).
 SEARCH_SETTINGS = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off;"
     " SET LOCAL enable_mergejoin = off; SET LOCAL max_parallel_workers_per_gather = 0;"
     " SET LOCAL jit = off"
 )
+
+
+def _search_rows(cursor, sql: str, params: list) -> list[tuple]:
+    """Run `sql` under `SEARCH_SETTINGS`, sent in the same query string: PostgreSQL runs the
+    statements of one query string as one transaction, so the settings hold for `sql` alone
+    and cost no round trip (no BEGIN, SET, COMMIT of their own). Inside a transaction block
+    they last, as any SET LOCAL, until it ends."""
+    cursor.execute(f"{SEARCH_SETTINGS}; {sql}", params)
+    while cursor.nextset():
+        pass  # to the result of the last statement
+    return cursor.fetchall()
+
+
 # Most popular tracks a first walk reads at most (more for deep pages: 50 per result asked).
 WALK_ROWS = 2000
 MAX_WALK_ROWS = 50_000
@@ -253,9 +270,10 @@ def _track_availability(market: str | None, now: datetime.datetime) -> tuple[str
     if not market:
         return "", "", []
     join = "JOIN catalog_trackavailabilityprofile p ON p.track_id = t.id"
+    # The profiles open in the market, read once (an array), then tested per candidate.
     condition = (
-        " AND p.profile_id IN (SELECT w.profile_id FROM catalog_availabilityprofilewindow w"
-        " WHERE w.market = %s AND w.starts_at <= %s AND (w.ends_at IS NULL OR w.ends_at > %s))"
+        " AND p.profile_id = ANY(ARRAY(SELECT w.profile_id FROM catalog_availabilityprofilewindow w"
+        " WHERE w.market = %s AND w.starts_at <= %s AND (w.ends_at IS NULL OR w.ends_at > %s)))"
     )
     return join, condition, [market, now, now]
 
@@ -357,8 +375,7 @@ def completions_sql(words: list[str]) -> tuple[str, list]:
 
 
 def _completions(cursor, words: list[str]) -> tuple[float, dict[str, list[str]]]:
-    cursor.execute(*completions_sql(words))
-    tracks, *found = cursor.fetchone()
+    tracks, *found = _search_rows(cursor, *completions_sql(words))[0]
     known = [word for word in words if len(word) >= KNOWN_WORD_LENGTH]
     return tracks, dict(zip(known, found, strict=True))
 
@@ -401,14 +418,15 @@ def _corrected(cursor, words: list[str], *, cached: bool) -> tuple[dict[str, str
     remembered = bool(found)
     missing = [word for word in words if word not in found]
     if missing:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
-            [str(CORRECTION_THRESHOLD)],
+        sql, params = correction_sql(missing)
+        (corrections,) = _search_rows(
+            cursor,
+            f"SELECT set_config('pg_trgm.similarity_threshold', %s, true); {sql}",
+            [str(CORRECTION_THRESHOLD), *params],
         )
-        cursor.execute(*correction_sql(missing))
         if len(_corrections) >= MAX_CORRECTIONS:
             _corrections.clear()
-        for word, correction in zip(missing, cursor.fetchone(), strict=True):
+        for word, correction in zip(missing, corrections, strict=True):
             if correction:
                 found[word] = correction
                 _corrections[word] = (now, correction)
@@ -427,8 +445,7 @@ def _track_walks(
     depth = offset + limit
 
     def rows(sql_and_params: tuple[str, list]) -> list[tuple]:
-        cursor.execute(*sql_and_params)
-        return cursor.fetchall()
+        return _search_rows(cursor, *sql_and_params)
 
     def walk(max_tier: int, length: int) -> list[tuple]:
         return rows(
@@ -491,8 +508,7 @@ def _track_walks(
 def _track_page_postgres(
     words: list[str], market: str | None, now: datetime.datetime, offset: int, limit: int
 ) -> tuple[list[int], int, list[str]]:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(SEARCH_SETTINGS)
+    with connection.cursor() as cursor:
         tracks, completions = _completions(cursor, words)
         unknown = [word for word, known in completions.items() if not known]
         if unknown:
@@ -593,6 +609,65 @@ def release_search(
 def artist_search(*, words: list[str]) -> QuerySet[Artist]:
     queryset = selectors.artist_list()
     return _text_search(queryset, words=words, column="name")
+
+
+@dataclass(frozen=True)
+class ArtistSearchPage:
+    """Rows with `id`, `name`, `image`, `popularity`, `followers_total` and `genres` (names,
+    in name order), best first; `total` is capped at `TOTAL_CAP`."""
+
+    rows: list[dict]
+    total: int
+
+
+_ARTIST_VECTOR = "to_tsvector('simple'::regconfig, COALESCE(a.name, ''))"
+# `artist_search` in one statement (matches on the GIN index of migration 0002, the same
+# order), each artist with its followers, its genres and the number of matches.
+ARTIST_PAGE_SQL = (
+    "SELECT a.id, a.name, a.image, a.popularity,"
+    " (SELECT count(*) FROM catalog_followedartist f WHERE f.artist_id = a.id),"
+    " ARRAY(SELECT g.name FROM catalog_artist_genres ag JOIN catalog_genre g"
+    " ON g.id = ag.genre_id WHERE ag.artist_id = a.id ORDER BY g.name),"
+    " count(*) OVER ()"
+    f" FROM catalog_artist a WHERE {_ARTIST_VECTOR} @@ to_tsquery('simple'::regconfig, %s)"
+    f" ORDER BY ts_rank({_ARTIST_VECTOR}, to_tsquery('simple'::regconfig, %s)) DESC,"
+    " a.popularity DESC, a.id LIMIT %s OFFSET %s"
+)
+_ARTIST_COLUMNS = ("id", "name", "image", "popularity", "followers_total", "genres")
+
+
+def artist_search_page(*, words: list[str], offset: int = 0, limit: int) -> ArtistSearchPage:
+    """A page of `artist_search`: one query on PostgreSQL (two for a page past the last)."""
+    if not words or offset >= TOTAL_CAP:
+        return ArtistSearchPage(rows=[], total=0)
+    limit = min(limit, TOTAL_CAP - offset)
+    if connection.vendor != "postgresql":
+        queryset = artist_search(words=words)
+        page = list(queryset[offset : offset + limit])
+        rows = [
+            {
+                "id": artist.pk,
+                "name": artist.name,
+                "image": artist.image.name,
+                "popularity": artist.popularity,
+                "followers_total": artist.followers_total,
+                "genres": [genre.name for genre in artist.genres.all()],
+            }
+            for artist in page
+        ]
+        if len(page) < limit and (page or not offset):
+            return ArtistSearchPage(rows=rows, total=offset + len(page))
+        return ArtistSearchPage(rows=rows, total=queryset[:TOTAL_CAP].count())
+    every = " & ".join(f"{word}:*" for word in words)
+    some = " | ".join(f"{word}:*" for word in words)
+    with connection.cursor() as cursor:
+        found = _search_rows(cursor, ARTIST_PAGE_SQL, [every, some, limit, offset])
+        if not found and offset:
+            # Past the last match: the count alone.
+            found = _search_rows(cursor, ARTIST_PAGE_SQL, [every, some, 1, 0])
+            return ArtistSearchPage(rows=[], total=min(found[0][-1], TOTAL_CAP) if found else 0)
+    rows = [dict(zip(_ARTIST_COLUMNS, row[:-1], strict=True)) for row in found]
+    return ArtistSearchPage(rows=rows, total=min(found[0][-1], TOTAL_CAP) if found else 0)
 
 
 def playlist_search(*, words: list[str]) -> QuerySet[Playlist]:

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from api import scopes
@@ -426,24 +425,41 @@ class SearchApi(_CatalogApi):
                 lambda: search.release_search(words=words, market=market, now=now),
                 SimplifiedAlbumSerializer,
             ),
-            "artist": (lambda: search.artist_search(words=words), ArtistSerializer),
             "playlist": (lambda: search.playlist_search(words=words), SimplifiedPlaylistSerializer),
         }
         context = self.context(market)
         url = request.build_absolute_uri()
+        links = render.Links(request)
         result = {}
         for kind in types:
-            kind_url = replace_query_param(url, "type", kind)
+            replace = {"type": kind}
             if kind == "track":
                 tracks = search.track_search_page(
                     words=words, market=market, now=now, offset=offset, limit=limit
                 )
                 rows = object_selectors.tracks_object_rows(ids=tracks.ids, market=market, now=now)
-                items = render.track_list_json(render.Links(request), *rows)
+                items = render.track_list_json(links, *rows)
                 if tracks.words != words:
                     result["corrected_query"] = " ".join(tracks.words)
                 result["tracks"] = paging(
-                    url=kind_url, items=items, total=tracks.total, limit=limit, offset=offset
+                    url=url,
+                    items=items,
+                    total=tracks.total,
+                    limit=limit,
+                    offset=offset,
+                    replace=replace,
+                )
+                continue
+            if kind == "artist":
+                artists = search.artist_search_page(words=words, offset=offset, limit=limit)
+                items = [render.artist(links, row, row["genres"]) for row in artists.rows]
+                result["artists"] = paging(
+                    url=url,
+                    items=items,
+                    total=artists.total,
+                    limit=limit,
+                    offset=offset,
+                    replace=replace,
                 )
                 continue
             queryset_of, serializer_class = found[kind]
@@ -458,11 +474,7 @@ class SearchApi(_CatalogApi):
             if kind == "playlist":
                 playlists_localise(items, languages_param(request))
             result[f"{kind}s"] = paging(
-                url=kind_url,
-                items=items,
-                total=total,
-                limit=limit,
-                offset=offset,
+                url=url, items=items, total=total, limit=limit, offset=offset, replace=replace
             )
         return Response(result)
 

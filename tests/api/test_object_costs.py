@@ -6,7 +6,9 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.library.serializers import SavedTrackSerializer
@@ -17,7 +19,7 @@ from api.objects import (
     SimplifiedAlbumSerializer,
     TrackSerializer,
 )
-from catalog import library_selectors, selectors
+from catalog import library_selectors, search, selectors
 from catalog.models import (
     FollowedArtist,
     Playlist,
@@ -170,6 +172,41 @@ def test_searched_tracks_are_the_documented_objects(api_client, large, market):
         for track in selectors.tracks_by_ids(ids=ids, market=market)
     ]
     assert items == _serialized(expected)
+
+
+@pytest.mark.parametrize("query", ["limit=50", "limit=2&offset=1", "limit=2&offset=40"])
+def test_searched_artists_are_the_documented_objects(api_client, db, query):
+    genres = GenreFactory.create_batch(2)
+    for n in range(4):
+        artist = ArtistFactory(name=f"Zanzibar {n}", popularity=n % 2, image="")
+        if n % 2:
+            artist.genres.set(genres)
+            artist.image = "artists/portrait.jpg"
+            artist.save()
+            FollowedArtist.objects.create(user=UserFactory(), artist=artist)
+    ArtistFactory(name="Elsewhere")
+    path = f"{API}/search?q=zanz&type=artist&{query}"
+    body = api_client.get(path).json()["artists"]
+    found = list(search.artist_search(words=["zanz"]))
+    page = found[body["offset"] : body["offset"] + body["limit"]]
+    expected = ArtistSerializer(page, many=True, context=_context(path, None)).data
+    assert body["items"] == _serialized(expected)
+    assert body["total"] == len(found) == 4
+
+
+@pytest.mark.postgres
+def test_search_for_tracks_and_artists_is_six_queries(api_client, large):
+    """The words looked up, the tracks found, their objects (the tracks, their performers,
+    their releases' artists), the artists."""
+    release, _ = large
+    Track.objects.filter(release=release).update(title="Zanzibar nights")
+    release.artists.update(name="Zanzibar nightfall")
+    path = f"{API}/search?q=zanzibar+nig&type=track,artist&market=SE&limit=50"
+    api_client.get(path)  # warm-up
+    with CaptureQueriesContext(connection) as queries:
+        body = api_client.get(path).json()
+    assert len(body["tracks"]["items"]) == 9 and len(body["artists"]["items"]) == 2
+    assert len(queries.captured_queries) == 6, [q["sql"][:80] for q in queries]
 
 
 @pytest.mark.parametrize("market", [None, "SE"])
