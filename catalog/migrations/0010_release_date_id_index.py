@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0008_track_search_walk_index'),
+        ('catalog', '0009_search_indexes_without_pending_list'),
     ]
 
     operations = [
