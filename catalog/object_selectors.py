@@ -53,6 +53,7 @@ from catalog.models import (
 from catalog.selectors import (
     EMBEDDED_PAGE_LIMIT,
     PERFORMER_ROLES,
+    TOP_TRACKS_LIMIT,
     _count_of,
     _open_windows,
     release_playable_column,
@@ -349,6 +350,35 @@ _ARTIST = QueryShape(
         )
     )
 )
+_ARTIST_ID = QueryShape(lambda p: Artist.objects.filter(pk=p.id.int()).order_by().values("id"))
+
+
+def _top_track_ids(p: Params, market: bool) -> QuerySet:
+    performed = TrackArtist.objects.filter(artist_id=p.id.int(), role__in=PERFORMER_ROLES)
+    tracks = Track.objects.filter(pk__in=performed.values("track_id"))
+    if market:
+        tracks = tracks.filter(track_playable_in(market=p.market.str(), now=p.now.datetime()))
+    return sliced(tracks.order_by("-popularity", "id").values("id"), p.first, p.limit)
+
+
+_TOP_TRACK_IDS = _shapes(_top_track_ids)
+
+
+def artist_top_track_ids(
+    *,
+    artist_id: int | None,
+    market: str | None,
+    limit: int = TOP_TRACKS_LIMIT,
+    now: datetime.datetime | None = None,
+) -> list[int]:
+    """Ids of `catalog.selectors.artist_top_tracks`, best first; NotFound when there is no
+    such artist; 2 queries."""
+    if artist_id is None or not _ARTIST_ID.rows(model=Artist, id=artist_id):
+        raise NotFound("Artist not found.")
+    values = _values(market, now, id=artist_id, first=0, limit=limit)
+    return [row["id"] for row in _TOP_TRACK_IDS[bool(market)].rows(model=Track, **values)]
+
+
 _ARTIST_GENRES = QueryShape(lambda p: Genre.objects.filter(artists=p.id.int()).values("name"))
 
 

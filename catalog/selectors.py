@@ -456,22 +456,6 @@ def track_lyrics_find(*, artist: str, title: str, market: str) -> TrackLyrics | 
     return TrackLyrics.objects.filter(track_id__in=tracks).select_related("track").first()
 
 
-def artist_top_track_ids(
-    *,
-    artist_id: int,
-    market: str | None,
-    limit: int = TOP_TRACKS_LIMIT,
-    now: datetime.datetime | None = None,
-) -> list[int]:
-    """Ids of `artist_top_tracks`, best first (one query, nothing annotated)."""
-    now = now or timezone.now()
-    performed = TrackArtist.objects.filter(artist_id=artist_id, role__in=PERFORMER_ROLES)
-    tracks = Track.objects.filter(pk__in=performed.values("track_id"))
-    if market is not None:
-        tracks = tracks.filter(track_playable_in(market=market, now=now))
-    return list(tracks.order_by("-popularity", "id").values_list("pk", flat=True)[:limit])
-
-
 def artist_top_tracks(
     *,
     artist: Artist,

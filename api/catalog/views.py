@@ -332,9 +332,8 @@ class ArtistTopTracksApi(_CatalogApi):
     )
     def get(self, request, id):
         market = market_param(request)
-        artist = selectors.artist_get_minimal(artist_id=path_pk(id))
         now = timezone.now()
-        ids = selectors.artist_top_track_ids(artist_id=artist.pk, market=market, now=now)
+        ids = object_selectors.artist_top_track_ids(artist_id=path_pk(id), market=market, now=now)
         rows = object_selectors.tracks_object_rows(ids=ids, market=market, now=now)
         return Response({"tracks": render.track_list_json(render.Links(request), *rows)})
 
