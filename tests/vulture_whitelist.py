@@ -55,7 +55,7 @@ ScopesBackend
 ThrottledModelBackend
 track_upload_allowed
 track_lyrics_edit_allowed
-UserRateThrottle
+ApiRateThrottle
 
 # App configs, found by INSTALLED_APPS
 AccountsConfig
@@ -256,6 +256,8 @@ transferring_playback
 uris
 
 # DRF view and exception options and handlers (put, patch, select_renderer), read by name
+# (and Django's Func.arity, the number of arguments an expression takes)
+arity
 content_negotiation_class
 default_code
 default_detail
