@@ -173,23 +173,27 @@ _TRACK_RELEASE_ARTISTS = QueryShape(
 )
 
 
-class _InIds(Func):
+class _Membership(Func):
+    """A condition on a column and a set of values, each written per database."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def _compiled(self, compiler) -> tuple[str, str, list]:
+        column, values = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        values_sql, values_params = compiler.compile(values)
+        return column_sql, values_sql, [*column_params, *values_params]
+
+
+class _InIds(_Membership):
     """`column` is one of the ids of a JSON array parameter (`"[3,1,2]"`): one compiled query
     serves any number of ids. On PostgreSQL the ids become an array constant (`translate`
     is folded at planning), so the planner knows how many there are and probes the index;
     as a set-returning subquery they counted as 100 and drew a hash join with a whole table."""
 
-    arity = 2
-    output_field = BooleanField()
-
     def __init__(self, column: str, param: str):
         super().__init__(F(column), Value(param))
-
-    def _compiled(self, compiler) -> tuple[str, str, list]:
-        column, ids = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        ids_sql, ids_params = compiler.compile(ids)
-        return column_sql, ids_sql, [*column_params, *ids_params]
 
     def as_sql(self, compiler, connection, **extra_context):
         column, ids, params = self._compiled(compiler)
@@ -558,22 +562,13 @@ def _new_releases(p: Params, market: bool) -> QuerySet:
     return sliced(releases.order_by("-release_date", "-id"), p.offset, p.limit)
 
 
-class _AmongRows(Func):
+class _AmongRows(_Membership):
     """`column` is one of the values a subquery gives. On PostgreSQL the subquery runs once,
     as an array the planner probes the primary key with; as a semi-join against a LIMITed
     subquery it walked the whole table, comparing each row with every id."""
 
-    arity = 2
-    output_field = BooleanField()
-
-    def _compiled(self, compiler) -> tuple[str, str, list]:
-        column, rows = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        rows_sql, rows_params = compiler.compile(rows)  # "(SELECT ...)"
-        return column_sql, rows_sql, [*column_params, *rows_params]
-
     def as_sql(self, compiler, connection, **extra_context):
-        column, rows, params = self._compiled(compiler)
+        column, rows, params = self._compiled(compiler)  # rows: "(SELECT ...)"
         return f"{column} = ANY(ARRAY{rows})", params
 
     def as_sqlite(self, compiler, connection, **extra_context):
