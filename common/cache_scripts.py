@@ -28,7 +28,7 @@ class CacheKey(str):
 
 
 class CacheScript:
-    """A Lua script registered once per Redis connection pool."""
+    """A Lua script registered once per Django cache client (its Redis client kept with it)."""
 
     def __init__(self, source: str, *, name: str):
         self.source = source

@@ -194,8 +194,8 @@ def _plays_judge(
 ) -> list[tuple[str, str]]:
     """Look up the facts `integrity.plays_judge` needs and apply it: two statements
     whatever the batch's size (the listener's lock with their grants and the tracks' facts,
-    then their counted plays), sent together on PostgreSQL. Unknown tracks:
-    ValidationFailed naming the first.
+    then their counted plays), prepared on PostgreSQL. Unknown tracks: ValidationFailed
+    naming the first.
 
     Holds the listener's lock until commit, so two concurrent batches of one listener
     cannot both count overlapping plays.
