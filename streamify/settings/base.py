@@ -114,15 +114,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 _PREPARED = (
     {"prepare_threshold": 0} if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else {}
 )
+# Django's PostgreSQL backend whose health check needs no round trip while the connection
+# is idle and open (streamify/postgresql/base.py).
+POSTGRESQL_ENGINE = "streamify.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
     DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_PREPARED}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Read replicas (PostgreSQL hot standbys): reads outside transactions go to a replica unless
 # the client wrote lately (read-your-writes); see streamify/db_routing.py.
 DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
 for _number, _url in enumerate(DATABASE_REPLICA_URLS):
+    _replica = env.db_url_config(_url)
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["ENGINE"] = POSTGRESQL_ENGINE
     DATABASES[f"replica_{_number}"] = {
-        **env.db_url_config(_url),
+        **_replica,
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 2, **_PREPARED},

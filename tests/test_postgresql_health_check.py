@@ -1,0 +1,90 @@
+"""The PostgreSQL backend's health check (streamify/postgresql/base.py): no round trip for an
+open, idle connection; a connection the server closed is found and replaced."""
+
+import time
+
+import pytest
+from django.db import connection, connections
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def last_statement(pid: int) -> str:
+    """The last statement the backend `pid` ran, seen from another connection."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+            return cursor.fetchone()[0]
+    finally:
+        other.close()
+
+
+def terminate(pid: int) -> None:
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+
+
+def test_the_engine_is_ours():
+    assert type(connections["default"]).__module__ == "streamify.postgresql.base"
+
+
+def test_an_idle_open_connection_is_usable_without_a_statement():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'before the check'")
+        pid = connection.connection.info.backend_pid
+    assert connection.is_usable()
+    assert last_statement(pid) == "SELECT 'before the check'"
+
+
+def test_a_connection_the_server_closed_is_not_usable_and_is_replaced():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    pid = connection.connection.info.backend_pid
+    terminate(pid)
+    deadline = time.monotonic() + 10
+    while connection.is_usable():  # the FATAL message and the close arrive at once
+        assert time.monotonic() < deadline, "a terminated connection still counted as usable"
+        time.sleep(0.01)
+    # What a request does first with CONN_HEALTH_CHECKS: check, close, connect again.
+    connection.health_check_enabled, connection.health_check_done = True, False
+    connection.close_if_health_check_failed()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+
+
+def test_a_message_while_idle_gets_the_full_check():
+    """A notification is something to read: Django's SELECT 1 reads it, and the
+    connection, still open, stays usable."""
+    with connection.cursor() as cursor:
+        cursor.execute("LISTEN health_check_test")
+        pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("NOTIFY health_check_test")
+    finally:
+        other.close()
+    time.sleep(0.2)
+    assert connection.is_usable()
+    assert last_statement(pid) == "SELECT 1"
+    with connection.cursor() as cursor:
+        cursor.execute("UNLISTEN *")
+
+
+def test_inside_a_transaction_the_full_check_runs():
+    connection.set_autocommit(False)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 'in a transaction'")
+            pid = connection.connection.info.backend_pid
+        assert connection.is_usable()
+        assert last_statement(pid) == "SELECT 1"
+    finally:
+        connection.rollback()
+        connection.set_autocommit(True)
