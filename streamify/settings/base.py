@@ -72,7 +72,7 @@ MIDDLEWARE = [
 ]
 
 if not DEBUG:  # production: Content-Security-Policy and Permissions-Policy headers
-    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    MIDDLEWARE.insert(1, "streamify.csp.CSPMiddleware")  # django-csp, policies built once
     MIDDLEWARE.insert(2, "django_permissions_policy.PermissionsPolicyMiddleware")
 
 ROOT_URLCONF = "streamify.urls"
