@@ -19,18 +19,22 @@ Persistent database connections in both parts (one for all of part 1; CONN_MAX_A
    sending one event per request and batches of 500, rules on and off. The floor, run
    the same way: the same INSERT ... ON CONFLICT DO NOTHING, one event per transaction,
    from N threads straight through the database driver. Goals: >= 1,000 events/s with one
-   event per request at 16 connections, >= 20,000 events/s batched.
+   event per request at 16 connections, >= 20,000 events/s batched. Under each row, the CPU
+   per request of every program on the machine over the row (gunicorn, PostgreSQL, Redis,
+   wrk, the rest), read from /proc: what a request costs in all, and where.
 
     .venv/bin/python bench/events.py [--requests 200] [--batches 1,50,500]
         [--seconds 10] [--connections 16] [--workers 4] [--worker-class sync|gthread]
-        [--threads 4] [--no-http]
+        [--threads 4] [--no-http] [--cprofile]
 """
 
 import argparse
+import cProfile
 import datetime
 import io
 import json
 import os
+import pstats
 import shutil
 import subprocess
 import sys
@@ -145,6 +149,40 @@ def _backend_cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed per program name
+    (gunicorn, postgres, redis-server, wrk...), and "all" from /proc/stat (every CPU,
+    kernel threads and interrupts included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rpartition(")")[2].split()
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    totals["all"] = sum(int(v) for n, v in enumerate(busy[:8]) if n not in (3, 4)) / tick
+    return totals
+
+
+def _cpu_split(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    """ms of CPU per request by program between two `_cpu_by_program` snapshots."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    shown = {"web": used.get("gunicorn", 0.0), "db": used.get("postgres", 0.0),
+             "redis": used.get("redis-server", 0.0), "wrk": used.get("wrk", 0.0)}  # fmt: skip
+    # Processes that ended during the run (wrk's threads are one process) are not in
+    # `after`; "all" counts them.
+    shown["other"] = max(used["all"] - sum(shown.values()), 0.0)
+    per = requests or 1
+    return ", ".join(f"{name} {seconds / per * 1000:.2f}" for name, seconds in shown.items())
+
+
 def _wsgi_post(app, session: str, body: str) -> tuple[str, bytes]:
     """POST `body` to the events endpoint through Django's WSGI handler as gunicorn would
     call it: the listener's session cookie and the CSRF header, as wrk sends them."""
@@ -168,7 +206,7 @@ def _wsgi_post(app, session: str, body: str) -> tuple[str, bytes]:
         chunks.close()
 
 
-def in_process(world: dict, requests: int, batches: list[int]) -> None:
+def in_process(world: dict, requests: int, batches: list[int], cprofile: bool = False) -> None:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
@@ -210,15 +248,23 @@ def in_process(world: dict, requests: int, batches: list[int]) -> None:
                     cursor.execute("SELECT pg_backend_pid()")
                     backend = cursor.fetchone()[0]
             latencies = []
+            profiler = cProfile.Profile() if cprofile and rules else None
             db_before = _backend_cpu_seconds(backend)
             cpu_before = time.process_time()
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             for session, body in bodies:
                 sent = time.perf_counter()
                 status, content = _wsgi_post(app, session, body)
                 latencies.append((time.perf_counter() - sent) * 1000)
                 assert status.startswith("200"), content
                 assert json.loads(content)["accepted"] == size
+            if profiler:
+                profiler.disable()
+                print(f"cProfile (wall time), {size} event(s) a request, rules on")
+                print("(the figures of this row below are slowed by it):")
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(70)
             rate = size * requests / (time.perf_counter() - started)
             web_ms = (time.process_time() - cpu_before) / requests * 1000
             db_after = _backend_cpu_seconds(backend)
@@ -427,6 +473,7 @@ def over_http(world: dict, database_url: str, args) -> None:
                 first = next(group)
                 sessions = world["sessions"][first : first + args.connections]
                 data = lua_data(world, folder, sessions, f"{rules}-{size}")
+                cpu_before = _cpu_by_program()
                 result = subprocess.run(
                     ["wrk", "-t", str(args.connections), "-c", str(args.connections),
                      "-d", f"{args.seconds}s", "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}"],
@@ -435,6 +482,7 @@ def over_http(world: dict, database_url: str, args) -> None:
                 )  # fmt: skip
                 line = next(x for x in result.stdout.splitlines() if x.startswith("BENCH_RESULT"))
                 done, micros, bad_status, errors, p99 = (int(x) for x in line.split()[1:])
+                cpu = _cpu_split(cpu_before, _cpu_by_program(), done)
                 done -= bad_status  # only 2xx count
                 rate = done * size / (micros / 1e6)
                 rates[rules, size] = rate
@@ -443,6 +491,7 @@ def over_http(world: dict, database_url: str, args) -> None:
                     f"{done / (micros / 1e6):>9.0f}{p99 / 1000:>9.1f}"
                     f"{rate / floor_rate:>9.2f}{bad_status + errors:>8}"
                 )
+                print(f"{'':<7}CPU ms per request: {cpu}")
         finally:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
@@ -465,6 +514,9 @@ def main() -> None:
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="gthread: threads per worker")
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument(
+        "--cprofile", action="store_true", help="part 1: cProfile the rules-on rows, top functions"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PLAY_EVENTS_LIMIT_PER_USER", str(10**9))
 
@@ -478,7 +530,7 @@ def main() -> None:
         in_process_listeners = sum(4 * listeners_needed(size, args.requests) for size in batches)
         world = seed(listeners=in_process_listeners + 5 * args.connections)
         print(f"database: {describe_database()}")
-        in_process(world, args.requests, batches)
+        in_process(world, args.requests, batches, args.cprofile)
         if args.no_http:
             pass
         elif shutil.which("wrk") is None:
