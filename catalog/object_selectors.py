@@ -144,13 +144,48 @@ def _release_availability(p: Params, market: bool) -> dict:
     return {"markets": _release_markets(now, "pk")}
 
 
-def _credits(model, owner: str, **filters) -> QuerySet:
-    queryset = model.objects.filter(**filters)
+def _credited(model, *conditions, **filters) -> QuerySet:
+    """The credits (TrackArtist: performers only, or ReleaseArtist) the filters select."""
+    queryset = model.objects.filter(*conditions, **filters)
     if model is TrackArtist:
         queryset = queryset.filter(role__in=PERFORMER_ROLES)
-    return queryset.order_by("position", "id").values(
-        "artist_id", owner_id=F(owner), artist_name=F("artist__name")
+    return queryset
+
+
+def _credits(model, owner: str, **filters) -> QuerySet:
+    return (
+        _credited(model, **filters)
+        .order_by("position", "id")
+        .values("artist_id", owner_id=F(owner), artist_name=F("artist__name"))
     )
+
+
+def _all_credits(*, tracks: list, releases: list) -> QuerySet:
+    """`_credits` of the tracks (performers) and of the releases (their artists) that the
+    conditions select, in one query: each row's `kind` says which (see `_credits_split`)."""
+
+    def of(model, owner: str, kind: str, conditions: list) -> QuerySet:
+        return (
+            _credited(model, *conditions)
+            .order_by()
+            .values("artist_id", "position", "id", owner_id=F(owner),
+                    artist_name=F("artist__name"), kind=Value(kind))
+        )  # fmt: skip
+
+    return (
+        of(TrackArtist, "track_id", "track", tracks)
+        .union(of(ReleaseArtist, "release_id", "release", releases), all=True)
+        .order_by("kind", "position", "id")
+    )
+
+
+def _credits_split(rows: list[dict]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
+    """Rows of `_all_credits` as (track credits, release credits), each by owner id."""
+    tracks: dict[int, list[dict]] = {}
+    releases: dict[int, list[dict]] = {}
+    for row in rows:
+        (tracks if row["kind"] == "track" else releases).setdefault(row["owner_id"], []).append(row)
+    return tracks, releases
 
 
 def _shapes(build) -> dict[bool, QueryShape]:
@@ -167,9 +202,10 @@ _TRACK = _shapes(
         .values(**_track_columns(p, to_track="", market=market, album=True))
     )
 )
-_TRACK_ARTISTS = QueryShape(lambda p: _credits(TrackArtist, "track_id", track_id=p.id.int()))
-_TRACK_RELEASE_ARTISTS = QueryShape(
-    lambda p: _credits(ReleaseArtist, "release_id", release__tracks__id=p.id.int())
+_TRACK_CREDITS = QueryShape(
+    lambda p: _all_credits(
+        tracks=[Q(track_id=p.id.int())], releases=[Q(release__tracks__id=p.id.int())]
+    )
 )
 
 
@@ -231,14 +267,12 @@ _TRACKS = _shapes(
         .values(**_track_columns(p, to_track="", market=market, album=True))
     )
 )
-_TRACKS_ARTISTS = QueryShape(
-    lambda p: _credits(TrackArtist, "track_id").filter(_InIds("track_id", p.ids.str()))
-)
-_TRACKS_RELEASE_ARTISTS = QueryShape(
-    lambda p: _credits(
-        ReleaseArtist,
-        "release_id",
-        release_id__in=Track.objects.filter(pk__in=_IdsOf(p.ids.str())).values("release_id"),
+_TRACKS_CREDITS = QueryShape(
+    lambda p: _all_credits(
+        tracks=[_InIds("track_id", p.ids.str())],
+        releases=[
+            Q(release_id__in=Track.objects.filter(pk__in=_IdsOf(p.ids.str())).values("release_id"))
+        ],
     )
 )
 
@@ -260,29 +294,31 @@ def _values(market: str | None, now: datetime.datetime | None, **values) -> dict
 def track_object_rows(
     *, track_id: int | None, market: str | None = None, now: datetime.datetime | None = None
 ) -> tuple[dict, dict[int, list[dict]], dict[int, list[dict]]]:
-    """The track's row, its performers and its release's artists (by owner id); 3 queries."""
+    """The track's row, its performers and its release's artists (by owner id); 2 queries."""
     values = _values(market, now, id=track_id)
     rows = _TRACK[bool(market)].rows(model=Track, **values) if track_id is not None else []
     if not rows:
         raise NotFound("Track not found.")
-    track_artists = _TRACK_ARTISTS.rows(model=TrackArtist, id=track_id)
-    release_artists = _TRACK_RELEASE_ARTISTS.rows(model=ReleaseArtist, id=track_id)
-    return rows[0], _by_owner(track_artists), _by_owner(release_artists)
+    track_artists, release_artists = _credits_split(
+        _TRACK_CREDITS.rows(model=TrackArtist, id=track_id)
+    )
+    return rows[0], track_artists, release_artists
 
 
 def tracks_object_rows(
     *, ids: list[int], market: str | None = None, now: datetime.datetime | None = None
 ) -> tuple[list[dict], dict[int, list[dict]], dict[int, list[dict]]]:
     """The rows of the tracks of `ids` that exist, in the order of `ids`, their performers
-    and their releases' artists (by owner id); 3 queries, none without ids."""
+    and their releases' artists (by owner id); 2 queries, none without ids."""
     if not ids:
         return [], {}, {}
     values = _values(market, now, ids=json.dumps([int(pk) for pk in ids]))
     found = {row["t_id"]: row for row in _TRACKS[bool(market)].rows(model=Track, **values)}
     rows = [found[pk] for pk in ids if pk in found]
-    track_artists = _TRACKS_ARTISTS.rows(model=TrackArtist, ids=values["ids"])
-    release_artists = _TRACKS_RELEASE_ARTISTS.rows(model=ReleaseArtist, ids=values["ids"])
-    return rows, _by_owner(track_artists), _by_owner(release_artists)
+    track_artists, release_artists = _credits_split(
+        _TRACKS_CREDITS.rows(model=TrackArtist, ids=values["ids"])
+    )
+    return rows, track_artists, release_artists
 
 
 _RELEASE = _shapes(
@@ -305,8 +341,10 @@ _RELEASE = _shapes(
     )
 )
 _RELEASE_GENRES = QueryShape(lambda p: Genre.objects.filter(releases=p.id.int()).values("name"))
-_RELEASE_ARTISTS = QueryShape(
-    lambda p: _credits(ReleaseArtist, "release_id", release_id=p.id.int())
+_RELEASE_CREDITS = QueryShape(
+    lambda p: _all_credits(
+        tracks=[Q(track__release_id=p.id.int())], releases=[Q(release_id=p.id.int())]
+    )
 )
 _RELEASE_TRACKS = _shapes(
     lambda p, market: (
@@ -315,27 +353,27 @@ _RELEASE_TRACKS = _shapes(
         .values(**_track_columns(p, to_track="", market=market, album=False))[:EMBEDDED_PAGE_LIMIT]
     )
 )
-_RELEASE_TRACK_ARTISTS = QueryShape(
-    lambda p: _credits(TrackArtist, "track_id", track__release_id=p.id.int())
-)
 
 
 def release_object_rows(
     *, release_id: int | None, market: str | None = None, now: datetime.datetime | None = None
 ) -> dict:
     """An album: `release`, `genres`, `artists`, `tracks` (first page), `track_artists`
-    (by track id); 5 queries."""
+    (by track id); 4 queries."""
     values = _values(market, now, id=release_id)
     shape = _RELEASE[bool(market)]
     rows = shape.rows(model=Release, **values) if release_id is not None else []
     if not rows:
         raise NotFound("Album not found.")
+    track_artists, release_artists = _credits_split(
+        _RELEASE_CREDITS.rows(model=TrackArtist, id=release_id)
+    )
     return {
         "release": rows[0],
         "genres": [row["name"] for row in _RELEASE_GENRES.rows(model=Genre, id=release_id)],
-        "artists": _RELEASE_ARTISTS.rows(model=ReleaseArtist, id=release_id),
+        "artists": release_artists.get(release_id, []),
         "tracks": _RELEASE_TRACKS[bool(market)].rows(model=Track, **values),
-        "track_artists": _by_owner(_RELEASE_TRACK_ARTISTS.rows(model=TrackArtist, id=release_id)),
+        "track_artists": track_artists,
     }
 
 
@@ -443,12 +481,10 @@ _PLAYLIST_ITEMS = _shapes(
         )[:EMBEDDED_PAGE_LIMIT]
     )
 )
-_PLAYLIST_TRACK_ARTISTS = QueryShape(
-    lambda p: _credits(TrackArtist, "track_id", track_id__in=_item_page(p).values("track_id"))
-)
-_PLAYLIST_RELEASE_ARTISTS = QueryShape(
-    lambda p: _credits(
-        ReleaseArtist, "release_id", release_id__in=_item_page(p).values("track__release_id")
+_PLAYLIST_CREDITS = QueryShape(
+    lambda p: _all_credits(
+        tracks=[Q(track_id__in=_item_page(p).values("track_id"))],
+        releases=[Q(release_id__in=_item_page(p).values("track__release_id"))],
     )
 )
 
@@ -461,7 +497,7 @@ def playlist_object_rows(
     now: datetime.datetime | None = None,
 ) -> dict:
     """A playlist the user may read (another listener's private one is missing): `playlist`,
-    its first page of `items`, `track_artists` and `release_artists` by owner id; 4 queries."""
+    its first page of `items`, `track_artists` and `release_artists` by owner id; 3 queries."""
     signed_in = user is not None and user.is_authenticated
     values = {"id": playlist_id}
     if signed_in:
@@ -469,15 +505,17 @@ def playlist_object_rows(
     rows = _PLAYLIST[signed_in].rows(model=Playlist, **values) if playlist_id is not None else []
     if not rows:
         raise NotFound("Playlist not found.")
+    items = _PLAYLIST_ITEMS[bool(market)].rows(
+        model=PlaylistItem, **_values(market, now, id=playlist_id)
+    )
+    track_artists, release_artists = _credits_split(
+        _PLAYLIST_CREDITS.rows(model=TrackArtist, id=playlist_id)
+    )
     return {
         "playlist": rows[0],
-        "items": _PLAYLIST_ITEMS[bool(market)].rows(
-            model=PlaylistItem, **_values(market, now, id=playlist_id)
-        ),
-        "track_artists": _by_owner(_PLAYLIST_TRACK_ARTISTS.rows(model=TrackArtist, id=playlist_id)),
-        "release_artists": _by_owner(
-            _PLAYLIST_RELEASE_ARTISTS.rows(model=ReleaseArtist, id=playlist_id)
-        ),
+        "items": items,
+        "track_artists": track_artists,
+        "release_artists": release_artists,
     }
 
 
@@ -503,12 +541,10 @@ _SAVED_TRACKS = _shapes(
         **_track_columns(p, to_track="track__", market=market, album=True),
     )
 )
-_SAVED_TRACK_ARTISTS = QueryShape(
-    lambda p: _credits(TrackArtist, "track_id", track_id__in=_saved_page(p).values("track_id"))
-)
-_SAVED_RELEASE_ARTISTS = QueryShape(
-    lambda p: _credits(
-        ReleaseArtist, "release_id", release_id__in=_saved_page(p).values("track__release_id")
+_SAVED_CREDITS = QueryShape(
+    lambda p: _all_credits(
+        tracks=[Q(track_id__in=_saved_page(p).values("track_id"))],
+        releases=[Q(release_id__in=_saved_page(p).values("track__release_id"))],
     )
 )
 
@@ -527,7 +563,7 @@ def saved_track_object_rows(
     now: datetime.datetime | None = None,
 ) -> dict:
     """A page of the user's saved tracks, newest first: `items`, `total` (the number of
-    them all), `track_artists` and `release_artists` by owner id; 3 queries, or 2 when the
+    them all), `track_artists` and `release_artists` by owner id; 2 queries, or 2 when the
     page is empty (past the end: `total` then costs the second)."""
     page = {"user": user.pk, "offset": offset, "limit": limit}
     items = _SAVED_TRACKS[bool(market)].rows(model=SavedTrack, **_values(market, now, **page))
@@ -538,11 +574,12 @@ def saved_track_object_rows(
             "track_artists": {},
             "release_artists": {},
         }
+    track_artists, release_artists = _credits_split(_SAVED_CREDITS.rows(model=TrackArtist, **page))
     return {
         "items": items,
         "total": items[0]["saved_total"],
-        "track_artists": _by_owner(_SAVED_TRACK_ARTISTS.rows(model=TrackArtist, **page)),
-        "release_artists": _by_owner(_SAVED_RELEASE_ARTISTS.rows(model=ReleaseArtist, **page)),
+        "track_artists": track_artists,
+        "release_artists": release_artists,
     }
 
 

@@ -115,17 +115,14 @@ class QueryShape:
             for index, (kind, value) in enumerate(slots):
                 if kind == "fixed" and _hashable(value) and value in sentinels:
                     slots[index] = ("param", param.name)
-        # Slice bounds are written into the SQL as literals: make them placeholders.
+        # Slice bounds are written into the SQL as literals: make them placeholders (the
+        # same bound may slice several subqueries, as in a union over one page).
         for param in params._all.values():
             literal = re.compile(rf"\b{param.slice_bound()}\b")
-            match = literal.search(sql)
-            if match is None:
-                continue
-            before = len(_PLACEHOLDER.findall(sql, 0, match.start()))
-            sql = sql[: match.start()] + "%s" + sql[match.end() :]
-            slots.insert(before, ("param", param.name))
-            if literal.search(sql):
-                raise ValueError(f"{param.name} bounds more than one slice")
+            while (match := literal.search(sql)) is not None:
+                before = len(_PLACEHOLDER.findall(sql, 0, match.start()))
+                sql = sql[: match.start()] + "%s" + sql[match.end() :]
+                slots.insert(before, ("param", param.name))
         for kind, value in slots:
             if kind == "fixed" and _hashable(value) and _looks_like_sentinel(value):
                 raise ValueError(f"a parameter of the shape was not found: {value!r}")
