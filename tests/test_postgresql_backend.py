@@ -1,10 +1,13 @@
-"""The PostgreSQL backend's health check (streamify/postgresql/base.py): no round trip for an
-open, idle connection; a connection the server closed is found and replaced."""
+"""The PostgreSQL backend (streamify/postgresql/base.py): a health check without a round trip
+for an open, idle connection, a connection the server closed found and replaced; timestamps
+read by psycopg's C loader, in Django's time zone."""
 
+import datetime
 import time
 
 import pytest
 from django.db import connection, connections
+from psycopg import pq
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -88,3 +91,15 @@ def test_inside_a_transaction_the_full_check_runs():
     finally:
         connection.rollback()
         connection.set_autocommit(True)
+
+
+def test_timestamps_are_read_by_the_c_loader_with_django_s_zone():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT '2026-06-17 12:34:56.789+02'::timestamptz, now()")
+        stamped, now = cursor.fetchone()
+    assert stamped == datetime.datetime(2026, 6, 17, 10, 34, 56, 789000, tzinfo=datetime.UTC)
+    assert stamped.tzinfo is connection.timezone and now.tzinfo is connection.timezone
+    loader = connection.connection.adapters.get_loader(
+        connection.connection.adapters.types["timestamptz"].oid, pq.Format.TEXT
+    )
+    assert loader.__mro__[1].__module__ == "streamify.postgresql.base"
