@@ -17,18 +17,20 @@ A listener's score for a track is a weighted sum of eight signals:
 - `ease`: EASE item-item weights (Steck 2019) over the `EASE_MAX_TRACKS` most listened
   tracks, applied to what the listener played;
 - `choice`: log p(artist | listener) from a low-rank multinomial logit over artists with
-  a market popularity term (`ArtistChoice`), plus log of the track's share of its
-  artist's listeners in the market, counted per day live. Listening mostly picks an
-  artist, then a track of it; the share is pooled over the whole market, so it is
-  sharp even for tracks the listener's neighbours never played.
+  a market popularity term, a listener's own slope on it and their lean towards the
+  market's own artists (`ArtistChoice`), plus log of the track's share of its artist's
+  listeners in the market, counted per day live. Listening mostly picks an artist, then
+  a track of it; the share is pooled over the whole market, so it is sharp even for
+  tracks the listener's neighbours never played.
 
 `als`, `knn`, `artist_als`, `ease` and `choice` are standardised per listener. The
-weights, the ALS settings and the EASE penalty are chosen at every nightly run on a
-validation week (`tune`): train on everything before the last 7 days, score the
-listeners' new tracks of those days, keep the best; then fit again on everything. The
-playlist takes the best scores among tracks licensed and live in the market and never
-played, at most `artist_cap` per artist; ties break by track position, and every fit
-runs with fixed seeds and thread counts, so the same data gives the same playlists.
+weights, the ALS settings, the EASE penalty and the choice model's rank are chosen at
+every nightly run on a validation week (`tune`): train on everything before the last 7
+days, score the listeners' new tracks of those days, keep the best; then fit again on
+everything. The playlist takes the best scores among tracks licensed and live in the
+market and never played, at most `artist_cap` per artist; ties break by track position,
+and every fit runs with fixed seeds and thread counts, so the same data gives the same
+playlists.
 """
 
 import time
@@ -82,6 +84,7 @@ ALS_GRID = (
     {"factors": 128, "regularization": 5.0, "alpha": 4.0},
 )
 WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+BLEND_MIN_Z = 1.0
 # EASE (Steck 2019) runs on the most listened tracks (a dense Gram matrix of that size),
 # keeps the `EASE_NEIGHBOURS` largest weights per track, and tries these L2 penalties.
 EASE_MAX_TRACKS = 2500
@@ -901,8 +904,8 @@ def tune(
     cache: dict | None = None,
     memory_budget: int = TUNING_MEMORY_BUDGET,
 ) -> tuple[BlendParams, als.AlsParams, dict]:
-    """Choose ALS settings, the EASE penalty, then blend weights, by recall@k (artist
-    cap kept) on the validation listeners.
+    """Choose ALS settings, the EASE penalty, the choice model's settings, then blend
+    weights, by recall@k (artist cap kept) on the validation listeners.
 
     Listeners are scored in chunks whose dense signals fit `memory_budget` bytes; only
     each listener's candidates are kept, so the result does not depend on the budget.
@@ -974,26 +977,38 @@ def tune(
 
     values = np.where(np.isfinite(values), values, 0.0)
 
-    def score(weights: np.ndarray) -> float:
+    def per_listener(weights: np.ndarray) -> np.ndarray:
         total = np.tensordot(weights, values, axes=1)
         total[~ok_mask] = -np.inf
         top, top_scores = als.top_k_rows(total, min(4 * k, total.shape[1]))
         best = np.take_along_axis(candidates, top, axis=1)
         recs = capped_top(best, top_scores, training.track_artist, k=k, cap=cap)
-        return float(recall_at(recs, truth, rows, k).mean())
+        return recall_at(recs, truth, rows, k)
 
-    weights = np.zeros(len(SIGNALS), dtype=np.float32)
-    weights[0] = 1.0
-    best = score(weights)
+    # From the best single signal, coordinate ascent; a step is taken only when its
+    # listeners' paired gain is at least `BLEND_MIN_Z` standard errors (a gain within
+    # the noise of one week would not carry over to the next).
+    best_rows = None
+    for s in range(len(SIGNALS)):
+        trial = np.zeros(len(SIGNALS), dtype=np.float32)
+        trial[s] = 1.0
+        trial_rows = per_listener(trial)
+        if best_rows is None or trial_rows.mean() > best_rows.mean() + 1e-9:
+            weights, best_rows = trial, trial_rows
     for _ in range(2):
         for s in range(len(SIGNALS)):
             for step in WEIGHT_STEPS:
                 trial = weights.copy()
                 trial[s] = step
-                value = score(trial)
-                record["weights"].append({"signal": SIGNALS[s], "weight": step, "recall": value})
-                if value > best + 1e-9:
-                    best, weights = value, trial
+                trial_rows = per_listener(trial)
+                record["weights"].append(
+                    {"signal": SIGNALS[s], "weight": step, "recall": float(trial_rows.mean())}
+                )
+                gain = trial_rows - best_rows
+                error = gain.std() / np.sqrt(max(len(gain), 1))
+                if gain.mean() > 1e-9 and gain.mean() > BLEND_MIN_Z * error:
+                    weights, best_rows = trial, trial_rows
+    best = float(best_rows.mean())
     chosen = replace(base, **{name: float(w) for name, w in zip(SIGNALS, weights, strict=True)})
     record.update(
         chosen={

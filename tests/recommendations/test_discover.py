@@ -289,3 +289,24 @@ def test_the_choice_model_learns_a_listeners_lean_to_their_markets_own_artists()
 
     assert choice.local[:, 1].tolist() == [1.0, 0.0] and choice.local[:, 0].tolist() == [0, 0]
     assert choice.user_local[:5].mean() > choice.user_local[5:20].mean()
+
+
+def test_the_blend_moves_from_the_best_signal_only_on_gains_beyond_the_noise(monkeypatch):
+    log = synthetic.generate(synthetic.WorldParams(listeners=300, tracks=600, weeks=4, seed=5))
+    split = evaluation.split_at(log, log.days - 7, max_listeners=300, seed=5)
+    validation = discover.Validation(training=split.training, truth=split.truth, rows=split.rows)
+    options = {
+        "als_base": discover.als.AlsParams(factors=8, iterations=3, threads=1),
+        "als_grid": ({"factors": 8},),
+        "ease_lambdas": (100.0,),
+        "choice_grid": discover.CHOICE_GRID[:1],
+    }
+    monkeypatch.setattr(discover, "BLEND_MIN_Z", float("inf"))
+
+    blend, _, record = discover.tune(validation, **options)
+
+    weights = blend.weights()
+    assert sorted(weights.tolist()) == [0.0] * (len(discover.SIGNALS) - 1) + [1.0]
+    monkeypatch.setattr(discover, "BLEND_MIN_Z", 0.0)
+    _, _, loose_record = discover.tune(validation, **options)
+    assert loose_record["validation_recall"] >= record["validation_recall"]
