@@ -17,18 +17,20 @@ A listener's score for a track is a weighted sum of eight signals:
 - `ease`: EASE item-item weights (Steck 2019) over the `EASE_MAX_TRACKS` most listened
   tracks, applied to what the listener played;
 - `choice`: log p(artist | listener) from a low-rank multinomial logit over artists with
-  a market popularity term (`ArtistChoice`), plus log of the track's share of its
-  artist's listeners in the market, counted per day live. Listening mostly picks an
-  artist, then a track of it; the share is pooled over the whole market, so it is
-  sharp even for tracks the listener's neighbours never played.
+  a market popularity term, a listener's own slope on it and their lean towards the
+  market's own artists (`ArtistChoice`), plus log of the track's share of its artist's
+  listeners in the market, counted per day live. Listening mostly picks an artist, then
+  a track of it; the share is pooled over the whole market, so it is sharp even for
+  tracks the listener's neighbours never played.
 
 `als`, `knn`, `artist_als`, `ease` and `choice` are standardised per listener. The
-weights, the ALS settings and the EASE penalty are chosen at every nightly run on a
-validation week (`tune`): train on everything before the last 7 days, score the
-listeners' new tracks of those days, keep the best; then fit again on everything. The
-playlist takes the best scores among tracks licensed and live in the market and never
-played, at most `artist_cap` per artist; ties break by track position, and every fit
-runs with fixed seeds and thread counts, so the same data gives the same playlists.
+weights, the ALS settings, the EASE penalty and the choice model's rank are chosen at
+every nightly run on a validation week (`tune`): train on everything before the last 7
+days, score the listeners' new tracks of those days, keep the best; then fit again on
+everything. The playlist takes the best scores among tracks licensed and live in the
+market and never played, at most `artist_cap` per artist; ties break by track position,
+and every fit runs with fixed seeds and thread counts, so the same data gives the same
+playlists.
 """
 
 import time
@@ -58,6 +60,8 @@ class BlendParams:
     ease_lambda: float = 400.0
     popular_days: int = 7
     fresh_days: int = 14
+    choice_rank: int = 8
+    choice_regularization: float = 0.1
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "BlendParams":
@@ -80,6 +84,7 @@ ALS_GRID = (
     {"factors": 128, "regularization": 5.0, "alpha": 4.0},
 )
 WEIGHT_STEPS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+BLEND_MIN_Z = 1.0
 # EASE (Steck 2019) runs on the most listened tracks (a dense Gram matrix of that size),
 # keeps the `EASE_NEIGHBOURS` largest weights per track, and tries these L2 penalties.
 EASE_MAX_TRACKS = 2500
@@ -101,7 +106,8 @@ class Training:
     per market and track over the last `popular_days`; `live` (T, M) whether the track is
     licensed and live in the market; `fresh` (T, M) live there for at most `fresh_days`;
     `live_days` (T, M) for how many of the days of `weights` the track was live in the
-    market (at least 1; None: all of them).
+    market (at least 1; None: all of them); `first_age` (U, T) how many days before the
+    end of `weights` each listener first played each track (at least 1; None: unknown).
     """
 
     weights: sp.csr_matrix
@@ -111,6 +117,7 @@ class Training:
     fresh: np.ndarray
     market_recent: np.ndarray
     live_days: np.ndarray | None = None
+    first_age: sp.csr_matrix | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -293,9 +300,11 @@ def fit(
         gram = _ease_gram_cached(training, cache)
         cache[key] = ease_fit(training.weights, blend.ease_lambda, gram=gram)
     ease = cache[key]
-    key = ("choice", id(training.weights))
+    key = ("choice", id(training.weights), blend.choice_rank, blend.choice_regularization)
     if key not in cache:
-        cache[key] = choice_fit(training)
+        cache[key] = choice_fit(
+            training, rank=blend.choice_rank, regularization=blend.choice_regularization
+        )
     recent = np.log1p(training.market_recent)
     scale = np.maximum(recent.max(axis=1, keepdims=True), 1e-9)
     return Model(
@@ -330,40 +339,116 @@ def artist_als_fit(training: Training, params: als.AlsParams):
 
 # The artist choice model: a low-rank multinomial logit over artists, times the track's
 # share of its artist's listeners in the market.
-CHOICE_RANK = 16
-CHOICE_REGULARIZATION = 0.1
+# The settings tried at every nightly run (the choice signal's own recall@30, artist cap
+# kept, on the validation week); the first is the default.
+CHOICE_GRID = (
+    {"rank": 8, "regularization": 0.1},
+    {"rank": 16, "regularization": 0.1},
+)
 CHOICE_ITERATIONS = 100
 CHOICE_LEARNING_RATE = 0.1
 CHOICE_BLOCK = 2048  # listener rows per dense (rows x artists) block while fitting
+CHOICE_SKIP_WEIGHT = 0.2  # a pick whose first play was never streamed past 30 s
+CHOICE_RECENT_DAYS = 14  # artists' popularity drifts: re-level on the last days' picks
+CHOICE_RECENT_PRIOR = 20.0  # added to an artist's tracks found lately and to those expected
+CHOICE_HOME_LIFT = 2.0  # an artist's home market: its listeners' share there / the market's
 
 
 @dataclass
 class ArtistChoice:
     """Which artist a listener turns to next, and which of its tracks a market plays.
 
-    `log p(artist | listener) = softmax(user_factors[u] @ artist_factors.T + bias[market])`,
-    fitted to the distinct tracks each listener played per artist; `log_within` (M, T) is
-    log of each track's share of its artist's listeners in the market (smoothed with its
-    listeners everywhere). Their sum scores a track for a listener.
+    `log p(artist | listener) = softmax(user_factors[u] @ artist_factors.T
+    + (1 + user_slope[u]) * bias[market] + user_local[u] * local[market])`: taste, a
+    listener's own leaning towards what is popular in their market and towards its own
+    artists. `log_within` (M, T) is log of each track's share of its artist's listeners in
+    the market (smoothed with its listeners everywhere), per day live. Their sum scores
+    a track for a listener.
     """
 
     user_factors: np.ndarray  # (U, r)
     artist_factors: np.ndarray  # (A, r)
     bias: np.ndarray  # (M, A) market popularity of each artist, as a logit
     log_within: np.ndarray  # (M, T)
+    user_slope: np.ndarray | None = None  # (U,) None: 0 (a model version before them)
+    user_local: np.ndarray | None = None  # (U,)
+    local: np.ndarray | None = None  # (M, A) 1 where the artist is the market's own
+
+
+def artist_home(listeners: np.ndarray, market_size: np.ndarray, *, lift: float) -> np.ndarray:
+    """(M, A) 1 in the market where an artist's listeners are at least `lift` times more
+    frequent than among all listeners (a local scene), else 0; at most one per artist.
+
+    `listeners` (M, A) counts each artist's listeners per market; one listener spread
+    over the markets by size smooths artists with few of them towards no home.
+    """
+    size = market_size / max(float(market_size.sum()), 1.0)
+    share = (listeners + size[:, None]) / (listeners.sum(axis=0) + 1.0)
+    ratio = share / np.maximum(size[:, None], 1e-12)
+    best = ratio.argmax(axis=0)
+    columns = np.arange(ratio.shape[1])
+    home = np.zeros(ratio.shape, dtype=np.float32)
+    home[best, columns] = ratio[best, columns] >= lift
+    return home
+
+
+def choice_picks(training: Training, n_artists: int) -> sp.csr_matrix:
+    """(U, A) how many times each listener picked each artist, as far as plays show it.
+
+    A pick is a day on which the listener first played one or more tracks of the artist:
+    an album session plays a release in order, one choice and many tracks. A pick whose
+    first plays were all skipped counts `CHOICE_SKIP_WEIGHT`. Without `first_age`, the
+    distinct tracks played per artist.
+    """
+    n_users, n_tracks = training.shape
+    artists = training.track_artist
+    if training.first_age is None:
+        binary = training.weights.copy()
+        binary.data[:] = 1.0
+        membership = sp.csr_matrix(
+            (np.ones(n_tracks, np.float32), (np.arange(n_tracks), artists)),
+            shape=(n_tracks, n_artists),
+        )
+        return sp.csr_matrix(binary @ membership, dtype=np.float32)
+    first = training.first_age.tocoo()
+    streamed = np.asarray(training.weights[first.row, first.col]).ravel() >= 1
+    weight = np.where(streamed, 1.0, CHOICE_SKIP_WEIGHT).astype(np.float32)
+    days = int(first.data.max(initial=0)) + 1
+    keys = (first.row.astype(np.int64) * n_artists + artists[first.col]) * days + first.data.astype(
+        np.int64
+    )
+    # Per (listener, artist, day) the largest weight: streamed if any track was.
+    order = np.lexsort((-weight, keys))
+    keys, taken = np.unique(keys[order], return_index=True)
+    pairs = keys // days
+    picks = sp.csr_matrix(
+        (weight[order][taken], (pairs // n_artists, pairs % n_artists)),
+        shape=(n_users, n_artists),
+    )
+    picks.sum_duplicates()
+    return picks
 
 
 def choice_fit(
     training: Training,
     *,
-    rank: int = CHOICE_RANK,
-    regularization: float = CHOICE_REGULARIZATION,
+    rank: int = CHOICE_GRID[0]["rank"],
+    regularization: float = CHOICE_GRID[0]["regularization"],
     iterations: int = CHOICE_ITERATIONS,
     learning_rate: float = CHOICE_LEARNING_RATE,
     seed: int = 0,
     block: int = CHOICE_BLOCK,
 ) -> ArtistChoice:
-    """Fit the artist choice model by full-batch Adam on the multinomial log-likelihood.
+    """Fit the artist choice model by full-batch Adam on the multinomial log-likelihood
+    of the listeners' picks (`choice_picks`).
+
+    A pick shows only when it lands on a track the listener never had, so the fit
+    weighs each artist by the share of its tracks (by `log_within`) the listener has not
+    played (at least 5 %); scoring ranks only such tracks anyway. The artists' home
+    markets come from where their listeners are (`artist_home`). Then, with
+    `training.first_age`, each artist's biases move by the log ratio of the tracks of it
+    listeners found in the last `CHOICE_RECENT_DAYS` to what the model expects (plus
+    `CHOICE_RECENT_PRIOR` each): popularity drifts.
 
     One BLAS thread and fixed blocks of listeners: the same data gives the same factors
     bit for bit. Memory: a few (block x artists) dense matrices at a time, the block
@@ -376,11 +461,7 @@ def choice_fit(
     block = max(1, min(block, TUNING_MEMORY_BUDGET // (4 * 4 * max(n_artists, 1))))
     binary = training.weights.copy()
     binary.data[:] = 1.0
-    membership = sp.csr_matrix(
-        (np.ones(n_tracks, np.float32), (np.arange(n_tracks), artists)),
-        shape=(n_tracks, n_artists),
-    )
-    counts = sp.csr_matrix(binary @ membership, dtype=np.float32)
+    counts = choice_picks(training, n_artists)
     markets = training.user_market.clip(0)
     # Within-artist shares per market, smoothed towards the track's listeners everywhere,
     # per day live (a release of last Friday has had a few days to find its listeners).
@@ -393,34 +474,66 @@ def choice_fit(
     artist_total = np.zeros((n_markets, n_artists))
     np.add.at(artist_total.T, artists, smoothed.T)
     log_within = np.log(smoothed / artist_total[:, artists]).astype(np.float32)
-    market_counts = np.zeros((n_markets, n_artists), dtype=np.float64)
     by_user = counts.tocoo()
+    market_counts = np.zeros((n_markets, n_artists), dtype=np.float64)
     np.add.at(market_counts, (markets[by_user.row], by_user.col), by_user.data)
     bias = np.log((market_counts + 0.5) / (market_counts + 0.5).sum(axis=1, keepdims=True))
+    artist_listeners = np.zeros((n_markets, n_artists), dtype=np.float64)
+    np.add.at(artist_listeners, (markets[by_user.row], by_user.col), 1.0)
+    active = np.diff(training.weights.indptr) > 0
+    market_size = np.bincount(markets[active], minlength=n_markets).astype(np.float64)
+    home = artist_home(artist_listeners, market_size, lift=CHOICE_HOME_LIFT)
+    # log of the share of each artist (by `log_within`) the listener has not played.
+    had = sp.csr_matrix(
+        (np.exp(log_within[markets[played.row], played.col]), (played.row, artists[played.col])),
+        shape=(n_users, n_artists),
+    )
+    had.sum_duplicates()
+    had.data = np.log(np.clip(1 - had.data, 0.05, 1)).astype(np.float32)
     rng = np.random.default_rng(seed)
     user_f = (rng.normal(size=(n_users, rank)) * 0.01).astype(np.float32)
     artist_f = (rng.normal(size=(n_artists, rank)) * 0.01).astype(np.float32)
     bias = bias.astype(np.float32)
+    user_slope = np.zeros(n_users, np.float32)
+    user_local = np.zeros(n_users, np.float32)
     totals = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
     scale = np.float32(n_users / max(float(totals.sum()), 1.0))
-    params = [user_f, artist_f, bias]
+    params = [user_f, artist_f, bias, user_slope, user_local]
     first = [np.zeros_like(p) for p in params]
     second = [np.zeros_like(p) for p in params]
+
+    def probabilities(start: int, end: int) -> np.ndarray:
+        m = markets[start:end]
+        logits = user_f[start:end] @ artist_f.T
+        logits += bias[m] * (1 + user_slope[start:end, None])
+        logits += home[m] * user_local[start:end, None]
+        logits += had[start:end].toarray()
+        logits -= logits.max(axis=1, keepdims=True)
+        prob = np.exp(logits)
+        prob /= prob.sum(axis=1, keepdims=True)
+        return prob
+
     with threadpool_limits(limits=1, user_api="blas"):
         for step in range(1, iterations + 1):
-            grads = [regularization * user_f, regularization * artist_f, np.zeros_like(bias)]
+            grads = [
+                regularization * user_f,
+                regularization * artist_f,
+                np.zeros_like(bias),
+                regularization * user_slope,
+                regularization * user_local,
+            ]
             for start in range(0, n_users, block):
                 end = min(start + block, n_users)
-                logits = user_f[start:end] @ artist_f.T + bias[markets[start:end]]
-                logits -= logits.max(axis=1, keepdims=True)
-                prob = np.exp(logits)
-                prob /= prob.sum(axis=1, keepdims=True)
-                g = prob * totals[start:end, None]
+                m = markets[start:end]
+                g = probabilities(start, end) * totals[start:end, None]
                 g -= counts[start:end].toarray()
                 g *= scale
                 grads[0][start:end] += g @ artist_f
                 grads[1] += g.T @ user_f[start:end]
-                np.add.at(grads[2], markets[start:end], g)
+                grads[3][start:end] += (g * bias[m]).sum(axis=1)
+                grads[4][start:end] += (g * home[m]).sum(axis=1)
+                g *= 1 + user_slope[start:end, None]
+                np.add.at(grads[2], m, g)
             for p, g, m1, m2 in zip(params, grads, first, second, strict=True):
                 m1 *= 0.9
                 m1 += 0.1 * g
@@ -431,8 +544,32 @@ def choice_fit(
                     * (m1 / (1 - 0.9**step))
                     / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
                 )
+        if training.first_age is not None:
+            # Tracks found lately per listener and artist.
+            recent = training.first_age.copy()
+            recent.data = (recent.data <= CHOICE_RECENT_DAYS).astype(np.float32)
+            recent.eliminate_zeros()
+            membership = sp.csr_matrix(
+                (np.ones(n_tracks, np.float32), (np.arange(n_tracks), artists)),
+                shape=(n_tracks, n_artists),
+            )
+            found = sp.csr_matrix(recent @ membership)
+            recent_totals = np.asarray(found.sum(axis=1)).ravel()
+            observed = np.asarray(found.sum(axis=0)).ravel().astype(np.float64)
+            expected = np.zeros(n_artists, dtype=np.float64)
+            for start in range(0, n_users, block):
+                end = min(start + block, n_users)
+                expected += recent_totals[start:end] @ probabilities(start, end)
+            drift = np.log((observed + CHOICE_RECENT_PRIOR) / (expected + CHOICE_RECENT_PRIOR))
+            bias += drift.astype(np.float32)[None, :]
     return ArtistChoice(
-        user_factors=user_f, artist_factors=artist_f, bias=bias, log_within=log_within
+        user_factors=user_f,
+        artist_factors=artist_f,
+        bias=bias,
+        log_within=log_within,
+        user_slope=user_slope,
+        user_local=user_local,
+        local=home,
     )
 
 
@@ -443,8 +580,17 @@ def choice_log_probability(
 
     Listeners outside the model (row -1) get their market's artist popularity.
     """
-    users = _rows_of(choice.user_factors, factor_rows)
-    logits = _factor_scores(users, choice.artist_factors) + choice.bias[markets.clip(0)]
+    known = factor_rows >= 0
+    rows = factor_rows.clip(0)
+    logits = _factor_scores(_rows_of(choice.user_factors, factor_rows), choice.artist_factors)
+    bias = choice.bias[markets.clip(0)]
+    if choice.user_slope is not None:
+        bias = bias * (1 + np.where(known, choice.user_slope[rows], 0))[:, None]
+    logits += bias
+    if choice.local is not None and choice.user_local is not None:
+        logits += (
+            choice.local[markets.clip(0)] * np.where(known, choice.user_local[rows], 0)[:, None]
+        )
     logits -= logits.max(axis=1, keepdims=True)
     logits -= np.log(np.exp(logits).sum(axis=1, keepdims=True))
     return logits[:, track_artist] + choice.log_within[markets.clip(0)]
@@ -716,6 +862,12 @@ def _ease_scores(training: Training, ease: sp.csr_matrix, rows: np.ndarray) -> n
     return _standardise((binary @ ease).toarray())
 
 
+def _choice_scores(training: Training, choice: ArtistChoice, rows: np.ndarray) -> np.ndarray:
+    return choice_log_probability(
+        choice, rows, training.user_market[rows], training.track_artist
+    ).astype(np.float32)
+
+
 def _candidates(model: Model, training: Training, rows: np.ndarray, per_signal: int = 200):
     """(candidates, values, ok) of the listeners at `rows`: the sorted union (n, C) of every
     signal's `per_signal` best allowed tracks, the signals there (S, n, C) and whether each
@@ -748,11 +900,12 @@ def tune(
     als_base: als.AlsParams = als.AlsParams(),  # noqa: B008
     als_grid: tuple[dict, ...] = ALS_GRID,
     ease_lambdas: tuple[float, ...] = EASE_LAMBDAS,
+    choice_grid: tuple[dict, ...] = CHOICE_GRID,
     cache: dict | None = None,
     memory_budget: int = TUNING_MEMORY_BUDGET,
 ) -> tuple[BlendParams, als.AlsParams, dict]:
-    """Choose ALS settings, the EASE penalty, then blend weights, by recall@k (artist
-    cap kept) on the validation listeners.
+    """Choose ALS settings, the EASE penalty, the choice model's settings, then blend
+    weights, by recall@k (artist cap kept) on the validation listeners.
 
     Listeners are scored in chunks whose dense signals fit `memory_budget` bytes; only
     each listener's candidates are kept, so the result does not depend on the budget.
@@ -795,6 +948,26 @@ def tune(
         if recall > best_ease:
             best_lambda, best_ease = lam, recall
     base = replace(base, ease_lambda=best_lambda)
+    record["choice"] = []
+    best_choice, best_choice_recall = CHOICE_GRID[0], -1.0
+    for values in choice_grid:
+        trial = replace(
+            base, choice_rank=values["rank"], choice_regularization=values["regularization"]
+        )
+        choice = fit(training, blend=trial, als_params=best_als, cache=cache).choice
+        top, top_scores = _top_allowed(
+            training, chunks, partial(_choice_scores, training, choice), 4 * k
+        )
+        recs = capped_top(top, top_scores, training.track_artist, k=k, cap=cap)
+        recall = float(recall_at(recs, truth, rows, k).mean())
+        record["choice"].append({**values, "recall": round(recall, 5)})
+        if recall > best_choice_recall:
+            best_choice, best_choice_recall = values, recall
+    base = replace(
+        base,
+        choice_rank=best_choice["rank"],
+        choice_regularization=best_choice["regularization"],
+    )
     model = fit(training, blend=base, als_params=best_als, cache=cache)
     parts = [_candidates(model, training, part) for part in chunks]
     candidates = np.concatenate([c for c, _, _ in parts])
@@ -804,26 +977,38 @@ def tune(
 
     values = np.where(np.isfinite(values), values, 0.0)
 
-    def score(weights: np.ndarray) -> float:
+    def per_listener(weights: np.ndarray) -> np.ndarray:
         total = np.tensordot(weights, values, axes=1)
         total[~ok_mask] = -np.inf
         top, top_scores = als.top_k_rows(total, min(4 * k, total.shape[1]))
         best = np.take_along_axis(candidates, top, axis=1)
         recs = capped_top(best, top_scores, training.track_artist, k=k, cap=cap)
-        return float(recall_at(recs, truth, rows, k).mean())
+        return recall_at(recs, truth, rows, k)
 
-    weights = np.zeros(len(SIGNALS), dtype=np.float32)
-    weights[0] = 1.0
-    best = score(weights)
+    # From the best single signal, coordinate ascent; a step is taken only when its
+    # listeners' paired gain is at least `BLEND_MIN_Z` standard errors (a gain within
+    # the noise of one week would not carry over to the next).
+    best_rows = None
+    for s in range(len(SIGNALS)):
+        trial = np.zeros(len(SIGNALS), dtype=np.float32)
+        trial[s] = 1.0
+        trial_rows = per_listener(trial)
+        if best_rows is None or trial_rows.mean() > best_rows.mean() + 1e-9:
+            weights, best_rows = trial, trial_rows
     for _ in range(2):
         for s in range(len(SIGNALS)):
             for step in WEIGHT_STEPS:
                 trial = weights.copy()
                 trial[s] = step
-                value = score(trial)
-                record["weights"].append({"signal": SIGNALS[s], "weight": step, "recall": value})
-                if value > best + 1e-9:
-                    best, weights = value, trial
+                trial_rows = per_listener(trial)
+                record["weights"].append(
+                    {"signal": SIGNALS[s], "weight": step, "recall": float(trial_rows.mean())}
+                )
+                gain = trial_rows - best_rows
+                error = gain.std() / np.sqrt(max(len(gain), 1))
+                if gain.mean() > 1e-9 and gain.mean() > BLEND_MIN_Z * error:
+                    weights, best_rows = trial, trial_rows
+    best = float(best_rows.mean())
     chosen = replace(base, **{name: float(w) for name, w in zip(SIGNALS, weights, strict=True)})
     record.update(
         chosen={

@@ -153,6 +153,13 @@ def training_at(
         live=live,
         fresh=live & (live_day >= cutoff - blend.fresh_days),
         live_days=np.clip(cutoff - live_day, 1, max(cutoff, 1)),
+        first_age=first_age_build(
+            users=log.users[before],
+            tracks=log.tracks[before],
+            day=log.day[before],
+            cutoff=cutoff,
+            shape=weights.shape,
+        ),
         market_recent=discover.market_recent_build(
             users=log.users[recent],
             tracks=log.tracks[recent],
@@ -161,6 +168,17 @@ def training_at(
             n_tracks=log.n_tracks,
         ),
     )
+
+
+def first_age_build(*, users, tracks, day, cutoff: int, shape) -> sp.csr_matrix:
+    """(U, T) days from each listener's first play of each track to `cutoff` (at least 1)."""
+    keys = users.astype(np.int64) * shape[1] + tracks
+    order = np.lexsort((day, keys))
+    keys, first = np.unique(keys[order], return_index=True)
+    age = np.maximum(cutoff - day[order][first], 1).astype(np.float32)
+    matrix = sp.csr_matrix((age, (keys // shape[1], keys % shape[1])), shape=shape)
+    matrix.sort_indices()
+    return matrix
 
 
 def split_at(log: ListeningLog, cutoff: int, *, days: int = 7, max_listeners: int, seed: int):

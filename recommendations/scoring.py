@@ -244,6 +244,10 @@ class ScoringContext:
                 artist_factors=items["dw_choice_artist_factors"],
                 bias=items["dw_choice_bias"],
                 log_within=items["dw_choice_log_within"],
+                # Model versions before the listener's slope and local scene: without them.
+                user_slope=users.get("dw_choice_user_slope"),
+                user_local=users.get("dw_choice_user_local"),
+                local=items.get("dw_choice_local"),
             )
         self.dw = discover.Model(
             blend=discover.BlendParams(),

@@ -122,8 +122,13 @@ def discover_weekly_arrays(model: discover.Model, log) -> tuple[dict, dict]:
             "dw_choice_artist_factors": model.choice.artist_factors,
             "dw_choice_bias": model.choice.bias,
             "dw_choice_log_within": model.choice.log_within,
+            "dw_choice_local": model.choice.local,
         }
-        choice_users = {"dw_choice_user_factors": model.choice.user_factors}
+        choice_users = {
+            "dw_choice_user_factors": model.choice.user_factors,
+            "dw_choice_user_slope": model.choice.user_slope,
+            "dw_choice_user_local": model.choice.user_local,
+        }
     return (
         {
             **choice_items,

@@ -145,7 +145,15 @@ def test_artist_choice_gives_distributions_and_the_same_fit_twice():
 
     scores = discover.choice_log_probability(choice, rows, markets, training.track_artist)
 
-    for name in ("user_factors", "artist_factors", "bias", "log_within"):
+    for name in (
+        "user_factors",
+        "artist_factors",
+        "bias",
+        "log_within",
+        "user_slope",
+        "user_local",
+        "local",
+    ):
         assert np.array_equal(getattr(choice, name), getattr(again, name))
     # Per listener: a distribution over artists; per market: one within each artist.
     n_artists = log.n_artists
@@ -201,3 +209,104 @@ def test_artist_choice_learns_taste_and_shares_listeners_per_day_live():
     assert scores[1] > scores[3]  # artist 0 over artist 1 for its listener
     assert choice.log_within[0, 2] > choice.log_within[0, 1]
     assert choice.log_within[0, 5] < choice.log_within[0, 3]  # nobody played track 5
+
+
+def test_first_age_counts_days_from_each_listeners_first_play_to_the_cutoff():
+    first_age = evaluation.first_age_build(
+        users=np.asarray([0, 0, 0, 1]),
+        tracks=np.asarray([2, 2, 1, 2]),
+        day=np.asarray([5, 3, 9, 9]),
+        cutoff=10,
+        shape=(2, 3),
+    )
+
+    assert first_age.toarray().tolist() == [[0, 1, 7], [0, 0, 1]]
+
+
+def test_a_pick_is_a_day_an_artist_was_found_and_a_skipped_one_counts_less():
+    # Listener 0 found three tracks of artist 0 on one day (an album session) and one
+    # more two days later; listener 1 found a track of artist 1 and only skipped it.
+    users = np.asarray([0, 0, 0, 0, 1])
+    tracks = np.asarray([0, 1, 2, 3, 4])
+    days = np.asarray([1, 1, 1, 3, 2])
+    weights = discover.weights_build(
+        users=users, tracks=tracks, streams=np.asarray([1, 1, 1, 1, 0]),
+        skips=np.asarray([0, 0, 0, 0, 1]), n_users=2, n_tracks=5, skip_weight=0.2,
+    )  # fmt: skip
+    training = discover.Training(
+        weights=weights,
+        user_market=np.zeros(2, np.int64),
+        track_artist=np.asarray([0, 0, 0, 0, 1]),
+        live=np.ones((5, 1), bool),
+        fresh=np.zeros((5, 1), bool),
+        market_recent=np.zeros((1, 5), np.float32),
+        first_age=evaluation.first_age_build(
+            users=users, tracks=tracks, day=days, cutoff=5, shape=(2, 5)
+        ),
+    )
+
+    picks = discover.choice_picks(training, 2).toarray()
+
+    assert picks[0].tolist() == [2.0, 0.0]
+    assert np.allclose(picks[1], [0.0, discover.CHOICE_SKIP_WEIGHT])
+
+
+def test_an_artists_home_is_where_its_listeners_are_far_more_than_elsewhere():
+    # Two markets of 100 and 50 listeners. Artist 0 has them in proportion (no home),
+    # artist 1 almost only in market 1, artist 2 too few to tell.
+    listeners = np.asarray([[40.0, 2.0, 1.0], [20.0, 30.0, 1.0]])
+
+    home = discover.artist_home(listeners, np.asarray([100.0, 50.0]), lift=2.0)
+
+    assert home.tolist() == [[0, 0, 0], [0, 1, 0]]
+
+
+def test_the_choice_model_learns_a_listeners_lean_to_their_markets_own_artists():
+    # Market 0's own artist 1 (no one in market 1 plays it); listeners 0-19 of market 0
+    # split between artists 0 and 1 alike, except 0-4, who play artist 1 far more.
+    users, tracks, markets = [], [], np.r_[np.zeros(20, np.int64), np.ones(40, np.int64)]
+    for user in range(60):
+        own = 4 if user < 5 else (1 if user < 20 else 0)
+        users += [user] * (2 + own)
+        tracks += (
+            [0, 1][: 2 if user < 20 else 1] + list(range(2, 2 + own)) + ([1] if user >= 20 else [])
+        )
+    weights = sp.csr_matrix(
+        (np.ones(len(users), np.float32), (users, tracks)), shape=(60, 7), dtype=np.float32
+    )
+    weights.sum_duplicates()
+    weights.data[:] = 1.0
+    training = discover.Training(
+        weights=weights,
+        user_market=markets,
+        track_artist=np.asarray([0, 0, 1, 1, 1, 1, 1]),
+        live=np.ones((7, 2), bool),
+        fresh=np.zeros((7, 2), bool),
+        market_recent=np.zeros((2, 7), np.float32),
+    )
+
+    choice = discover.choice_fit(training, rank=1, iterations=200)
+
+    assert choice.local[:, 1].tolist() == [1.0, 0.0] and choice.local[:, 0].tolist() == [0, 0]
+    assert choice.user_local[:5].mean() > choice.user_local[5:20].mean()
+
+
+def test_the_blend_moves_from_the_best_signal_only_on_gains_beyond_the_noise(monkeypatch):
+    log = synthetic.generate(synthetic.WorldParams(listeners=300, tracks=600, weeks=4, seed=5))
+    split = evaluation.split_at(log, log.days - 7, max_listeners=300, seed=5)
+    validation = discover.Validation(training=split.training, truth=split.truth, rows=split.rows)
+    options = {
+        "als_base": discover.als.AlsParams(factors=8, iterations=3, threads=1),
+        "als_grid": ({"factors": 8},),
+        "ease_lambdas": (100.0,),
+        "choice_grid": discover.CHOICE_GRID[:1],
+    }
+    monkeypatch.setattr(discover, "BLEND_MIN_Z", float("inf"))
+
+    blend, _, record = discover.tune(validation, **options)
+
+    weights = blend.weights()
+    assert sorted(weights.tolist()) == [0.0] * (len(discover.SIGNALS) - 1) + [1.0]
+    monkeypatch.setattr(discover, "BLEND_MIN_Z", 0.0)
+    _, _, loose_record = discover.tune(validation, **options)
+    assert loose_record["validation_recall"] >= record["validation_recall"]

@@ -419,9 +419,18 @@ def test_the_run_records_the_settings_chosen_on_the_validation_week(world):
     # And the artist choice model, the same arrays the fit produced.
     assert "choice" in tuning["chosen"]
     assert context.dw.blend.choice == tuning["chosen"]["choice"]
+    # Its rank and penalty are chosen on the validation week too, among the grid.
+    assert [(e["rank"], e["regularization"]) for e in tuning["choice"]] == [
+        (g["rank"], g["regularization"]) for g in discover.CHOICE_GRID
+    ]
+    rank = tuning["chosen"]["choice_rank"]
+    assert rank in {g["rank"] for g in discover.CHOICE_GRID}
+    assert "choice_regularization" in tuning["chosen"]
     choice = context.dw.choice
     assert choice is not None
-    assert choice.user_factors.shape == (len(context.dw_user_ids), discover.CHOICE_RANK)
+    assert choice.user_factors.shape == (len(context.dw_user_ids), rank)
+    assert choice.user_slope.shape == choice.user_local.shape == (len(context.dw_user_ids),)
+    assert choice.local.shape == choice.bias.shape
     assert choice.bias.shape == (len(context.dw_markets), len(choice.artist_factors))
     assert choice.log_within.shape == (len(context.dw_markets), len(context.dw_pos))
     assert np.isfinite(choice.log_within).all()
