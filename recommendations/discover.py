@@ -582,7 +582,7 @@ def choice_log_probability(
     """
     known = factor_rows >= 0
     rows = factor_rows.clip(0)
-    logits = _factor_scores(_rows_of(choice.user_factors, factor_rows), choice.artist_factors)
+    logits = _factor_scores(choice.user_factors, factor_rows, choice.artist_factors)
     bias = choice.bias[markets.clip(0)]
     if choice.user_slope is not None:
         bias = bias * (1 + np.where(known, choice.user_slope[rows], 0))[:, None]
@@ -618,31 +618,29 @@ class Listeners:
         )
 
 
-def _factor_scores(users: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """`users @ items.T`, in blocks of exactly `FACTOR_BLOCK` rows (the last zero-padded).
+def _factor_scores(factors: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """`factors[rows] @ items.T`, a row of zeros where `rows` is -1 (a listener outside the
+    model).
 
-    OpenBLAS picks its kernel (and so the rounding) by the matrix sizes; one block size
-    for every product makes a listener's scores independent of who else is in the batch,
-    so chunked and unchunked runs agree bit for bit.
+    OpenBLAS rounds each row of a product by the kernel that computes it, which depends on
+    the matrix sizes and, on some CPUs (this machine's AMD EPYC), on the row's position in
+    the block. So every factor row is computed at one place only: position `row %
+    FACTOR_BLOCK` of a zero-padded block of exactly `FACTOR_BLOCK` rows, with the rows that
+    share its `row // FACTOR_BLOCK`. A listener's scores are then the same bit for bit
+    whoever else is scored with them: chunked and unchunked runs, any sample of listeners.
     """
-    n = len(users)
-    out = np.empty((n, len(items)), dtype=np.result_type(users, items))
-    padded = np.zeros((FACTOR_BLOCK, users.shape[1]), dtype=users.dtype)
-    for start in range(0, n, FACTOR_BLOCK):
-        part = users[start : start + FACTOR_BLOCK]
-        if len(part) == FACTOR_BLOCK:
-            out[start : start + FACTOR_BLOCK] = part @ items.T
-        else:
-            padded[: len(part)] = part
-            padded[len(part) :] = 0
-            out[start : start + len(part)] = (padded @ items.T)[: len(part)]
-    return out
-
-
-def _rows_of(factors: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    out = np.zeros((len(rows), factors.shape[1]), dtype=np.float32)
-    known = rows >= 0
-    out[known] = factors[rows[known]]
+    out = np.zeros((len(rows), len(items)), dtype=np.result_type(factors, items))
+    known = np.flatnonzero(rows >= 0)
+    blocks = rows[known] // FACTOR_BLOCK
+    order = np.argsort(blocks, kind="stable")
+    known, blocks = known[order], blocks[order]
+    bounds = np.flatnonzero(np.diff(blocks)) + 1
+    padded = np.zeros((FACTOR_BLOCK, factors.shape[1]), dtype=factors.dtype)
+    for members in np.split(known, bounds) if len(known) else ():
+        positions = rows[members] % FACTOR_BLOCK
+        padded[:] = 0
+        padded[positions] = factors[rows[members]]
+        out[members] = (padded @ items.T)[positions]
     return out
 
 
@@ -654,7 +652,7 @@ def signals_for(
     n, n_tracks = history.shape
     out = np.empty((len(SIGNALS), n, n_tracks), dtype=np.float32)
     out[0] = _standardise(
-        _factor_scores(_rows_of(model.user_factors, listeners.factor_rows), model.item_factors)
+        _factor_scores(model.user_factors, listeners.factor_rows, model.item_factors)
     )
     log_history = history.copy()
     log_history.data = np.log1p(log_history.data)
@@ -672,7 +670,7 @@ def signals_for(
     out[3] = affinity * fresh.T[markets]
     out[4] = model.popularity[markets] * (listeners.markets >= 0)[:, None]
     artist_pref = _factor_scores(
-        _rows_of(model.artist_user_factors, listeners.factor_rows), model.artist_factors
+        model.artist_user_factors, listeners.factor_rows, model.artist_factors
     )
     out[5] = _standardise(artist_pref)[:, track_artist]
     if model.ease is not None and model.ease.nnz:
@@ -853,7 +851,7 @@ def _top_allowed(training: Training, chunks: list[np.ndarray], score, k: int):
 
 
 def _als_scores(model: Model, rows: np.ndarray) -> np.ndarray:
-    return _standardise(_factor_scores(model.user_factors[rows], model.item_factors))
+    return _standardise(_factor_scores(model.user_factors, rows, model.item_factors))
 
 
 def _ease_scores(training: Training, ease: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
