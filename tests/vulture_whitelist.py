@@ -331,3 +331,8 @@ deleted_objects
 block_size
 history_track
 tempdir
+
+# A signal receiver (connected by @receiver) and the attribute django-csp's templates read
+# (streamify/csp.py: a nonce asked for after the header was written raises)
+_settings_policies_forget
+csp_nonce
