@@ -7,7 +7,9 @@ Seeds a throwaway database (an album of 12 tracks, every track with two performe
 60 markets, a 50-item playlist, 60 saved tracks), starts gunicorn (one gthread worker,
 one thread, DEBUG=0, CONN_MAX_AGE=60) with `bench/objects_settings.py`, whose urlconf adds
 the floor view at `/bench/floor/` (nowhere in production urls), and sends N requests per
-endpoint over one keep-alive connection. CPU is the worker's scheduler run time
+endpoint over one keep-alive connection. The saved tracks are read twice: with the
+listener's session cookie (the web player) and with an OAuth bearer token (a Spotify
+client). CPU is the worker's scheduler run time
 (/proc/<pid>/task/*/schedstat) and that of the PostgreSQL backends of the bench database,
 over the N requests, after warm-up requests (warm path: query shapes compiled, the JSON of
 track objects kept by the rows each request reads; no response is cached anywhere). Each
@@ -36,6 +38,7 @@ MARKETS = 60
 ALBUM_TRACKS = 12
 PLAYLIST_ITEMS = 50
 SAVED_TRACKS = 60
+BEARER_TOKEN = "bench-objects-bearer-token"  # noqa: S105 (a throwaway database's token)
 
 
 def seed() -> dict:
@@ -120,6 +123,18 @@ def seed() -> dict:
         for n, track in enumerate(tracks[:SAVED_TRACKS])
     )
     FollowedArtist.objects.create(user=listener, artist=artists[0])
+    # As a Spotify client signs in: an authorization-code token of an application.
+    from oauth2_provider.models import AccessToken, Application
+
+    application = Application.objects.create(
+        user=owner, name="Bench client", client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://127.0.0.1/callback",
+    )  # fmt: skip
+    AccessToken.objects.create(
+        user=listener, application=application, token=BEARER_TOKEN, scope="user-library-read",
+        expires=now + datetime.timedelta(days=1),
+    )  # fmt: skip
     session = SessionStore()
     session["_auth_user_id"] = str(listener.pk)
     session["_auth_user_backend"] = "accounts.backends.ThrottledModelBackend"
@@ -129,12 +144,13 @@ def seed() -> dict:
         "session": session.session_key,
         "listener": listener.pk,
         "paths": [
-            ("floor (constant JSON)", "/bench/floor/", False),
-            ("track", f"/api/v1/tracks/{tracks[0].pk}?market=SE", False),
-            ("album (12 tracks)", f"/api/v1/albums/{releases[0].pk}?market=SE", False),
-            ("artist", f"/api/v1/artists/{artists[0].pk}", False),
-            ("playlist (50 items)", f"/api/v1/playlists/{playlist.pk}?market=SE", False),
-            ("/me/tracks?limit=50", "/api/v1/me/tracks?limit=50&market=SE", True),
+            ("floor (constant JSON)", "/bench/floor/", None),
+            ("track", f"/api/v1/tracks/{tracks[0].pk}?market=SE", None),
+            ("album (12 tracks)", f"/api/v1/albums/{releases[0].pk}?market=SE", None),
+            ("artist", f"/api/v1/artists/{artists[0].pk}", None),
+            ("playlist (50 items)", f"/api/v1/playlists/{playlist.pk}?market=SE", None),
+            ("/me/tracks?limit=50", "/api/v1/me/tracks?limit=50&market=SE", "session"),
+            ("  with a bearer token", "/api/v1/me/tracks?limit=50&market=SE", "bearer"),
         ],
     }
 
@@ -147,10 +163,8 @@ def in_process(world: dict, profile_rounds: int) -> dict[str, int]:
 
     counts = {}
     with override_settings(ROOT_URLCONF="objects_urls", ALLOWED_HOSTS=["testserver"]):
-        for title, path, logged_in in world["paths"]:
-            client = Client()
-            if logged_in:
-                client.cookies["sessionid"] = world["session"]
+        for title, path, auth in world["paths"]:
+            client = Client(headers=_auth_headers(world, auth))
             assert client.get(path).status_code == 200, path
             queries = []
             with connection.execute_wrapper(
@@ -224,11 +238,18 @@ def throttle_histories_clear(user_id: int) -> None:
     cache.delete_many(keys)
 
 
-def measure(port: int, worker: int, path: str, cookie: str | None, n: int, db: str) -> tuple:
+def _auth_headers(world: dict, auth: str | None) -> dict:
+    """The signed-in listener's session cookie or bearer token, as `auth` says."""
+    if auth == "session":
+        return {"Cookie": f"sessionid={world['session']}"}
+    if auth == "bearer":
+        return {"Authorization": f"Bearer {BEARER_TOKEN}"}
+    return {}
+
+
+def measure(port: int, worker: int, path: str, auth: dict, n: int, db: str) -> tuple:
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    headers = {"Host": "127.0.0.1", "Connection": "keep-alive"}
-    if cookie:
-        headers["Cookie"] = f"sessionid={cookie}"
+    headers = {"Host": "127.0.0.1", "Connection": "keep-alive", **auth}
 
     def get() -> None:
         conn.request("GET", path, headers=headers)
@@ -302,14 +323,14 @@ def main() -> None:
             )
             floor_path = world["paths"][0][1]
             throttle_histories_clear(world["listener"])
-            first_floor = measure(port, worker, floor_path, None, args.requests, db)[0]
+            first_floor = measure(port, worker, floor_path, {}, args.requests, db)[0]
             results = []
-            for title, path, logged_in in world["paths"][1:]:
-                cookie = world["session"] if logged_in else None
+            for title, path, auth in world["paths"][1:]:
+                headers = _auth_headers(world, auth)
                 throttle_histories_clear(world["listener"])
-                results.append((title, *measure(port, worker, path, cookie, args.requests, db)))
+                results.append((title, *measure(port, worker, path, headers, args.requests, db)))
             throttle_histories_clear(world["listener"])
-            last_floor = measure(port, worker, floor_path, None, args.requests, db)[0]
+            last_floor = measure(port, worker, floor_path, {}, args.requests, db)[0]
             # The floor is measured before and after the endpoints; the ratio uses their mean.
             floor = (first_floor + last_floor) / 2
             title = world["paths"][0][0]
