@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from common.cache_scripts import CacheScript
+from common.cache_scripts import CacheKey, CacheScript
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,43 @@ def _incr(key: str, delta: int, window: int) -> int:
     raise AssertionError("unreachable")
 
 
+# The two budgets' counters in one round trip on Redis (a Subsonic client authenticates
+# every call: reserving and giving back took 12 cache commands through 9 new Redis clients,
+# about 1 ms of CPU). Same keys and values as `_keys` and `_incr` (Django stores integers
+# as they are), so either path reads what the other wrote.
+_COUNTERS = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+local window, delta = tonumber(ARGV[4]), tonumber(ARGV[5])
+local function add(key)
+  redis.call('SET', key, 0, 'EX', window, 'NX')
+  return redis.call('INCRBY', key, delta)
+end
+local prefix = ARGV[1] .. generation
+local account = 0
+if delta > 0 then
+  account = add(prefix .. ':account:' .. ARGV[2])
+else
+  redis.call('DEL', prefix .. ':account:' .. ARGV[2])
+end
+local address = 0
+if ARGV[3] ~= '' then
+  address = add(prefix .. ':address:' .. ARGV[3])
+end
+return {account, address}
+"""
+_LOGIN_COUNTERS = CacheScript(_COUNTERS, name="login-throttle")
+
+
+def _counters_in_redis(*, username: str, address: str, delta: int) -> list | None:
+    """Add `delta` (1: reserve, -1: give back, the account's counter deleted) to both
+    counters; (account, address) values, or None when the cache is not Redis or failed."""
+    account = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    return _LOGIN_COUNTERS.run(
+        keys=[_GENERATION_KEY],
+        args=[CacheKey("login-throttle:"), account, address, login_limits().window_seconds, delta],
+    )
+
+
 def login_attempt_reserve(*, username: str, address: str) -> int | None:
     """Take one attempt from both budgets; return the window (s) to wait when one is spent.
 
@@ -105,9 +142,13 @@ def login_attempt_reserve(*, username: str, address: str) -> int | None:
     refused meanwhile do not extend it.
     """
     limits = login_limits()
-    account_key, address_key = _keys(username=username, address=address)
-    account = _incr(account_key, 1, limits.window_seconds)
-    per_address = _incr(address_key, 1, limits.window_seconds) if address else 0
+    counted = _counters_in_redis(username=username, address=address, delta=1)
+    if counted is not None:
+        account, per_address = counted
+    else:
+        account_key, address_key = _keys(username=username, address=address)
+        account = _incr(account_key, 1, limits.window_seconds)
+        per_address = _incr(address_key, 1, limits.window_seconds) if address else 0
     if account > limits.per_account or per_address > limits.per_address:
         return limits.window_seconds
     return None
@@ -115,6 +156,8 @@ def login_attempt_reserve(*, username: str, address: str) -> int | None:
 
 def login_attempt_succeeded(*, username: str, address: str) -> None:
     """Give back the units of a successful login: budgets count failed attempts only."""
+    if _counters_in_redis(username=username, address=address, delta=-1) is not None:
+        return
     limits = login_limits()
     account_key, address_key = _keys(username=username, address=address)
     for store in (cache, _fallback):
