@@ -2,6 +2,7 @@
 token acts as the user who owns the application (a personal API client)."""
 
 import hashlib
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import router
@@ -49,6 +50,8 @@ class OAuth2Authentication(_OAuth2Authentication):
 
 # The rows a bearer token is read with: the token, its application, its user and the
 # application's owner (a client-credentials token acts for them), by prefix in the query.
+# Built once (the models are known once the apps are loaded), not on every request.
+@cache
 def _token_parts() -> tuple[tuple[str, type, tuple[str, ...]], ...]:
     user = get_user_model()
     return tuple(

@@ -75,10 +75,14 @@ def _generation() -> int:
     raise AssertionError("unreachable")
 
 
+def _account(username: str) -> str:
+    """An account's name in the counters' keys (any case and spacing of the username)."""
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
+
+
 def _keys(*, username: str, address: str) -> tuple[str, str]:
-    account = hashlib.sha256(username.strip().lower().encode()).hexdigest()
     prefix = f"login-throttle:{_generation()}"
-    return f"{prefix}:account:{account}", f"{prefix}:address:{address}"
+    return f"{prefix}:account:{_account(username)}", f"{prefix}:address:{address}"
 
 
 def _incr(key: str, delta: int, window: int) -> int:
@@ -128,10 +132,15 @@ _LOGIN_COUNTERS = CacheScript(_COUNTERS, name="login-throttle")
 def _counters_in_redis(*, username: str, address: str, delta: int) -> list | None:
     """Add `delta` (1: reserve, -1: give back, the account's counter deleted) to both
     counters; (account, address) values, or None when the cache is not Redis or failed."""
-    account = hashlib.sha256(username.strip().lower().encode()).hexdigest()
     return _LOGIN_COUNTERS.run(
         keys=[_GENERATION_KEY],
-        args=[CacheKey("login-throttle:"), account, address, login_limits().window_seconds, delta],
+        args=[
+            CacheKey("login-throttle:"),
+            _account(username),
+            address,
+            login_limits().window_seconds,
+            delta,
+        ],
     )
 
 

@@ -181,11 +181,9 @@ def _all_credits(*, tracks: list, releases: list) -> QuerySet:
 
 def _credits_split(rows: list[dict]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
     """Rows of `_all_credits` as (track credits, release credits), each by owner id."""
-    tracks: dict[int, list[dict]] = {}
-    releases: dict[int, list[dict]] = {}
-    for row in rows:
-        (tracks if row["kind"] == "track" else releases).setdefault(row["owner_id"], []).append(row)
-    return tracks, releases
+    tracks = [row for row in rows if row["kind"] == "track"]
+    releases = [row for row in rows if row["kind"] != "track"]
+    return _by_owner(tracks), _by_owner(releases)
 
 
 def _shapes(build) -> dict[bool, QueryShape]:
@@ -563,7 +561,7 @@ def saved_track_object_rows(
     now: datetime.datetime | None = None,
 ) -> dict:
     """A page of the user's saved tracks, newest first: `items`, `total` (the number of
-    them all), `track_artists` and `release_artists` by owner id; 2 queries, or 2 when the
+    them all), `track_artists` and `release_artists` by owner id; 2 queries, also when the
     page is empty (past the end: `total` then costs the second)."""
     page = {"user": user.pk, "offset": offset, "limit": limit}
     items = _SAVED_TRACKS[bool(market)].rows(model=SavedTrack, **_values(market, now, **page))
