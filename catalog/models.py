@@ -67,7 +67,11 @@ class Release(models.Model):
     class Meta:
         ordering = ["-release_date", "title", "id"]
         # Also the walk of new releases, newest first (release_date DESC, id DESC).
-        indexes = [models.Index(fields=["release_date", "id"], name="release_date_id")]
+        indexes = [
+            models.Index(fields=["release_date", "id"], name="release_date_id"),
+            # The newest additions first (OpenSubsonic's album list "newest").
+            models.Index(fields=["created_at", "id"], name="release_created_id"),
+        ]
 
     def __str__(self):
         return self.title

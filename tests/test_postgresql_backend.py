@@ -36,6 +36,14 @@ def test_the_engine_is_ours():
     assert type(connections["default"]).__module__ == "streamify.postgresql.base"
 
 
+def test_connections_open_with_jit_off():
+    """Its compile time landed on list pages whose estimated cost crossed jit_above_cost
+    (DATABASE_SESSION_OPTIONS)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_an_idle_open_connection_is_usable_without_a_statement():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 'before the check'")

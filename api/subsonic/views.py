@@ -371,18 +371,28 @@ def _search(call: Call) -> dict:
     artists = catalog_selectors.artist_list_playable(market=call.market)
     releases = _playable_releases(call)
     tracks = _playable_tracks(call)
-    if query:
-        words = search.search_words(query)
-        artists = artists.filter(pk__in=search.artist_search(words=words).values("pk"))
-        releases = releases.filter(pk__in=search.release_search(words=words).values("pk"))
-        # The best TOTAL_CAP matches playable in the market, then in the Subsonic order.
-        found = search.track_search_page(words=words, market=call.market)
-        tracks = tracks.filter(pk__in=found.ids)
+    if not query:  # the whole library, as clients page through it to sync: a stable order
+        return {
+            "artist": _artists(call, artists.order_by("name", "id")[slice(*artists_page)]),
+            "album": _albums(call, releases.order_by("title", "id")[slice(*albums_page)]),
+            "song": _songs(call, tracks.order_by("title", "id")[slice(*songs_page)]),
+        }
+    # A query: the best matches first, each page cut from the ranked matches playable in
+    # the listener's market, then loaded (so only a page's rows are ever built).
+    words = search.search_words(query)
+    artist_ids = search.artist_search(words=words).filter(pk__in=artists.values("pk"))
+    release_ids = search.release_search(words=words, market=call.market)
+    track_ids = search.track_search_page(words=words, market=call.market).ids
     return {
-        "artist": _artists(call, artists.order_by("name", "id")[slice(*artists_page)]),
-        "album": _albums(call, releases.order_by("title", "id")[slice(*albums_page)]),
-        "song": _songs(call, tracks.order_by("title", "id")[slice(*songs_page)]),
+        "artist": _artists(call, _page_of(artists, artist_ids, artists_page)),
+        "album": _albums(call, _page_of(releases, release_ids, albums_page)),
+        "song": _songs(call, _in_order(tracks, track_ids[slice(*songs_page)])),
     }
+
+
+def _page_of(queryset, ranked, page: tuple[int, int]) -> list:
+    """The rows of `queryset` for the page `page` of the ranked queryset `ranked`, in its order."""
+    return _in_order(queryset, list(ranked.values_list("pk", flat=True)[slice(*page)]))
 
 
 @method("search3")

@@ -117,9 +117,18 @@ _PREPARED = (
 # Django's PostgreSQL backend whose health check needs no round trip while the connection
 # is idle and open (streamify/postgresql/base.py).
 POSTGRESQL_ENGINE = "streamify.postgresql"
+# Session settings sent when a connection opens (libpq's `options`). JIT off: its compile
+# time (15-30 ms) fell on list queries whose estimated cost crossed jit_above_cost, for
+# reads that run in a few ms; nothing here is a long analytical query. Empty behind a
+# pooler that refuses startup options (PgBouncer without ignore_startup_parameters).
+_SESSION_OPTIONS = env.str("DATABASE_SESSION_OPTIONS", default="-c jit=off")
+_POSTGRESQL_OPTIONS = {**_PREPARED, **({"options": _SESSION_OPTIONS} if _SESSION_OPTIONS else {})}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
-    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **_PREPARED}
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **_POSTGRESQL_OPTIONS,
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Read replicas (PostgreSQL hot standbys): reads outside transactions go to a replica unless
 # the client wrote lately (read-your-writes); see streamify/db_routing.py.
@@ -132,7 +141,7 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS):
         **_replica,
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 2, **_PREPARED},
+        "OPTIONS": {"connect_timeout": 2, **_POSTGRESQL_OPTIONS},
         "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["streamify.db_routing.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
