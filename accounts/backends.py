@@ -3,7 +3,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import router
 
-from accounts import throttling
+from accounts import sessions, throttling
 from accounts.models import User
 from common.query_shapes import QueryShape
 
@@ -45,10 +45,13 @@ class ThrottledModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         """ModelBackend's: the user of that pk, None when there is none or it may not sign
-        in; the row is read on every request (nothing cached) by a compiled query."""
-        rows = _USER.rows(model=User, id=user_id)
-        if not rows:
-            return None
-        row = rows[0]
+        in; the row is read on every request (nothing cached): with the request's session
+        (`accounts.sessions`), or by a compiled query of its own."""
+        row = sessions.user_row_read_with_session(user_id)
+        if row is None:
+            rows = _USER.rows(model=User, id=user_id)
+            if not rows:
+                return None
+            row = rows[0]
         user = User.from_db(router.db_for_read(User) or "default", list(row), list(row.values()))
         return user if self.user_can_authenticate(user) else None

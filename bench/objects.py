@@ -42,7 +42,7 @@ BEARER_TOKEN = "bench-objects-bearer-token"  # noqa: S105 (a throwaway database'
 
 
 def seed() -> dict:
-    from django.contrib.sessions.backends.db import SessionStore
+    from accounts.sessions import SessionStore
     from django.utils import timezone
     from django_countries import countries
 

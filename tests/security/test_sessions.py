@@ -1,9 +1,9 @@
 """Sessions: a password change ends the user's other sessions; login and logout rotate them."""
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.test import Client
 
+from accounts.models import Session
 from tests.accounts.factories import UserFactory
 from tests.security.conftest import PASSWORD
 
