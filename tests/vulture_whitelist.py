@@ -336,3 +336,7 @@ tempdir
 # (streamify/csp.py: a nonce asked for after the header was written raises)
 _settings_policies_forget
 csp_nonce
+
+# Django's session machinery calls these (AbstractBaseSession / SessionBase hooks)
+get_session_store_class
+get_model_class
