@@ -19,7 +19,7 @@ from oauth2_provider.models import (
 
 from accounts import roles, selectors
 from accounts.app_passwords import secret_digest, secret_encrypt, secret_generate
-from accounts.models import AppPassword, CountryChange, PendingSignup, User
+from accounts.models import AppPassword, CountryChange, PendingSignup, Session, User
 from common.errors import ApplicationError, NotFound, ValidationFailed
 
 
@@ -277,3 +277,17 @@ def app_password_touch(*, app_password: AppPassword) -> None:
     if last is None or now - last >= APP_PASSWORD_TOUCH_EVERY:
         AppPassword.objects.filter(pk=app_password.pk).update(last_used_at=now)
         app_password.last_used_at = now
+
+
+def sessions_expired_delete(*, batch: int = 10_000) -> int:
+    """Delete the sessions past their expiry (nobody can use them again), a batch of rows
+    per statement so no single delete holds a long lock; return how many were deleted."""
+    now = timezone.now()
+    deleted = 0
+    while True:
+        keys = list(
+            Session.objects.filter(expire_date__lt=now).values_list("pk", flat=True)[:batch]
+        )
+        if not keys:
+            return deleted
+        deleted += Session.objects.filter(pk__in=keys, expire_date__lt=now).delete()[0]

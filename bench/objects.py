@@ -42,11 +42,11 @@ BEARER_TOKEN = "bench-objects-bearer-token"  # noqa: S105 (a throwaway database'
 
 
 def seed() -> dict:
-    from accounts.sessions import SessionStore
     from django.utils import timezone
     from django_countries import countries
 
     from accounts.models import User
+    from accounts.sessions import SessionStore
     from catalog.availability import AvailabilityPlan, track_availability_write
     from catalog.models import (
         Artist,

@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "licensing.tasks.availability_refresh_recent",
         "schedule": 600.0,
     },
+    "accounts-sessions-expired-delete": {
+        "task": "accounts.tasks.sessions_expired_delete",
+        "schedule": crontab(minute=41, hour=3),
+    },
     "licensing-royalty-statements-monthly": {
         "task": "licensing.tasks.royalty_statements_issue_month",
         "schedule": crontab(minute=0, hour=4, day_of_month=3),

@@ -158,3 +158,20 @@ def test_get_user_is_model_backends(db):
     user.is_active = False
     user.save()
     assert ThrottledModelBackend().get_user(user.pk) is None
+
+
+def test_expired_sessions_are_deleted_daily(signed_in, settings):
+    from accounts import tasks
+
+    client, _ = signed_in
+    live = client.cookies[settings.SESSION_COOKIE_NAME].value
+    for days in (1, 30):
+        old = sessions.SessionStore()
+        old["x"] = days
+        old.set_expiry(-days * 86400)
+        old.create()
+    assert Session.objects.count() == 3
+    assert tasks.sessions_expired_delete.delay().get() == 2
+    assert list(Session.objects.values_list("pk", flat=True)) == [live]
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "accounts.tasks.sessions_expired_delete" in scheduled
