@@ -9,9 +9,7 @@ from common.query_shapes import QueryShape
 
 
 def _user_by_pk(p):
-    return User.objects.filter(pk=p.id.int()).values(
-        *(field.attname for field in User._meta.concrete_fields)
-    )
+    return User.objects.filter(pk=p.id.int()).values(*sessions.USER_FIELDS)
 
 
 # The signed-in user, read on every request: SQL compiled once per process.

@@ -23,12 +23,13 @@ from django.utils import timezone
 from accounts.models import Session, User
 from common.query_shapes import QueryShape
 
-_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+# The user row as the backend builds a User from it (`ThrottledModelBackend.get_user`).
+USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 
 _SESSION = QueryShape(
     lambda p: Session.objects.filter(
         session_key=p.key.str(), expire_date__gt=p.now.datetime()
-    ).values("session_data", "expire_date", *(f"user__{name}" for name in _USER_FIELDS))
+    ).values("session_data", "expire_date", *(f"user__{name}" for name in USER_FIELDS))
 )
 
 # The session store of the request whose user `auth.get_user` is reading now.
@@ -52,7 +53,7 @@ class SessionStore(db.SessionStore):
             return None
         row = rows[0]
         if row["user__id"] is not None:
-            self.user_row = {name: row[f"user__{name}"] for name in _USER_FIELDS}
+            self.user_row = {name: row[f"user__{name}"] for name in USER_FIELDS}
         return self.model(
             session_key=self.session_key,
             session_data=row["session_data"],

@@ -58,6 +58,7 @@ from catalog.selectors import (
     _open_windows,
     release_playable_column,
     release_playable_in,
+    release_total_tracks,
     track_markets,
     track_playable_in,
 )
@@ -123,9 +124,7 @@ def _track_columns(p: Params, *, to_track: str, market: bool, album: bool) -> di
             "r_release_type": F(f"{to_track}release__release_type"),
             "r_release_date": F(f"{to_track}release__release_date"),
             "r_cover": F(f"{to_track}release__cover"),
-            "r_total_tracks": _count_of(
-                Track.objects.filter(release=OuterRef(release_ref)), "release"
-            ),
+            "r_total_tracks": release_total_tracks(release_ref),
         }
         if market:
             columns["r_playable"] = release_playable_column(
@@ -333,7 +332,7 @@ _RELEASE = _shapes(
             "copyright",
             "popularity",
             label_name=F("label__name"),
-            total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+            total_tracks=release_total_tracks(),
             **_release_availability(p, market),
         )
     )
@@ -618,7 +617,7 @@ _NEW_RELEASES = _shapes(
         "release_type",
         "release_date",
         "cover",
-        total_tracks=_count_of(Track.objects.filter(release=OuterRef("pk")), "release"),
+        total_tracks=release_total_tracks(),
         # Browse takes Spotify's `country`, which filters: the albums list their markets.
         markets=_release_markets(p.now.datetime(), "pk"),
         found=Window(Count("id")),
