@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.objects import TrackSerializer
+from api.params import MAX_PK
 from playback.models import PlayEvent, Rendition, TranscodeJob
 from playback.selectors import QUALITY_TARGET_KBPS
 from playback.services import MAX_EVENTS_PER_BATCH
@@ -16,7 +17,7 @@ MAX_UNIX_MS = 253402300799999
 
 
 class StreamUrlQuerySerializer(serializers.Serializer):
-    track_id = serializers.IntegerField(min_value=1)
+    track_id = serializers.IntegerField(min_value=1, max_value=MAX_PK)
     format = serializers.ChoiceField(choices=Rendition.Codec.choices, required=False)
     quality = serializers.ChoiceField(
         choices=list(QUALITY_TARGET_KBPS), required=False, default="normal"

@@ -162,6 +162,13 @@ class TestStreamUrl:
         assert 240 < (expires - timezone.now()).total_seconds() <= 300
         assert urlsplit(data["url"]).path.startswith("/api/v1/stream/")
 
+    def test_a_track_id_past_any_key_is_a_400(self, listener_client, playable):
+        """Past the largest id a key can hold (the fuzzer's 3.9e30 overflowed SQLite: 500)."""
+        for track_id in (2**63, 3913437966053959406969759465472):
+            response = listener_client.get(STREAM_URL, {"track_id": track_id})
+            assert response.status_code == 400, response.content
+            assert "track_id" in response.json()["error"]["message"]
+
     def test_carries_loudness_for_normalisation(self, listener_client, playable):
         fields = (
             "integrated_lufs", "true_peak_dbtp", "album_integrated_lufs", "album_true_peak_dbtp",
