@@ -4,7 +4,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from common.errors import ValidationFailed
+from api import params
 
 
 class SpotifyPagination(LimitOffsetPagination):
@@ -12,26 +12,18 @@ class SpotifyPagination(LimitOffsetPagination):
     max_limit = 50
 
     def get_limit(self, request):
-        return self._parse_int(
-            request, self.limit_query_param, self.default_limit, 1, self.max_limit
+        return params.int_param(
+            request,
+            self.limit_query_param,
+            default=self.default_limit,
+            minimum=1,
+            maximum=self.max_limit,
         )
 
     def get_offset(self, request):
-        return self._parse_int(request, self.offset_query_param, 0, 0, None)
-
-    @staticmethod
-    def _parse_int(request, name, default, minimum, maximum):
-        raw = request.query_params.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValidationFailed(f"Invalid {name}: must be an integer.") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
-            raise ValidationFailed(f"Invalid {name}: must be {bound}.")
-        return value
+        return params.int_param(
+            request, self.offset_query_param, default=0, minimum=0, maximum=params.MAX_OFFSET
+        )
 
     def get_paginated_response(self, data):
         return Response(self.paging_object(data))

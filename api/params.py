@@ -18,6 +18,8 @@ from editorial import selectors as editorial_selectors
 MAX_PK = 2**63 - 1
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
+# Past any real page, and inside every database's integer range (SQLite overflows at 2**63).
+MAX_OFFSET = 2**31 - 1
 # Our uris, and the `spotify:` form client libraries build from an id.
 _URI = re.compile(rf"^(?:{URI_SCHEME}|spotify):([a-z]+):(\S+)$")
 
@@ -132,7 +134,7 @@ def limit_param(request, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIM
     return int_param(request, "limit", default=default, minimum=1, maximum=maximum)
 
 
-def offset_param(request, *, maximum: int | None = None) -> int:
+def offset_param(request, *, maximum: int = MAX_OFFSET) -> int:
     return int_param(request, "offset", default=0, minimum=0, maximum=maximum)
 
 

@@ -104,7 +104,7 @@ class PlayEventInputSerializer(serializers.Serializer):
     """The schema of one event; requests are checked by `play_event_batch_parse`."""
 
     event_id = serializers.UUIDField(help_text="Client-generated; a retry with it is a no-op.")
-    track_id = serializers.IntegerField(min_value=1)
+    track_id = serializers.IntegerField(min_value=1, max_value=MAX_PK)
     ms_played = serializers.IntegerField(min_value=0, max_value=MAX_MS_PLAYED)
     context_type = serializers.ChoiceField(choices=PlayEvent.Context.choices)
     context_id = serializers.CharField(
@@ -185,7 +185,7 @@ def _event(value, at: str) -> dict:
         raise BadEvent(f"{at}.ended_at: must not be before started_at.")
     return {
         "event_id": event_id,
-        "track_id": _integer(value["track_id"], f"{at}.track_id", 1),
+        "track_id": _integer(value["track_id"], f"{at}.track_id", 1, MAX_PK),
         "ms_played": _integer(value["ms_played"], f"{at}.ms_played", 0, MAX_MS_PLAYED),
         "context_type": context_type,
         "context_id": context_id,

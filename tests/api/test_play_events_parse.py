@@ -63,6 +63,8 @@ def test_good_events_read_the_same(changes):
         ({"ms_played": 1.5}, "events[1].ms_played"),
         ({"ms_played": "many"}, "events[1].ms_played"),
         ({"track_id": 0}, "events[1].track_id"),
+        ({"track_id": 2**63}, "events[1].track_id"),  # past any key: SQLite overflowed
+        ({"track_id": 6 * 10**22}, "events[1].track_id"),
         ({"track_id": True}, "events[1].track_id"),
         ({"track_id": None}, "events[1].track_id"),
         ({"context_type": "radio"}, "events[1].context_type"),
