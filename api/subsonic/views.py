@@ -29,6 +29,7 @@ from api.subsonic.params import (
     SONG,
     Params,
     entity_id,
+    millis_param,
     millis_to_datetime,
 )
 from api.subsonic.render import failure, render
@@ -304,8 +305,8 @@ def _album_list(call: Call):
         saved = library_selectors.saved_releases(user=call.user).values("release_id")
         return releases.filter(pk__in=saved).order_by("title", "id")[start:end]
     if kind == "byYear":
-        first = call.params.int("fromYear")
-        last = call.params.int("toYear")
+        first = call.params.year("fromYear")
+        last = call.params.year("toYear")
         low, high = sorted((first, last))
         in_range = releases.filter(release_date__year__gte=low, release_date__year__lte=high)
         order = ("release_date", "id") if first <= last else ("-release_date", "-id")
@@ -344,7 +345,8 @@ def get_random_songs(call: Call) -> dict:
     genre = call.params.get("genre")
     if genre:
         tracks = tracks.filter(genres__name__iexact=genre)
-    from_year, to_year = call.params.optional_int("fromYear"), call.params.optional_int("toYear")
+    from_year = call.params.year("fromYear", required=False)
+    to_year = call.params.year("toYear", required=False)
     if from_year is not None:
         tracks = tracks.filter(release__release_date__year__gte=from_year)
     if to_year is not None:
@@ -491,7 +493,7 @@ def update_playlist(call: Call) -> dict:
     )
     remove = []
     for raw in call.params.getlist("songIndexToRemove"):
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise errors.invalid("songIndexToRemove", "expected an index from 0.")
         remove.append(int(raw))
     if remove:
@@ -612,7 +614,7 @@ def scrobble(call: Call) -> dict:
     if not raw_ids:
         raise errors.missing("id")
     track_ids = [entity_id("id", raw, SONG)[1] for raw in raw_ids]
-    times = [int(raw) for raw in call.params.getlist("time") if raw.isdigit()]
+    times = [millis_param("time", raw) for raw in call.params.getlist("time") if raw.strip()]
     tracks = {t.pk: t for t in _playable_tracks(call).filter(pk__in=track_ids)}
     for track_id in track_ids:
         if track_id not in tracks:

@@ -48,10 +48,10 @@ def _music(path, frequency: int):
     return path
 
 
-def _uploads(tmp_path, count: int) -> list[TranscodeJob]:
+def _uploads(tmp_path, count: int, first: int = 0) -> list[TranscodeJob]:
     """Tracks with a new original each; their transcode tasks are queued on commit."""
     jobs = []
-    for n in range(count):
+    for n in range(first, first + count):
         path = _music(tmp_path / f"music-{n}.flac", 200 + 37 * n)
         upload = SimpleUploadedFile(path.name, path.read_bytes(), "audio/flac")
         jobs.append(services.track_source_replace(track=TrackFactory(), file=upload))
@@ -127,15 +127,35 @@ def test_node_killed_mid_transcode_jobs_finish_on_a_new_worker(start_worker, med
     assert Rendition.objects.count() == len(jobs) * len(RENDITION_PROFILES)
 
 
+def _child(job: TranscodeJob) -> int:
+    return int(job.worker.rpartition(":")[2])
+
+
+def _stopped_half_done(worker) -> TranscodeJob | None:
+    """SIGSTOP the pool child of a half-done job; the job, or None when it finished first
+    (on a loaded machine a child can finish between a look and a signal)."""
+    victim = wait_for(_job_half_done, timeout=90, interval=0.05, what="a half-done transcode")
+    pid = _child(victim)
+    assert pid in worker.children()
+    os.kill(pid, signal.SIGSTOP)
+    victim.refresh_from_db()
+    ready = Rendition.objects.filter(track_id=victim.track_id, state=Rendition.State.READY)
+    if victim.state == TranscodeJob.State.RUNNING and ready.count() < len(RENDITION_PROFILES):
+        return victim
+    os.kill(pid, signal.SIGCONT)
+    return None
+
+
 def test_pool_child_killed_mid_transcode_is_redelivered_and_finishes(
     start_worker, media_root, tmp_path
 ):
-    jobs = _uploads(tmp_path, 1)
     worker = start_worker(pool="prefork")
-    victim = wait_for(_job_half_done, timeout=90, interval=0.05, what="a half-done transcode")
-    pid = int(victim.worker.rpartition(":")[2])
-    assert pid in worker.children()
-    os.kill(pid, signal.SIGKILL)
+    jobs, victim = [], None
+    while victim is None and len(jobs) < 3:
+        jobs += _uploads(tmp_path, 1, first=len(jobs))
+        victim = _stopped_half_done(worker)
+    assert victim is not None, "every transcode finished before its child could be stopped"
+    os.kill(_child(victim), signal.SIGKILL)
     # reject_on_worker_lost: Celery puts the message back at once, a new child takes it and
     # sees the job's worker is dead (no waiting for the deadline).
     wait_for(_all_ready([j.pk for j in jobs], worker), timeout=120, what="the job READY")
