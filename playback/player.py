@@ -208,12 +208,11 @@ def _check_device_id(device_id: str) -> str:
 
 def _locked_state(user: User) -> PlayerState:
     """The listener's state, locked; a stale device's playback is stopped first."""
-    PlayerState.objects.get_or_create(user=user)
-    state = (
-        PlayerState.objects.select_for_update(of=("self",))
-        .select_related("device", "track")
-        .get(user=user)
-    )
+    locked = PlayerState.objects.select_for_update(of=("self",)).select_related("device", "track")
+    state = locked.filter(user=user).first()
+    if state is None:  # the first command ever: one query more
+        PlayerState.objects.get_or_create(user=user)
+        state = locked.get(user=user)
     now = timezone.now()
     if state.is_playing and not _heard(state, now)[1]:
         _freeze(state, now)

@@ -13,8 +13,7 @@ import math
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Track
-from common.errors import NotFound, ValidationFailed
+from common.errors import ValidationFailed
 from playback import player
 from playback.models import PlaybackSession, PlayEvent
 
@@ -88,13 +87,11 @@ def playback_report(
     """
     _check(state=state, position_ms=position_ms, playback_rate=playback_rate)
     now = now or timezone.now()
-    track = Track.objects.only("pk", "duration_ms").filter(pk=track_id).first()
-    if track is None:
-        raise NotFound("Track not found.")
     result = None
     with transaction.atomic():
         # Locks the listener's player state: reports of one listener apply one at a time.
-        player.player_report(
+        # Raises NotFound for a track that does not exist; the state holds the track after.
+        player_state = player.player_report(
             user=user,
             device_id=device_id,
             device_name=device_name,
@@ -102,6 +99,7 @@ def playback_report(
             position_ms=position_ms,
             is_playing=state in _HEARING,
         )
+        duration_ms = player_state.track.duration_ms
         session = (
             PlaybackSession.objects.select_for_update()
             .select_related("track")
@@ -143,9 +141,9 @@ def playback_report(
             user=user,
             track_id=track_id,
             player=device_name,
-            duration_ms=track.duration_ms,
+            duration_ms=duration_ms,
             state=state,
-            position_ms=min(position_ms, track.duration_ms or position_ms),
+            position_ms=min(position_ms, duration_ms or position_ms),
             playback_rate=playback_rate,
         )
     return result

@@ -222,6 +222,19 @@ def test_report_by_form_post(client, world, song):
     assert PlaybackSession.objects.get().track_id == song.pk
 
 
+def test_a_progress_report_costs_a_fixed_number_of_queries(
+    client, world, song, django_assert_num_queries
+):
+    """The report a client sends every few seconds while a song plays. Nine statements:
+    the app password; the song's availability (the view's and the player's); the device;
+    the player state, locked; the device's last sight; the state; the session, read and
+    written. Four more open and close the transaction."""
+    report(client, world, song, "starting", 0)
+    report(client, world, song, "playing", 1_000)
+    with django_assert_num_queries(13):
+        report(client, world, song, "playing", 5_000)
+
+
 # transcodeOffset
 
 
