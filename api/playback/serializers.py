@@ -155,7 +155,10 @@ def _datetime(value, name: str) -> datetime.datetime:
         raise BadEvent(f"{name}: Datetime has wrong format; use ISO 8601.")
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
-    return parsed
+    try:  # as DRF's DateTimeField: 9999-12-31T23:59-01:00 is past the last datetime in UTC
+        return parsed.astimezone(datetime.UTC)
+    except OverflowError:
+        raise BadEvent(f"{name}: Datetime value out of range.") from None
 
 
 def _event(value, at: str) -> dict:

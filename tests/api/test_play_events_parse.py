@@ -74,6 +74,12 @@ def test_good_events_read_the_same(changes):
         ({"started_at": "yesterday"}, "events[1].started_at"),
         ({"started_at": "2026-13-01T00:00:00Z"}, "events[1].started_at"),
         ({"started_at": 1700000000}, "events[1].started_at"),
+        # Past Python's datetimes once in UTC: an OverflowError (a 500) before.
+        ({"started_at": "0001-01-01T00:00:00+23:59"}, "events[1].started_at"),
+        (
+            {"started_at": "9999-12-31T23:59:59-23:59", "ended_at": "9999-12-31T23:59:59-23:59"},
+            "events[1].started_at",
+        ),
         ({"ended_at": "2020-01-01T00:00:00Z"}, "events[1].ended_at"),
     ],
 )
