@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from api.objects import ErrorSerializer, TrackSerializer
 from api.objects.base import URI_SCHEME
+from api.params import MAX_PK
 from catalog import selectors as catalog_selectors
 from common.errors import ValidationFailed
 from playback import player
@@ -13,7 +14,6 @@ from playback.models import PlayerDevice
 
 QUEUE_LIMIT = 50
 ERROR_RESPONSE = ErrorSerializer
-MAX_PK = 2**63 - 1
 _URI = re.compile(rf"^{URI_SCHEME}:([a-z]+):([0-9]{{1,19}})$", re.ASCII)
 _CONTEXT_VIEWS = {"album": "album-detail", "playlist": "playlist-detail", "artist": "artist-detail"}
 

@@ -5,6 +5,7 @@ import math
 
 from django.http import QueryDict
 
+from api.params import MAX_PK
 from api.subsonic import errors
 
 ARTIST, ALBUM, SONG, PLAYLIST = "ar", "al", "tr", "pl"
@@ -13,7 +14,6 @@ MUSIC_FOLDER_ID = 1
 # the same as at it); ids past a 64-bit key name nothing. SQLite overflows at 2**63,
 # PostgreSQL's integer columns at 2**31.
 INT_MAX = 2**31 - 1
-MAX_PK = 2**63 - 1
 
 
 def _text(name: str, value: str) -> str:
