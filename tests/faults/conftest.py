@@ -5,6 +5,7 @@ STREAMIFY_REQUIRE_FAULTS=1 (CI). A test that stops Redis or PostgreSQL brings it
 before it returns, failed or not, and waits until it answers.
 """
 
+import base64
 import contextlib
 import json
 import os
@@ -91,6 +92,13 @@ class Worker:
         found = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in found.read_text().split()] if found.exists() else []
 
+    def pause(self) -> None:
+        """SIGSTOP the worker and its children: what it holds stays as it is until resume."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def kill_node(self) -> None:
         """SIGKILL the worker and everything it started (a lost machine, an OOM kill)."""
         with contextlib.suppress(ProcessLookupError):
@@ -131,6 +139,21 @@ def celery_queue(request):
     finally:
         app.conf.update(saved)
         _forget_queue(app, queue)
+
+
+def unacked(queue: str) -> list[tuple[str, list]]:
+    """(task name, args) of the messages taken from `queue` and not acknowledged yet: those a
+    worker is running or has reserved (acks_late), which die with it until redelivered."""
+    from streamify.celery import app
+
+    found = []
+    with app.connection_for_write() as conn:
+        for raw in conn.default_channel.client.hgetall("unacked").values():
+            message, _exchange, routing_key = json.loads(raw)
+            if routing_key == queue:
+                args = json.loads(base64.b64decode(message["body"]))[0]
+                found.append((message["headers"]["task"], args))
+    return found
 
 
 def _forget_queue(app, queue: str) -> None:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import signal
 import subprocess
+import time
 from collections import Counter
 
 import pytest
@@ -25,7 +26,7 @@ from playback.models import RENDITION_PROFILES, Rendition, TrackAudio, Transcode
 from recommendations import tasks as reco_tasks
 from recommendations.models import PersonalisedPlaylist, RecommendationRun, RunChunk, StagedTrack
 from tests.catalog.factories import TrackFactory
-from tests.faults.conftest import send, wait_for
+from tests.faults.conftest import send, unacked, wait_for
 from tests.playback.conftest import stored_files
 from tests.recommendations.factories import build_world
 
@@ -164,8 +165,9 @@ def test_pool_child_killed_mid_transcode_is_redelivered_and_finishes(
     _assert_each_output_once(jobs, media_root)
 
 
+SCORE_CHUNK = reco_tasks.recommendations_score_chunk.name
 SLOW_CHUNKS = {
-    "STREAMIFY_FAULTS_SLOW_TASKS": "recommendations.tasks.recommendations_score_chunk",
+    "STREAMIFY_FAULTS_SLOW_TASKS": SCORE_CHUNK,
     "STREAMIFY_FAULTS_TASK_DELAY": "0.4",
 }
 
@@ -174,7 +176,15 @@ def _run_state():
     return RecommendationRun.objects.values_list("state", "chunks_done", "chunks_total").first()
 
 
-def test_node_killed_mid_rebuild_the_run_finishes_once(start_worker):
+def _chunks_in_flight(queue: str) -> list[int]:
+    """Chunks not done whose messages the (stopped) worker holds unacknowledged."""
+    held = [args[0] for task, args in unacked(queue) if task == SCORE_CHUNK]
+    return list(
+        RunChunk.objects.filter(pk__in=held).exclude(state="done").values_list("pk", flat=True)
+    )
+
+
+def test_node_killed_mid_rebuild_the_run_finishes_once(start_worker, celery_queue):
     world = build_world(clusters=4, listeners_per_cluster=5)  # 20 listeners
     first = start_worker(env=SLOW_CHUNKS)
     send(reco_tasks.recommendations_rebuild, chunk_size=2)  # 10 chunks
@@ -184,18 +194,28 @@ def test_node_killed_mid_rebuild_the_run_finishes_once(start_worker):
         state = _run_state()
         return state and state[0] == "scoring" and 2 <= state[1] < state[2] - 2
 
-    wait_for(scoring_half_done, timeout=120, interval=0.05, what="a half-scored run")
+    lost = []
+    for _ in range(20):
+        wait_for(scoring_half_done, timeout=120, interval=0.05, what="a half-scored run")
+        first.pause()  # what the node holds now is what it loses
+        lost = _chunks_in_flight(celery_queue)
+        if lost:
+            break
+        first.resume()  # caught between two chunks: look again
+        time.sleep(0.1)
+    assert lost, "the worker never held a chunk in flight when looked at"
     first.kill_node()
     run = RecommendationRun.objects.get()
     assert run.state == RecommendationRun.State.SCORING and run.attempts == 1
 
     second = start_worker()
-    # The chunks still queued are scored; the one that died with the worker never is.
+    # The chunks still queued are scored; those that died with the worker never are.
     wait_for(
-        lambda: RunChunk.objects.filter(state="done").count() == run.chunks_total - 1,
+        lambda: RunChunk.objects.filter(state="done").count() == run.chunks_total - len(lost),
         timeout=60,
         what="the queued chunks",
     )
+    assert not RunChunk.objects.filter(pk__in=lost, state="done").exists()
     assert _run_state()[0] == "scoring"
     # The run's deadline passes; the hourly beat tick takes the lost run over.
     RecommendationRun.objects.filter(pk=run.pk).update(
