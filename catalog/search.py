@@ -569,8 +569,8 @@ def track_search_page(
         else:
             total = found[:TOTAL_CAP].count()
         return TrackSearchPage(ids=ids, total=total, words=words)
-    ids, total, words = _track_page_postgres(words, market, now, offset, limit)
-    return TrackSearchPage(ids=ids, total=total, words=words)
+    ids, total, words = _track_page_postgres(words, market, now, offset, max(limit, 1))
+    return TrackSearchPage(ids=ids[:limit], total=total, words=words)
 
 
 def track_search(
@@ -604,6 +604,36 @@ def release_search(
         credits=ReleaseArtist.objects.all(),
         credited="release_id",
     )
+
+
+# The first batch of ranked ids `ranked_page` judges: the page's end times this, at least
+# RANKED_BATCH; each further batch is twice the one before.
+RANKED_BATCH = 50
+
+
+def ranked_page(ranked: QuerySet, kept: QuerySet, *, offset: int, limit: int) -> list[int]:
+    """Ids of the rows `offset` to `offset + limit` of `ranked` (a search, best first) that
+    are also in `kept` (say, playable in a market), in `ranked`'s order.
+
+    The ranked ids are read in growing batches and only those are judged for `kept`, until
+    the page is full: a common word matches thousands of albums, and judging every match
+    for the market (one probe each) cost more than ranking them all.
+    """
+    if limit <= 0:
+        return []
+    wanted = offset + limit
+    found: list[int] = []
+    start, batch = 0, max(2 * wanted, RANKED_BATCH)
+    while len(found) < wanted:
+        ids = list(ranked.values_list("pk", flat=True)[start : start + batch])
+        if not ids:
+            break
+        judged = set(kept.filter(pk__in=ids).values_list("pk", flat=True))
+        found += [pk for pk in ids if pk in judged]
+        if len(ids) < batch:
+            break
+        start, batch = start + batch, 2 * batch
+    return found[offset:wanted]
 
 
 def artist_search(*, words: list[str]) -> QuerySet[Artist]:

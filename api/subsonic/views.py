@@ -122,9 +122,9 @@ def _page(call: Call, count_name: str, offset_name: str, default: int) -> tuple[
     return offset, offset + size
 
 
-def _songs(call: Call, tracks) -> list[dict]:
+def _songs(call: Call, tracks, listening: objects.Listening | None = None) -> list[dict]:
     tracks = list(tracks)
-    listening = objects.listening_of(call.user, tracks=tracks)
+    listening = listening or objects.listening_of(call.user, tracks=tracks)
     return [objects.song(track, listening) for track in tracks]
 
 
@@ -136,17 +136,23 @@ def _playable_releases(call: Call):
     return catalog_selectors.release_list_playable(market=call.market)
 
 
-def _albums(call: Call, releases, *, as_directory: bool = False) -> list[dict]:
+def _albums(
+    call: Call,
+    releases,
+    *,
+    as_directory: bool = False,
+    listening: objects.Listening | None = None,
+) -> list[dict]:
     releases = list(releases)
-    listening = objects.listening_of(call.user, releases=releases)
+    listening = listening or objects.listening_of(call.user, releases=releases)
     if as_directory:
         return [objects.album_as_directory(release, listening) for release in releases]
     return [objects.album(release, listening) for release in releases]
 
 
-def _artists(call: Call, artists) -> list[dict]:
+def _artists(call: Call, artists, listening: objects.Listening | None = None) -> list[dict]:
     artists = list(artists)
-    listening = objects.listening_of(call.user, artists=artists)
+    listening = listening or objects.listening_of(call.user, artists=artists)
     return [objects.artist(artist, listening) for artist in artists]
 
 
@@ -374,27 +380,36 @@ def _search(call: Call) -> dict:
     releases = _playable_releases(call)
     tracks = _playable_tracks(call)
     if not query:  # the whole library, as clients page through it to sync: a stable order
-        return {
-            "artist": _artists(call, artists.order_by("name", "id")[slice(*artists_page)]),
-            "album": _albums(call, releases.order_by("title", "id")[slice(*albums_page)]),
-            "song": _songs(call, tracks.order_by("title", "id")[slice(*songs_page)]),
-        }
-    # A query: the best matches first, each page cut from the ranked matches playable in
-    # the listener's market, then loaded (so only a page's rows are ever built).
-    words = search.search_words(query)
-    artist_ids = search.artist_search(words=words).filter(pk__in=artists.values("pk"))
-    release_ids = search.release_search(words=words, market=call.market)
-    track_ids = search.track_search_page(words=words, market=call.market).ids
+        artists = list(artists.order_by("name", "id")[slice(*artists_page)])
+        releases = list(releases.order_by("title", "id")[slice(*albums_page)])
+        tracks = list(tracks.order_by("title", "id")[slice(*songs_page)])
+    else:
+        # A query: the best matches first, each page cut from the ranked matches playable
+        # in the listener's market, then loaded (so only a page's rows are ever built).
+        words = search.search_words(query)
+        first_song, end_song = songs_page
+        track_ids = search.track_search_page(
+            words=words, market=call.market, offset=first_song, limit=end_song - first_song
+        ).ids
+        artists = _ranked(artists, search.artist_search(words=words), artists_page)
+        releases = _ranked(releases, search.release_search(words=words), albums_page)
+        tracks = _in_order(tracks, track_ids)
+    # One read of the listener's stars, ratings and plays for the three pages.
+    listening = objects.listening_of(call.user, tracks=tracks, releases=releases, artists=artists)
     return {
-        "artist": _artists(call, _page_of(artists, artist_ids, artists_page)),
-        "album": _albums(call, _page_of(releases, release_ids, albums_page)),
-        "song": _songs(call, _in_order(tracks, track_ids[slice(*songs_page)])),
+        "artist": _artists(call, artists, listening),
+        "album": _albums(call, releases, listening=listening),
+        "song": _songs(call, tracks, listening),
     }
 
 
-def _page_of(queryset, ranked, page: tuple[int, int]) -> list:
-    """The rows of `queryset` for the page `page` of the ranked queryset `ranked`, in its order."""
-    return _in_order(queryset, list(ranked.values_list("pk", flat=True)[slice(*page)]))
+def _ranked(queryset, ranked, page: tuple[int, int]) -> list:
+    """The rows of `queryset` (playable in the market) for the page `page` of the search
+    `ranked`, in its order."""
+    start, end = page
+    return _in_order(
+        queryset, search.ranked_page(ranked, queryset, offset=start, limit=end - start)
+    )
 
 
 @method("search3")

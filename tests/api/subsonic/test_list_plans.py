@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog import search
 from catalog.availability import AvailabilityPlan, track_availability_write
 from catalog.models import Artist, Release, ReleaseArtist, Track, TrackArtist
 from catalog.services import AvailabilityWindow
@@ -126,3 +127,47 @@ def test_search_answers_best_matches_first(client, world):
     # A title match before a performer's: relevance, not the alphabet.
     assert songs == ["Zulu River", "Alpha"]
     assert albums == ["Zulu River Album", "Alpha Album"]
+
+
+def test_search_pages_hold_only_what_plays_in_the_market(client, world, monkeypatch):
+    """The ranked albums and artists are judged for the market batch by batch (the pages
+    here cross batches); a match that does not play there is skipped, not a hole."""
+    monkeypatch.setattr(search, "RANKED_BATCH", 1)
+    for n in range(9):
+        band = ArtistFactory(name=f"Kestrel Band {n}", popularity=90 - n)
+        release = ReleaseFactory(title=f"Kestrel {n}", artists=[band], popularity=90 - n)
+        TrackFactory(release=release, artists=[band], markets=["SE"] if n % 3 == 0 else [])
+
+    def page(kind: str, count: int, offset: int) -> list[str]:
+        found = ok(client, world, "search3", query="kestrel", songCount=0, **{
+            f"{kind}Count": count, f"{kind}Offset": offset
+        })["searchResult3"]  # fmt: skip
+        return [row["name"] for row in found.get(kind, [])]
+
+    assert page("album", 20, 0) == ["Kestrel 0", "Kestrel 3", "Kestrel 6"]
+    assert [page("album", 1, n) for n in range(4)] == [
+        ["Kestrel 0"],
+        ["Kestrel 3"],
+        ["Kestrel 6"],
+        [],
+    ]
+    assert page("album", 2, 1) == ["Kestrel 3", "Kestrel 6"]
+    assert page("artist", 20, 0) == ["Kestrel Band 0", "Kestrel Band 3", "Kestrel Band 6"]
+    assert page("artist", 1, 2) == ["Kestrel Band 6"]
+
+
+def test_search_costs_the_same_statements_for_any_page_size(client, world):
+    def statements(count: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            found = ok(client, world, "search3", query="kestrel", songCount=count,
+                       albumCount=count, artistCount=count)["searchResult3"]  # fmt: skip
+        assert len(found["song"]) == min(count, 12)
+        assert len(found["album"]) == min(count, 12)
+        return len(captured)
+
+    for n in range(12):
+        band = ArtistFactory(name=f"Kestrel Band {n}")
+        release = ReleaseFactory(title=f"Kestrel {n}", artists=[band])
+        TrackFactory(title=f"Kestrel song {n}", release=release, artists=[band], markets=["SE"])
+    statements(1)  # the app password's first use of the day is written down once
+    assert statements(2) == statements(12)
