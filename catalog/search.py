@@ -589,16 +589,11 @@ def track_search(
     )
 
 
-def release_search(
-    *, words: list[str], market: str | None = None, now: datetime.datetime | None = None
-) -> QuerySet[Release]:
-    """Albums matching every word in their title or artists, with a track playable in `market`."""
-    now = now or timezone.now()
-    queryset = selectors.release_list_simplified(market=market, now=now)
-    if market:
-        queryset = queryset.filter(selectors.release_playable_in(market=market, now=now))
+def release_search(*, words: list[str]) -> QuerySet[Release]:
+    """Albums matching every word in their title or artists, best first (wherever they
+    play: `release_search_page` pages them for a market)."""
     return _text_search(
-        queryset,
+        Release.objects.all(),
         words=words,
         column="title",
         credits=ReleaseArtist.objects.all(),
@@ -611,29 +606,77 @@ def release_search(
 RANKED_BATCH = 50
 
 
-def ranked_page(ranked: QuerySet, kept: QuerySet, *, offset: int, limit: int) -> list[int]:
-    """Ids of the rows `offset` to `offset + limit` of `ranked` (a search, best first) that
-    are also in `kept` (say, playable in a market), in `ranked`'s order.
+@dataclass(frozen=True)
+class RankedPage:
+    ids: list[int]  # the page
+    judged: int  # ranked rows judged for `kept` on the way
+    kept: int  # of which kept
+    exhausted: bool  # every ranked row was judged
+
+
+def ranked_page(ranked: QuerySet, kept: QuerySet, *, offset: int, limit: int) -> RankedPage:
+    """The ids of the rows `offset` to `offset + limit` of `ranked` (a search, best first)
+    that are also in `kept` (say, playable in a market), in `ranked`'s order.
 
     The ranked ids are read in growing batches and only those are judged for `kept`, until
     the page is full: a common word matches thousands of albums, and judging every match
     for the market (one probe each) cost more than ranking them all.
     """
-    if limit <= 0:
-        return []
     wanted = offset + limit
     found: list[int] = []
-    start, batch = 0, max(2 * wanted, RANKED_BATCH)
-    while len(found) < wanted:
-        ids = list(ranked.values_list("pk", flat=True)[start : start + batch])
-        if not ids:
-            break
-        judged = set(kept.filter(pk__in=ids).values_list("pk", flat=True))
-        found += [pk for pk in ids if pk in judged]
+    judged, exhausted = 0, False
+    batch = max(2 * wanted, RANKED_BATCH)
+    while len(found) < wanted and limit > 0:
+        ids = list(ranked.values_list("pk", flat=True)[judged : judged + batch])
+        if ids:
+            chosen = set(kept.filter(pk__in=ids).values_list("pk", flat=True))
+            found += [pk for pk in ids if pk in chosen]
+        judged += len(ids)
         if len(ids) < batch:
+            exhausted = True
             break
-        start, batch = start + batch, 2 * batch
-    return found[offset:wanted]
+        batch *= 2
+    return RankedPage(ids=found[offset:wanted], judged=judged, kept=len(found), exhausted=exhausted)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    ids: list[int]
+    total: int
+
+
+def release_search_page(
+    *,
+    words: list[str],
+    market: str | None = None,
+    now: datetime.datetime | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchPage:
+    """Ids of a page of `release_search`, best first; `total` is capped at `TOTAL_CAP`.
+
+    With a market, only the ranked matches up to the page's end are judged for it
+    (`ranked_page`); `total` is then exact when every match was judged, else the matches
+    (capped) times the share of the judged ones playable there, as track search extrapolates.
+    """
+    ranked = release_search(words=words)
+    if offset >= TOTAL_CAP or limit <= 0:
+        return SearchPage(ids=[], total=0)
+    limit = min(limit, TOTAL_CAP - offset)
+    if not market:
+        ids = list(ranked.values_list("pk", flat=True)[offset : offset + limit])
+        short = len(ids) < limit and (ids or not offset)
+        total = offset + len(ids) if short else ranked.order_by()[:TOTAL_CAP].count()
+        return SearchPage(ids=ids, total=total)
+    kept = Release.objects.filter(
+        selectors.release_playable_in(market=market, now=now or timezone.now())
+    )
+    page = ranked_page(ranked, kept, offset=offset, limit=limit)
+    if page.exhausted:
+        return SearchPage(ids=page.ids, total=page.kept)
+    matches = ranked.order_by()[:TOTAL_CAP].count()
+    estimate = round(matches * page.kept / page.judged)
+    return SearchPage(ids=page.ids, total=min(max(estimate, offset + len(page.ids)), TOTAL_CAP))
 
 
 def artist_search(*, words: list[str]) -> QuerySet[Artist]:

@@ -419,13 +419,6 @@ class SearchApi(_CatalogApi):
             )
         words = search.search_words(q)
         now = timezone.now()
-        found = {
-            "album": (
-                lambda: search.release_search(words=words, market=market, now=now),
-                SimplifiedAlbumSerializer,
-            ),
-            "playlist": (lambda: search.playlist_search(words=words), SimplifiedPlaylistSerializer),
-        }
         context = self.context(market)
         url = request.build_absolute_uri()
         links = render.Links(request)
@@ -461,17 +454,32 @@ class SearchApi(_CatalogApi):
                     replace=replace,
                 )
                 continue
-            queryset_of, serializer_class = found[kind]
-            queryset = queryset_of()
+            if kind == "album":
+                albums = search.release_search_page(
+                    words=words, market=market, now=now, offset=offset, limit=limit
+                )
+                releases = selectors.release_list_simplified(market=market, now=now)
+                found = releases.filter(pk__in=albums.ids).in_bulk()
+                page = [found[pk] for pk in albums.ids if pk in found]
+                items = SimplifiedAlbumSerializer(page, many=True, context=context).data
+                result["albums"] = paging(
+                    url=url,
+                    items=items,
+                    total=albums.total,
+                    limit=limit,
+                    offset=offset,
+                    replace=replace,
+                )
+                continue
+            queryset = search.playlist_search(words=words)
             page = list(queryset[offset : offset + limit])
             total = (
                 offset + len(page)
                 if len(page) < limit and (page or not offset)
                 else queryset[: search.TOTAL_CAP].count()
             )
-            items = serializer_class(page, many=True, context=context).data
-            if kind == "playlist":
-                playlists_localise(items, languages_param(request))
+            items = SimplifiedPlaylistSerializer(page, many=True, context=context).data
+            playlists_localise(items, languages_param(request))
             result[f"{kind}s"] = paging(
                 url=url, items=items, total=total, limit=limit, offset=offset, replace=replace
             )

@@ -407,9 +407,8 @@ def _ranked(queryset, ranked, page: tuple[int, int]) -> list:
     """The rows of `queryset` (playable in the market) for the page `page` of the search
     `ranked`, in its order."""
     start, end = page
-    return _in_order(
-        queryset, search.ranked_page(ranked, queryset, offset=start, limit=end - start)
-    )
+    found = search.ranked_page(ranked, queryset, offset=start, limit=end - start)
+    return _in_order(queryset, found.ids)
 
 
 @method("search3")
