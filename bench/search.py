@@ -7,8 +7,10 @@ A throwaway `bench_<name>` database is migrated, then filled for each size by se
 (`bench/search_catalogue.py`). For common words, rare words, prefixes and typos (with the
 correction the process remembers, and as a new typo: forgotten before each search) it times
 `catalog.search.track_search_page` (market SE, first page of 20) and GET /api/v1/search
-(type=track, market=SE) through Django's test client, and prints p50/p99 per size, the
-ratio of the largest size to the smallest, the floor (`SELECT 1`) and the load average.
+(type=track, market=SE) through Django's test client, and the same words as an album
+search (type=album, market=SE: albums whose title or artist matches, ranked, judged for the
+market page by page), and prints p50/p99 per size, the ratio of the largest size to the
+smallest, the floor (`SELECT 1`) and the load average.
 """
 
 import argparse
@@ -55,7 +57,7 @@ def measure(repeat: int) -> dict[tuple[str, str], list[float]]:
     client = Client()
     found = {}
     for kind, queries in KINDS.items():
-        selector, api = [], []
+        selector, api, albums = [], [], []
         forget = search._corrections.clear if kind in FORGET else lambda: None
         for words in queries:
             search.track_search_page(words=words, market="SE", limit=20)  # warm
@@ -68,8 +70,12 @@ def measure(repeat: int) -> dict[tuple[str, str], list[float]]:
             response = client.get(url)
             assert response.status_code == 200, response.content[:300]
             api += timed(lambda u=url: client.get(u), repeat // len(queries) + 1, before=forget)
+            url = url.replace("type=track", "type=album")
+            assert client.get(url).status_code == 200
+            albums += timed(lambda u=url: client.get(u), repeat // len(queries) + 1)
         found[(kind, "selector")] = selector
         found[(kind, "api")] = api
+        found[(kind, "album api")] = albums
         print(f"  {kind}: selector p50 {percentile(selector, 50):.1f} ms", flush=True)
     return found
 
@@ -112,7 +118,7 @@ def main() -> None:
     print(f"{'query':<9}{'path':<10}{head}   {sizes[-1] // sizes[0]}x tracks: p50 ratio")
     print(f"{'':<19}" + "".join(f"{'p50':>9}{'p99':>9}" for _ in sizes))
     for kind in KINDS:
-        for path in ("selector", "api"):
+        for path in ("selector", "api", "album api"):
             cells, p50s = "", []
             for size in sizes:
                 values = results[size][(kind, path)]
