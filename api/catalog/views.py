@@ -424,37 +424,19 @@ class SearchApi(_CatalogApi):
         links = render.Links(request)
         result = {}
         for kind in types:
-            replace = {"type": kind}
             if kind == "track":
                 tracks = search.track_search_page(
                     words=words, market=market, now=now, offset=offset, limit=limit
                 )
                 rows = object_selectors.tracks_object_rows(ids=tracks.ids, market=market, now=now)
-                items = render.track_list_json(links, *rows)
+                items, total = render.track_list_json(links, *rows), tracks.total
                 if tracks.words != words:
                     result["corrected_query"] = " ".join(tracks.words)
-                result["tracks"] = paging(
-                    url=url,
-                    items=items,
-                    total=tracks.total,
-                    limit=limit,
-                    offset=offset,
-                    replace=replace,
-                )
-                continue
-            if kind == "artist":
+            elif kind == "artist":
                 artists = search.artist_search_page(words=words, offset=offset, limit=limit)
                 items = [render.artist(links, row, row["genres"]) for row in artists.rows]
-                result["artists"] = paging(
-                    url=url,
-                    items=items,
-                    total=artists.total,
-                    limit=limit,
-                    offset=offset,
-                    replace=replace,
-                )
-                continue
-            if kind == "album":
+                total = artists.total
+            elif kind == "album":
                 albums = search.release_search_page(
                     words=words, market=market, now=now, offset=offset, limit=limit
                 )
@@ -462,26 +444,24 @@ class SearchApi(_CatalogApi):
                 found = releases.filter(pk__in=albums.ids).in_bulk()
                 page = [found[pk] for pk in albums.ids if pk in found]
                 items = SimplifiedAlbumSerializer(page, many=True, context=context).data
-                result["albums"] = paging(
-                    url=url,
-                    items=items,
-                    total=albums.total,
-                    limit=limit,
-                    offset=offset,
-                    replace=replace,
+                total = albums.total
+            else:
+                playlists = search.playlist_search(words=words)
+                page = list(playlists[offset : offset + limit])
+                total = (
+                    offset + len(page)
+                    if len(page) < limit and (page or not offset)
+                    else playlists[: search.TOTAL_CAP].count()
                 )
-                continue
-            queryset = search.playlist_search(words=words)
-            page = list(queryset[offset : offset + limit])
-            total = (
-                offset + len(page)
-                if len(page) < limit and (page or not offset)
-                else queryset[: search.TOTAL_CAP].count()
-            )
-            items = SimplifiedPlaylistSerializer(page, many=True, context=context).data
-            playlists_localise(items, languages_param(request))
+                items = SimplifiedPlaylistSerializer(page, many=True, context=context).data
+                playlists_localise(items, languages_param(request))
             result[f"{kind}s"] = paging(
-                url=url, items=items, total=total, limit=limit, offset=offset, replace=replace
+                url=url,
+                items=items,
+                total=total,
+                limit=limit,
+                offset=offset,
+                replace={"type": kind},
             )
         return Response(result)
 
