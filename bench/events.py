@@ -31,6 +31,7 @@ Persistent database connections in both parts (one for all of part 1; CONN_MAX_A
 import argparse
 import cProfile
 import datetime
+import http.client
 import io
 import json
 import os
@@ -42,8 +43,6 @@ import tempfile
 import textwrap
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -398,20 +397,20 @@ def lua_data(world: dict, folder: Path, sessions: list[str], name: str) -> Path:
     return path
 
 
-def answered(port: int, timeout: float = 180) -> None:
-    """Wait until every worker has booted: gunicorn binds before its workers load Django."""
+def answered(port: int, session: str, timeout: float = 180) -> None:
+    """Wait until every worker has booted: gunicorn binds before its workers load Django.
+    The probe reads the listener's profile with its session (a 200: nothing logged)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/api/v1/me/player/events", timeout=30
-            ):
-                pass
-        except urllib.error.HTTPError:
-            pass
+            conn.request("GET", "/api/v1/me", headers={"Cookie": f"sessionid={session}"})
+            conn.getresponse().read()
         except OSError:
             time.sleep(0.5)
             continue
+        finally:
+            conn.close()
         return
     raise RuntimeError("gunicorn did not answer")
 
@@ -468,7 +467,7 @@ def over_http(world: dict, database_url: str, args) -> None:
         try:
             wait_for_port(port, timeout=60)
             for _ in range(4 * args.workers):
-                answered(port)
+                answered(port, world["sessions"][0])
             for size in (1, 500):
                 first = next(group)
                 sessions = world["sessions"][first : first + args.connections]
