@@ -141,19 +141,28 @@ def celery_queue(request):
         _forget_queue(app, queue)
 
 
+def _unacked_of(client, queue: str):
+    """(delivery tag, message) of each message taken from `queue` and not acknowledged yet:
+    kombu's Redis transport keeps them in its `unacked` hash (unreadable entries skipped)."""
+    for tag, raw in client.hgetall("unacked").items():
+        try:
+            message, _exchange, routing_key = json.loads(raw)
+        except (ValueError, TypeError):
+            continue
+        if routing_key == queue:
+            yield tag, message
+
+
 def unacked(queue: str) -> list[tuple[str, list]]:
     """(task name, args) of the messages taken from `queue` and not acknowledged yet: those a
     worker is running or has reserved (acks_late), which die with it until redelivered."""
     from streamify.celery import app
 
-    found = []
     with app.connection_for_write() as conn:
-        for raw in conn.default_channel.client.hgetall("unacked").values():
-            message, _exchange, routing_key = json.loads(raw)
-            if routing_key == queue:
-                args = json.loads(base64.b64decode(message["body"]))[0]
-                found.append((message["headers"]["task"], args))
-    return found
+        return [
+            (message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0])
+            for _tag, message in _unacked_of(conn.default_channel.client, queue)
+        ]
 
 
 def _forget_queue(app, queue: str) -> None:
@@ -162,11 +171,9 @@ def _forget_queue(app, queue: str) -> None:
         channel = conn.default_channel
         channel.queue_delete(queue)
         client = channel.client
-        for tag, raw in client.hgetall("unacked").items():
-            with contextlib.suppress(Exception):
-                if json.loads(raw)[2] == queue:
-                    client.hdel("unacked", tag)
-                    client.zrem("unacked_index", tag)
+        for tag, _message in list(_unacked_of(client, queue)):
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
 
 
 @pytest.fixture
