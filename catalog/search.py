@@ -63,6 +63,7 @@ from django.utils import timezone
 
 from catalog import selectors
 from catalog.models import Artist, Playlist, Release, ReleaseArtist, Track, TrackArtist
+from common.paging import page_total
 
 MAX_WORDS = 10
 MAX_WORD_LENGTH = 64
@@ -558,19 +559,16 @@ def track_search_page(
     its closest known word, if any; `words` of the result are the words searched.
     """
     now = now or timezone.now()
-    if not words or offset >= TOTAL_CAP:
+    if not words or offset >= TOTAL_CAP or limit <= 0:
         return TrackSearchPage(ids=[], total=0, words=words)
     limit = min(limit, TOTAL_CAP - offset)
     if connection.vendor != "postgresql":
         found = _substring_track_search(Track.objects.all(), words, market, now)
         ids = list(found.values_list("pk", flat=True)[offset : offset + limit])
-        if len(ids) < limit and (ids or not offset):
-            total = offset + len(ids)
-        else:
-            total = found[:TOTAL_CAP].count()
+        total = page_total(found, shown=len(ids), offset=offset, limit=limit, cap=TOTAL_CAP)
         return TrackSearchPage(ids=ids, total=total, words=words)
-    ids, total, words = _track_page_postgres(words, market, now, offset, max(limit, 1))
-    return TrackSearchPage(ids=ids[:limit], total=total, words=words)
+    ids, total, words = _track_page_postgres(words, market, now, offset, limit)
+    return TrackSearchPage(ids=ids, total=total, words=words)
 
 
 def track_search(
@@ -659,14 +657,15 @@ def release_search_page(
     (`ranked_page`); `total` is then exact when every match was judged, else the matches
     (capped) times the share of the judged ones playable there, as track search extrapolates.
     """
-    ranked = release_search(words=words)
     if offset >= TOTAL_CAP or limit <= 0:
         return SearchPage(ids=[], total=0)
     limit = min(limit, TOTAL_CAP - offset)
+    ranked = release_search(words=words)
     if not market:
         ids = list(ranked.values_list("pk", flat=True)[offset : offset + limit])
-        short = len(ids) < limit and (ids or not offset)
-        total = offset + len(ids) if short else ranked.order_by()[:TOTAL_CAP].count()
+        total = page_total(
+            ranked.order_by(), shown=len(ids), offset=offset, limit=limit, cap=TOTAL_CAP
+        )
         return SearchPage(ids=ids, total=total)
     kept = Release.objects.filter(
         selectors.release_playable_in(market=market, now=now or timezone.now())
@@ -728,9 +727,8 @@ def artist_search_page(*, words: list[str], offset: int = 0, limit: int) -> Arti
             }
             for artist in page
         ]
-        if len(page) < limit and (page or not offset):
-            return ArtistSearchPage(rows=rows, total=offset + len(page))
-        return ArtistSearchPage(rows=rows, total=queryset[:TOTAL_CAP].count())
+        total = page_total(queryset, shown=len(page), offset=offset, limit=limit, cap=TOTAL_CAP)
+        return ArtistSearchPage(rows=rows, total=total)
     every = " & ".join(f"{word}:*" for word in words)
     some = " | ".join(f"{word}:*" for word in words)
     with connection.cursor() as cursor:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from catalog.models import Playlist, Track, TrackArtist
 from catalog.selectors import track_genre_ids, track_playable_in, track_windows
+from common.paging import page_total
 from common.query_shapes import QueryShape
 from playback.demo import Catalog
 from playback.models import (
@@ -246,7 +247,7 @@ def top_track_ids(
         .order_by("-streams", "track_id")
     )
     page = [row["track_id"] for row in grouped[offset : offset + limit]]
-    total = offset + len(page) if len(page) < limit and (page or not offset) else grouped.count()
+    total = page_total(grouped, shown=len(page), offset=offset, limit=limit)
     return page, total
 
 
@@ -262,7 +263,7 @@ def top_artist_ids(
         .order_by("-streams", "track__credits__artist_id")
     )
     page = [row["track__credits__artist_id"] for row in streams[offset : offset + limit]]
-    total = offset + len(page) if len(page) < limit and (page or not offset) else streams.count()
+    total = page_total(streams, shown=len(page), offset=offset, limit=limit)
     return page, total
 
 

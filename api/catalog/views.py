@@ -50,6 +50,7 @@ from api.scopes import TokenHasScope
 from catalog import object_selectors, search, selectors, services
 from catalog.models import Playlist, TrackLyrics
 from common.errors import NotFound, ValidationFailed
+from common.paging import page_total
 
 MAX_TRACK_IDS = 50
 MAX_ALBUM_IDS = 20
@@ -448,10 +449,8 @@ class SearchApi(_CatalogApi):
             else:
                 playlists = search.playlist_search(words=words)
                 page = list(playlists[offset : offset + limit])
-                total = (
-                    offset + len(page)
-                    if len(page) < limit and (page or not offset)
-                    else playlists[: search.TOTAL_CAP].count()
+                total = page_total(
+                    playlists, shown=len(page), offset=offset, limit=limit, cap=search.TOTAL_CAP
                 )
                 items = SimplifiedPlaylistSerializer(page, many=True, context=context).data
                 playlists_localise(items, languages_param(request))
