@@ -102,9 +102,12 @@ def _assert_each_output_once(jobs, media_root, others=frozenset()):
 
 
 def test_node_killed_mid_transcode_jobs_finish_on_a_new_worker(start_worker, media_root, tmp_path):
-    jobs = _uploads(tmp_path, 2)
     first = start_worker()
-    victim = wait_for(_job_half_done, timeout=90, interval=0.05, what="a half-done transcode")
+    jobs, victim = [], None
+    while victim is None and len(jobs) < 4:
+        jobs += _uploads(tmp_path, 2 if not jobs else 1, first=len(jobs))
+        victim = _stopped_half_done(first, node=True)
+    assert victim is not None, "every transcode finished before the node could be stopped"
     first.kill_node()
 
     victim.refresh_from_db()
@@ -132,18 +135,26 @@ def _child(job: TranscodeJob) -> int:
     return int(job.worker.rpartition(":")[2])
 
 
-def _stopped_half_done(worker) -> TranscodeJob | None:
-    """SIGSTOP the pool child of a half-done job; the job, or None when it finished first
-    (on a loaded machine a child can finish between a look and a signal)."""
+def _stopped_half_done(worker, *, node: bool = False) -> TranscodeJob | None:
+    """SIGSTOP the pool child of a half-done job (the whole worker with `node`); the job,
+    or None when its pass ended first (on a loaded machine a pass can end between a look
+    and a signal: the job is then PENDING for its next pass, or READY), and the worker
+    goes on."""
     victim = wait_for(_job_half_done, timeout=90, interval=0.05, what="a half-done transcode")
-    pid = _child(victim)
-    assert pid in worker.children()
-    os.kill(pid, signal.SIGSTOP)
+    if node:
+        worker.pause()
+    else:
+        pid = _child(victim)
+        assert pid in worker.children()
+        os.kill(pid, signal.SIGSTOP)
     victim.refresh_from_db()
     ready = Rendition.objects.filter(track_id=victim.track_id, state=Rendition.State.READY)
     if victim.state == TranscodeJob.State.RUNNING and ready.count() < len(RENDITION_PROFILES):
         return victim
-    os.kill(pid, signal.SIGCONT)
+    if node:
+        worker.resume()
+    else:
+        os.kill(pid, signal.SIGCONT)
     return None
 
 
