@@ -32,7 +32,6 @@ same data set there already.
 """
 
 import argparse
-import contextlib
 import datetime
 import os
 import resource
@@ -43,6 +42,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from _proc import children_of, peak_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -488,26 +488,6 @@ def generate(args, now: datetime.datetime) -> None:
 
 
 # The rebuild
-
-
-def peak_rss_kib(pids: list[int]) -> dict[int, int]:
-    peaks = {}
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[pid] = int(line.split()[1])
-        except OSError:
-            pass
-    return peaks
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 def rebuild_with_workers(args, database_url: str) -> tuple:

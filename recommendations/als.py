@@ -30,6 +30,7 @@ class AlsParams:
     related_max_artists: int = 50_000  # artists (by listeners) that get related artists
     backend: str = "implicit"  # or "spark": Spark MLlib ALS on `spark_master`
     spark_master: str = "local[2]"
+    spark_memory: str = "2g"  # the Spark driver's heap (in local mode: all of Spark's)
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "AlsParams":
@@ -103,7 +104,9 @@ def train(interactions: Interactions, params: AlsParams) -> tuple[np.ndarray, np
     if params.backend == "spark":
         from recommendations import spark_als
 
-        return spark_als.train(interactions, params, master=params.spark_master)
+        return spark_als.train(
+            interactions, params, master=params.spark_master, memory=params.spark_memory
+        )
     # implicit parallelises itself; BLAS threads on top of it only contend (and it warns).
     with threadpool_limits(limits=1, user_api="blas"):
         model = AlternatingLeastSquares(

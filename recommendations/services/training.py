@@ -22,6 +22,7 @@ def als_params() -> als.AlsParams:
             **settings.RECOMMENDATIONS_ALS,
             "backend": settings.RECOMMENDATIONS_ALS_BACKEND,
             "spark_master": settings.RECOMMENDATIONS_SPARK_MASTER,
+            "spark_memory": settings.RECOMMENDATIONS_SPARK_MEMORY,
         }
     )
 

@@ -496,3 +496,15 @@ def test_release_radar_related_artists_are_a_bounded_fill_marked_in_the_run(rada
     counts = RecommendationRun.objects.get(pk=run.pk).counts["release_radar"]
     assert counts["related"] <= counts["listeners"]
     assert counts["followed"] + counts["played"] >= 6
+
+
+def test_als_settings_choose_the_backend_its_master_and_driver_memory(settings):
+    settings.RECOMMENDATIONS_ALS = {"factors": 32}
+    settings.RECOMMENDATIONS_ALS_BACKEND = "spark"
+    settings.RECOMMENDATIONS_SPARK_MASTER = "spark://spark-master:7077"
+    settings.RECOMMENDATIONS_SPARK_MEMORY = "6g"
+
+    params = services.als_params()
+
+    assert (params.factors, params.backend) == (32, "spark")
+    assert (params.spark_master, params.spark_memory) == ("spark://spark-master:7077", "6g")

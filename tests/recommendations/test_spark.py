@@ -45,7 +45,9 @@ def test_spark_als_matches_the_single_machine_backend_within_tolerance():
     params = als.AlsParams(factors=16, iterations=10, regularization=1.0, alpha=4.0, threads=1)
 
     single = recall_of(params, split)
-    spark = recall_of(replace(params, backend="spark", spark_master="local[2]"), split)
+    spark = recall_of(
+        replace(params, backend="spark", spark_master="local[2]", spark_memory="1g"), split
+    )
 
     assert single > 0.05
     assert spark >= (1 - TOLERANCE) * single, (spark, single)
