@@ -26,8 +26,8 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def tree_of(pid: int) -> list[int]:
-    """`pid` and all its descendants."""
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it."""
     tree, pending = [], [pid]
     while pending:
         current = pending.pop()

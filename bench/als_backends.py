@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _proc import peak_rss_kib, tree_of
+from _proc import descendants, peak_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,7 +69,7 @@ def measured(backend: str, size: str) -> tuple[dict | None, int, str]:
         )
         peaks: dict[int, int] = {}
         while child.poll() is None:
-            for pid, kib in peak_rss_kib(tree_of(child.pid)).items():
+            for pid, kib in peak_rss_kib(descendants(child.pid)).items():
                 peaks[pid] = max(peaks.get(pid, 0), kib)
             time.sleep(0.2)
         stdout.seek(0)

@@ -54,6 +54,7 @@ from _common import (
     percentile,
     wait_for_port,
 )
+from _proc import descendants
 
 CSRF = "B" * 32  # a CSRF secret: cookie and header of every listener
 UNUSABLE = "!"  # Django's unusable-password marker: these listeners have sessions only
@@ -368,17 +369,6 @@ def pids_named(name: str) -> list[int]:
                 if (entry / "comm").read_text().strip() == name:
                     found.append(int(entry.name))
     return found
-
-
-def descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return out
 
 
 def run_wrk(script: Path, port: int, seconds: int, connections: int, parties: dict) -> dict:
