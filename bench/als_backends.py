@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-SPARK_MEMORY = "8g"  # 2g (the setting's default) runs out at 10M pairs
+SPARK_MEMORY = "8g"  # a ceiling, not what it takes: the README gives the peaks measured
 
 
 def one(backend: str, users: int, tracks: int, pairs: int) -> dict:

@@ -373,7 +373,7 @@ RECOMMENDATIONS_TUNING_LISTENERS = env.int("RECOMMENDATIONS_TUNING_LISTENERS", d
 # spark://spark-master:7077; needs pyspark and Java on the worker). README: the cut-over.
 RECOMMENDATIONS_ALS_BACKEND = env.str("RECOMMENDATIONS_ALS_BACKEND", default="implicit")
 RECOMMENDATIONS_SPARK_MASTER = env.str("RECOMMENDATIONS_SPARK_MASTER", default="local[2]")
-# The Spark driver's heap; in local mode all of Spark's (10M pairs need about 6g).
+# The Spark driver's heap; in local mode all of Spark's (README: the cut-over).
 RECOMMENDATIONS_SPARK_MEMORY = env.str("RECOMMENDATIONS_SPARK_MEMORY", default="2g")
 # ALS settings (factors, regularization, alpha, iterations, threads, related_artists) over
 # AlsParams' defaults, and ranking settings over RankingParams' defaults: JSON objects.
