@@ -1,11 +1,12 @@
 """The Spark MLlib ALS backend, for training that outgrows one machine.
 
-The nightly run exports the listener x track weights (Parquet-free: a CSV of
-`user,track,rating` in a temporary folder the cluster can read), trains
-`pyspark.ml.recommendation.ALS` with implicit preferences on the Spark master named by
-`RECOMMENDATIONS_SPARK_MASTER` (`local[2]` here, `spark://...` in production), collects
-the factors and returns them in the order of the interactions' rows and columns, so the
-rest of the pipeline (Discover Weekly, similar tracks, related artists) is unchanged.
+The nightly run sends the listener x track weights from the driver to the executors
+(numpy chunks, one partition each: no file, so a cluster needs no storage shared with
+the worker), trains `pyspark.ml.recommendation.ALS` with implicit preferences on the
+Spark master named by `RECOMMENDATIONS_SPARK_MASTER` (`local[2]` here, `spark://...` in
+production), collects the factors and returns them in the order of the interactions'
+rows and columns, so the rest of the pipeline (Discover Weekly, similar tracks, related
+artists) is unchanged.
 
 Spark's implicit ALS uses the confidence 1 + alpha * rating; the rating exported is
 log(1 + weight), so the confidence is the same 1 + alpha * log(1 + plays) as the
@@ -14,13 +15,16 @@ the same `regularization` value is not the same model; see the README for the me
 difference.
 """
 
+import itertools
 import os
 import shutil
-import tempfile
+import sys
 
 import numpy as np
 
 from recommendations.als import AlsParams, Interactions
+
+CHUNK_PAIRS = 500_000  # pairs a partition at most, as sent from the driver
 
 
 def available() -> str | None:
@@ -43,45 +47,61 @@ def train(
 
     n_users, n_tracks = interactions.weights.shape
     coo = interactions.weights.tocoo()
-    folder = tempfile.mkdtemp(prefix="streamify-als-")
+    ratings = np.log1p(coo.data).astype(np.float32)
+    builder = SparkSession.builder.master(master)
+    if master.startswith("local"):
+        # Executors here are this process's children: the same interpreter.
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    spark = (
+        builder.appName("streamify-als")
+        .config("spark.driver.memory", memory)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
     try:
-        path = os.path.join(folder, "interactions.csv")
-        np.savetxt(
-            path,
-            np.column_stack([coo.row, coo.col, np.log1p(coo.data)]),
-            fmt=["%d", "%d", "%.6g"],
-            delimiter=",",
-        )
-        spark = (
-            SparkSession.builder.master(master)
-            .appName("streamify-als")
-            .config("spark.driver.memory", memory)
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "8")
-            .getOrCreate()
-        )
-        try:
-            frame = spark.read.csv(path, schema="user INT, track INT, rating FLOAT")
-            model = ALS(
-                rank=params.factors,
-                maxIter=params.iterations,
-                regParam=params.regularization,
-                alpha=params.alpha,
-                implicitPrefs=True,
-                userCol="user",
-                itemCol="track",
-                ratingCol="rating",
-                seed=params.seed,
-                nonnegative=False,
-                numUserBlocks=4,
-                numItemBlocks=4,
-            ).fit(frame)
-            users = _collect(model.userFactors, n_users, params.factors)
-            tracks = _collect(model.itemFactors, n_tracks, params.factors)
-        finally:
-            spark.stop()
+        context = spark.sparkContext
+        count = max(2 * context.defaultParallelism, coo.nnz // CHUNK_PAIRS + 1)
+        bounds = np.linspace(0, coo.nnz, count + 1).astype(np.int64)
+        # Raw bytes, decoded with the standard library on the executor: its Python needs
+        # neither numpy nor this project.
+        chunks = [
+            (
+                coo.row[lo:hi].astype(np.int32).tobytes(),
+                coo.col[lo:hi].astype(np.int32).tobytes(),
+                ratings[lo:hi].tobytes(),
+            )
+            for lo, hi in itertools.pairwise(bounds)
+        ]
+
+        def chunk_rows(chunk):  # nested: shipped by value, not by module
+            from array import array
+
+            columns = [array(code) for code in ("i", "i", "f")]
+            for column, raw in zip(columns, chunk, strict=True):
+                column.frombytes(raw)
+            return zip(*columns, strict=True)
+
+        rows = context.parallelize(chunks, len(chunks)).flatMap(chunk_rows)
+        frame = spark.createDataFrame(rows, schema="user INT, track INT, rating FLOAT")
+        model = ALS(
+            rank=params.factors,
+            maxIter=params.iterations,
+            regParam=params.regularization,
+            alpha=params.alpha,
+            implicitPrefs=True,
+            userCol="user",
+            itemCol="track",
+            ratingCol="rating",
+            seed=params.seed,
+            nonnegative=False,
+            numUserBlocks=4,
+            numItemBlocks=4,
+        ).fit(frame)
+        users = _collect(model.userFactors, n_users, params.factors)
+        tracks = _collect(model.itemFactors, n_tracks, params.factors)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        spark.stop()
     return users, tracks
 
 
