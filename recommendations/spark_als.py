@@ -1,14 +1,14 @@
 """The Spark MLlib ALS backend, for training that outgrows one machine.
 
 The nightly run sends the listener x track weights from the driver to the executors
-(numpy chunks, one partition each: no file, so a cluster needs no storage shared with
-the worker), trains `pyspark.ml.recommendation.ALS` with implicit preferences on the
-Spark master named by `RECOMMENDATIONS_SPARK_MASTER` (`local[2]` here, `spark://...` in
-production), collects the factors and returns them in the order of the interactions'
-rows and columns, so the rest of the pipeline (Discover Weekly, similar tracks, related
-artists) is unchanged.
+(partitions of at most `CHUNK_PAIRS` pairs as raw bytes, decoded with the standard
+library: no file, so a cluster needs no storage shared with the worker), trains
+`pyspark.ml.recommendation.ALS` with implicit preferences on the Spark master named by
+`RECOMMENDATIONS_SPARK_MASTER` (`local[2]` here, `spark://...` in production), collects
+the factors and returns them in the order of the interactions' rows and columns, so the
+rest of the pipeline (Discover Weekly, similar tracks, related artists) is unchanged.
 
-Spark's implicit ALS uses the confidence 1 + alpha * rating; the rating exported is
+Spark's implicit ALS uses the confidence 1 + alpha * rating; the rating sent is
 log(1 + weight), so the confidence is the same 1 + alpha * log(1 + plays) as the
 single-machine backend. Its regularisation is scaled by each row's count (ALS-WR), so
 the same `regularization` value is not the same model; see the README for the measured
